@@ -1,0 +1,25 @@
+"""Opening a Cassandra session the same way everywhere: QUORUM, DC-aware, token-aware."""
+
+from __future__ import annotations
+
+from contract.settings import Settings
+
+
+def connect(settings: Settings, keyspace: str | None = None):
+    """A cassandra-driver session at LOCAL_QUORUM; import is lazy so Spark-only code skips the driver."""
+    from cassandra import ConsistencyLevel
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+    from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+
+    profile = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(settings.cassandra_datacenter)),
+        consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+        request_timeout=10,
+    )
+    cluster = Cluster(
+        settings.cassandra_host_list,
+        port=settings.cassandra_port,
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+        protocol_version=5,
+    )
+    return cluster.connect(keyspace)

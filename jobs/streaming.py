@@ -1,0 +1,121 @@
+"""The streaming job: land every clickstream row in Cassandra and finish each load exactly.
+
+Usage (inside the cluster the Pulumi program submits it):
+    spark-submit --master spark://spark-master:7077 jobs/streaming.py
+
+Two queries run side by side. `rows` reads clickstream.raw and upserts each micro-batch into the
+edges tables, which are keyed by the row itself, so a replay after a crash rewrites the same
+cells. `loads` reads the producer's load events into the ingestion table. The driver's main
+loop publishes progress and, once `rows` has passed a load's last offset, computes that load's
+aggregates (jobs.finalize) and marks it complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from contract import topics
+from contract.db import connect
+from contract.settings import Settings
+from contract.topics import LoadEvent
+from jobs import schema, transforms
+from jobs.finalize import finalize
+from jobs.ingestion import IngestionTable, _partition_offsets, caught_up
+from jobs.sinks import spark_conf, write_table
+
+log = logging.getLogger("clickstream.streaming")
+ROWS_PER_BATCH = 200_000
+TRIGGER = "2 seconds"
+
+
+def build_session(settings: Settings) -> SparkSession:
+    builder = SparkSession.builder.appName("clickstream-streaming").master(settings.spark_master)
+    for key, value in spark_conf(settings).items():
+        builder = builder.config(key, value)
+    return builder.config("spark.sql.shuffle.partitions", "8").getOrCreate()
+
+
+def read_source(spark: SparkSession, settings: Settings, topic: str) -> DataFrame:
+    return (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", settings.kafka_bootstrap)
+        .option("subscribe", topic)
+        .option("startingOffsets", "earliest")
+        .option("maxOffsetsPerTrigger", ROWS_PER_BATCH)
+        .option("failOnDataLoss", "true")
+        .load()
+    )
+
+
+def write_rows(settings: Settings):
+    """foreachBatch sink of the rows query: edges tables, and Spark-side rejects to the dead letters."""
+
+    def sink(batch: DataFrame, batch_id: int) -> None:
+        parsed = transforms.parse_values(batch).persist()
+        try:
+            rows = transforms.valid_rows(parsed)
+            write_table(transforms.edges_in(rows), settings, "edges_in")
+            write_table(transforms.edges_out(rows), settings, "edges_out")
+            rejected = transforms.rejected_rows(parsed)
+            if not rejected.isEmpty():
+                letters = rejected.select(F.to_json(F.struct(F.lit("spark").alias("file"), "*")).alias("value"))
+                letters.write.format("kafka").option("kafka.bootstrap.servers", settings.kafka_bootstrap) \
+                    .option("topic", topics.DEAD_LETTER).save()
+        finally:
+            parsed.unpersist()
+
+    return sink
+
+
+def write_load_events(table: IngestionTable):
+    """foreachBatch sink of the loads query: apply each producer event in offset order."""
+
+    def sink(batch: DataFrame, batch_id: int) -> None:
+        for row in batch.select("value").orderBy("partition", "offset").collect():
+            table.record_event(LoadEvent.from_json(bytes(row.value)))
+
+    return sink
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    schema.apply(settings)
+    spark = build_session(settings)
+    table = IngestionTable(connect(settings, settings.keyspace))
+    rows_query = (
+        read_source(spark, settings, topics.RAW).writeStream.queryName("rows")
+        .foreachBatch(write_rows(settings)).trigger(processingTime=TRIGGER)
+        .option("checkpointLocation", f"{settings.checkpoint_dir}/rows").start()
+    )
+    loads_query = (
+        read_source(spark, settings, topics.LOADS).writeStream.queryName("loads")
+        .foreachBatch(write_load_events(table)).trigger(processingTime=TRIGGER)
+        .option("checkpointLocation", f"{settings.checkpoint_dir}/loads").start()
+    )
+    log.info("streaming from %s into keyspace %s", settings.kafka_bootstrap, settings.keyspace)
+    while rows_query.isActive and loads_query.isActive:
+        spark.streams.awaitAnyTermination(5)
+        progress = rows_query.lastProgress
+        if progress:
+            table.record_progress("rows", progress)
+        processed = _partition_offsets(progress["sources"][0].get("endOffset")) if progress else {}
+        for load in table.processing():
+            if caught_up(load, processed):
+                started = time.monotonic()
+                count = finalize(spark, settings, load)
+                table.mark_complete(load, count)
+                log.info("load %s %s complete: %d rows aggregated in %.1f s",
+                         load.lang, load.month, count, time.monotonic() - started)
+    # Surface the failure that stopped a query, so the container exits non-zero and restarts.
+    for query in (rows_query, loads_query):
+        if query.exception():
+            raise query.exception()
+
+
+if __name__ == "__main__":
+    main()

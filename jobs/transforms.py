@@ -1,0 +1,101 @@
+"""Pure DataFrame -> DataFrame transformations of the clickstream; batch and streaming alike.
+
+Validation rules come from `contract.records`, so Spark accepts exactly the rows the producer
+accepts (tests/jobs/test_parity.py checks this line by line).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from contract.records import BLANK_TITLE_PATTERN, MAX_N_DIGITS, MAX_TITLE_BYTES, OTHER_SOURCES, TYPES, VALUE_FIELDS, Reason
+from contract.schema import SOURCE_BUCKETS
+
+KEY_COLUMNS = ["lang", "month", "prev", "curr"]
+
+
+def parse_values(kafka: DataFrame) -> DataFrame:
+    """Split Kafka values into the record fields plus `reason` (null when the row is valid)."""
+    parts = F.split(F.col("value").cast("string"), "\t", -1)
+    fields = [parts.getItem(i).alias(name) for i, name in enumerate(VALUE_FIELDS)]
+    parsed = kafka.select(F.size(parts).alias("_columns"), *fields)
+    return parsed.withColumn("reason", _rejection_reason()).select(
+        *[c for c in VALUE_FIELDS if c != "n"],
+        F.when(F.col("reason").isNull(), F.col("n").cast("long")).alias("n"),
+        "reason",
+    )
+
+
+def _rejection_reason() -> Column:
+    blank = lambda c: F.col(c).rlike(BLANK_TITLE_PATTERN)  # noqa: E731
+    too_long = lambda c: F.octet_length(F.col(c)) > MAX_TITLE_BYTES  # noqa: E731
+    is_other = F.col("prev").isin(*OTHER_SOURCES)
+    return (
+        F.when(F.col("_columns") != len(VALUE_FIELDS), Reason.COLUMN_COUNT.value)
+        .when(blank("prev") | blank("curr"), Reason.BLANK_TITLE.value)
+        .when(too_long("prev") | too_long("curr"), Reason.TITLE_TOO_LONG.value)
+        .when(~F.col("n").rlike(f"^[0-9]{{1,{MAX_N_DIGITS}}}$"), Reason.N_NOT_INTEGER.value)
+        .when(F.col("n").cast("long") < 1, Reason.N_BELOW_ONE.value)
+        .when(~F.col("type").isin(*TYPES), Reason.UNKNOWN_TYPE.value)
+        .when((F.col("type") == "external") != is_other, Reason.TYPE_PREV_MISMATCH.value)
+    )
+
+
+def valid_rows(parsed: DataFrame) -> DataFrame:
+    """Only the rows that passed every rule, without the `reason` column."""
+    return parsed.where(F.col("reason").isNull()).drop("reason")
+
+
+def rejected_rows(parsed: DataFrame) -> DataFrame:
+    """Rows that broke a rule, with their reason."""
+    return parsed.where(F.col("reason").isNotNull())
+
+
+def deduplicated(rows: DataFrame) -> DataFrame:
+    """One row per (lang, month, prev, curr): a reloaded or retried record counts once."""
+    return rows.dropDuplicates(KEY_COLUMNS)
+
+
+def source_key() -> Column:
+    """The source-mix bucket of a row (see `contract.records.source_key`)."""
+    return F.when(F.col("prev").isin(*OTHER_SOURCES), F.col("prev")).otherwise(F.col("type"))
+
+
+def edges_in(rows: DataFrame) -> DataFrame:
+    """Rows of the `edges_in` table: partitioned by the article clicked into."""
+    return rows.select("lang", "month", "curr", "n", "prev", "type")
+
+
+def edges_out(rows: DataFrame) -> DataFrame:
+    """Rows of the `edges_out` table; other-* sources spread over SOURCE_BUCKETS partitions."""
+    bucket = F.when(F.col("prev").isin(*OTHER_SOURCES), F.pmod(F.xxhash64("curr"), F.lit(SOURCE_BUCKETS)))
+    return rows.select("lang", "month", "prev", bucket.otherwise(0).cast("int").alias("bucket"), "n", "curr", "type")
+
+
+def article_stats(rows: DataFrame) -> DataFrame:
+    """Per (lang, month, title): incoming and outgoing totals and the incoming source mix."""
+    by_source = rows.groupBy("lang", "month", "curr", source_key().alias("source")).agg(F.sum("n").alias("n"))
+    incoming = by_source.groupBy("lang", "month", F.col("curr").alias("title")).agg(
+        F.sum("n").alias("incoming_total"),
+        F.map_from_entries(F.collect_list(F.struct("source", "n"))).alias("sources"),
+    )
+    outgoing = rows.groupBy("lang", "month", F.col("prev").alias("title")).agg(F.sum("n").alias("outgoing_total"))
+    return incoming.join(outgoing, ["lang", "month", "title"], "full_outer").select(
+        "lang", "month", "title",
+        F.coalesce("incoming_total", F.lit(0)).alias("incoming_total"),
+        F.coalesce("outgoing_total", F.lit(0)).alias("outgoing_total"),
+        F.coalesce("sources", F.create_map().cast("map<string,bigint>")).alias("sources"),
+    )
+
+
+def month_stats(rows: DataFrame) -> DataFrame:
+    """Per (lang, month): row count, total clicks and the source mix of the whole month."""
+    by_source = rows.groupBy("lang", "month", source_key().alias("source")).agg(
+        F.count("*").alias("rows"), F.sum("n").alias("n")
+    )
+    return by_source.groupBy("lang", "month").agg(
+        F.sum("rows").alias("rows"),
+        F.sum("n").alias("total_clicks"),
+        F.map_from_entries(F.collect_list(F.struct("source", "n"))).alias("sources"),
+    )

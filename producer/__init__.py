@@ -1,0 +1,1 @@
+"""Producer: downloads and validates clickstream dumps and streams them into Kafka."""

@@ -1,0 +1,87 @@
+"""Streaming one dump file into Kafka: validate each line, send rows, dead-letter the rest."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from contract import records, topics
+from producer.files import DumpError, DumpName, LineReader
+from producer.publish import Publisher, publish_event
+
+#: Called now and then with (bytes consumed, rows accepted so far).
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class LoadSummary:
+    file: str
+    lang: str
+    month: str
+    accepted: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def rows_per_second(self) -> float:
+        return (self.accepted + sum(self.rejected.values())) / self.seconds if self.seconds else 0.0
+
+
+def load_file(path: Path, name: DumpName, publisher: Publisher, progress: Progress | None = None) -> LoadSummary:
+    """Send every valid row of `path` to RAW and every invalid one to DEAD_LETTER.
+
+    Load events on LOADS bracket the rows: `loading` first, then `produced` with the offsets
+    that let the stream tell when all of them are processed, or `failed` with the reason.
+    """
+    summary = LoadSummary(file=path.name, lang=name.lang, month=name.month)
+    event = topics.LoadEvent(lang=name.lang, month=name.month, status="loading", file=path.name)
+    started = time.monotonic()
+    try:
+        with LineReader(path) as reader:
+            event.start_offsets = publisher.end_offsets(topics.RAW)
+            publish_event(publisher, event)
+            _send_lines(reader, name, publisher, summary, progress)
+        publisher.flush()
+        if summary.accepted == 0 and not summary.rejected:
+            raise DumpError(f"{path.name}: the file holds no lines")
+        event.end_offsets = publisher.end_offsets(topics.RAW)
+        event.status = "produced"
+    except DumpError as err:
+        summary.error = str(err)
+        event.status = "failed"
+        publisher.flush()
+    finally:
+        summary.seconds = time.monotonic() - started
+        event.rows_accepted = summary.accepted
+        event.rows_rejected = sum(summary.rejected.values())
+        event.rejected_by_reason = dict(summary.rejected)
+        event.seconds = summary.seconds
+        event.error = summary.error
+        event.at = time.time()
+        if event.start_offsets or event.status != "loading":
+            publish_event(publisher, event)
+    return summary
+
+
+def _send_lines(reader: LineReader, name: DumpName, publisher: Publisher, summary: LoadSummary, progress) -> None:
+    for number, raw in reader:
+        parsed = records.parse_line(raw)
+        if isinstance(parsed, records.Row):
+            key, value = records.encode(name.lang, name.month, parsed)
+            publisher.send(topics.RAW, value, key=key)
+            summary.accepted += 1
+        else:
+            letter = topics.DeadLetter(
+                file=reader.path.name, line=number, reason=parsed.reason.value,
+                detail=parsed.detail, raw=raw, lang=name.lang, month=name.month,
+            )
+            publisher.send(topics.DEAD_LETTER, letter.to_json())
+            summary.rejected[parsed.reason.value] += 1
+        if progress and number % 10_000 == 0:
+            progress(reader.position, summary.accepted)
+    if progress:
+        progress(reader.position, summary.accepted)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Collect the Kafka broker's classpath (broker, storage tool, CLI tools, log4j2 backend) from Maven Central
+# into $CACHE/artifacts/kafka-<ver>/libs/. Maven checks every jar against the repository's checksums (-C).
+# Idempotent: a finished tree carries a stamp naming the version and the pom's hash; a second run is instant.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+VERSION=$(project_config kafkaVersion)
+POM="$ROOT/scripts/setup/kafka/pom.xml"
+DEST="$CACHE/artifacts/kafka-$VERSION"
+STAMP="$DEST/.complete"
+want="kafka=$VERSION pom=$(sha256sum "$POM" | cut -c1-16)"
+
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+  step "kafka $VERSION classpath cached ($(ls "$DEST/libs" | wc -l) jars in $DEST/libs)"
+  exit 0
+fi
+command -v mvn >/dev/null || { step "installing maven"; apt_install maven; }
+
+step "resolving the kafka $VERSION broker classpath from Maven Central (checksums enforced)"
+stage="$DEST.part"
+rm -rf "$stage"
+mkdir -p "$stage/libs"
+trap 'rm -rf "$stage"' EXIT
+# -C: strict checksum policy, a jar whose .sha1 does not match fails the build instead of a warning.
+# Progress: one line per downloaded file; the full log stays in $stage.log on failure.
+set +e
+mvn -B -C -Dstyle.color=never -f "$POM" -Dkafka.version="$VERSION" \
+  dependency:copy-dependencies -DoutputDirectory="$stage/libs" 2>&1 \
+  | tee "$DEST.mvn.log" | grep --line-buffered -E '^\[INFO\] Downloaded from|BUILD|ERROR'
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" -eq 0 ] || die "maven could not resolve kafka $VERSION (log: $DEST.mvn.log)"
+rm -f "$DEST.mvn.log"
+[ -f "$stage/libs/kafka_2.13-$VERSION.jar" ] || die "kafka_2.13-$VERSION.jar missing from the resolved classpath"
+
+rm -rf "$DEST"
+mv "$stage" "$DEST"
+trap - EXIT
+echo "$want" >"$STAMP"
+step "kafka $VERSION: $(ls "$DEST/libs" | wc -l) jars, $(du -sh "$DEST/libs" | cut -f1) in $DEST/libs"

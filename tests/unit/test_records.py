@@ -1,0 +1,67 @@
+import pytest
+
+from contract import records
+from contract.records import Reason, Row, parse_line
+from tests.conftest import read_sample, SAMPLE
+
+
+def test_every_sample_line_is_valid_and_kept_verbatim():
+    lines = SAMPLE.read_bytes().split(b"\n")
+    parsed = [parse_line(line) for line in lines]
+    assert all(isinstance(p, Row) for p in parsed)
+    assert [(p.prev, p.curr, p.type, p.n) for p in parsed] == read_sample()
+
+
+@pytest.mark.parametrize("line, reason", [
+    (b"a\tb\tlink", Reason.COLUMN_COUNT),
+    (b"a\tb\tlink\t10\textra", Reason.COLUMN_COUNT),
+    (b"a\tb\tlink\tten", Reason.N_NOT_INTEGER),
+    (b"a\tb\tlink\t1.5", Reason.N_NOT_INTEGER),
+    (b"a\tb\tlink\t-3", Reason.N_NOT_INTEGER),
+    (b"a\tb\tlink\t" + b"9" * 19, Reason.N_NOT_INTEGER),
+    (b"a\tb\tlink\t0", Reason.N_BELOW_ONE),
+    (b"a\tb\tredlink\t10", Reason.UNKNOWN_TYPE),
+    (b"other-search\tb\tlink\t10", Reason.TYPE_PREV_MISMATCH),
+    (b"a\tb\texternal\t10", Reason.TYPE_PREV_MISMATCH),
+    (b"a\xff\tb\tlink\t10", Reason.NOT_UTF8),
+    (b"a" * (records.MAX_LINE_BYTES + 1), Reason.OVERSIZED_LINE),
+    (b"\tb\tlink\t10", Reason.BLANK_TITLE),
+    (b"a\t  \tlink\t10", Reason.BLANK_TITLE),
+    (b"a\t" + "é".encode() * 128 + b"\tlink\t10", Reason.TITLE_TOO_LONG),
+])
+def test_bad_lines_are_rejected_with_their_reason(line, reason):
+    result = parse_line(line)
+    assert isinstance(result, records.Rejection)
+    assert result.reason == reason
+
+
+@pytest.mark.parametrize("title", ['"Quoted"', "AC/DC", "NaN", "null", "Ωmega_(letter)", "東京", "it's", "100%"])
+def test_awkward_titles_are_kept_exactly(title):
+    row = parse_line(f"{title}\t{title}_2\tlink\t10".encode())
+    assert row == Row(title, f"{title}_2", "link", 10)
+
+
+def test_encode_decode_round_trip_and_key_is_lang_and_curr():
+    row = Row("other-search", "Ünïcode/Title", "external", 42)
+    key, value = records.encode("de", "2024-11", row)
+    assert key == "de\tÜnïcode/Title".encode()
+    assert records.decode(value) == ("de", "2024-11", row)
+
+
+@pytest.mark.parametrize("prev, type_, expected", [
+    ("other-search", "external", "other-search"), ("Foo", "link", "link"), ("Foo", "other", "other"),
+])
+def test_source_key(prev, type_, expected):
+    assert records.source_key(prev, type_) == expected
+
+
+@pytest.mark.parametrize("bad", ["EN", "e", "en wiki", "", "x" * 20])
+def test_check_lang_rejects(bad):
+    with pytest.raises(ValueError, match="language"):
+        records.check_lang(bad)
+
+
+@pytest.mark.parametrize("bad", ["2024-13", "2024-00", "24-11", "2024-1", "1999-01", "2024-11-01"])
+def test_check_month_rejects(bad):
+    with pytest.raises(ValueError, match="month"):
+        records.check_month(bad)

@@ -1,0 +1,1 @@
+"""Web UI: Dash dashboard and JSON API over the Cassandra aggregates."""

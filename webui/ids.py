@@ -1,0 +1,10 @@
+"""Component ids shared by layouts and callbacks."""
+
+ARTICLE_TITLE = "article-title"
+ARTICLE_LANG = "article-lang"
+ARTICLE_MONTH = "article-month"
+ARTICLE_LIMIT = "article-limit"
+ARTICLE_RESULT = "article-result"
+ARTICLE_URL = "article-url"
+INGESTION_TABLE = "ingestion-table"
+INGESTION_TIMER = "ingestion-timer"
