@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# One idempotent setup step for `make up` and `make test`: each part caches what it builds under
+# ~/.cache/clickstream (keyed by version), so a second run only checks stamps.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+parts=(docker base_image python pulumi kafka cassandra spark)
+i=0
+for part in "${parts[@]}"; do
+  i=$((i + 1))
+  printf '\033[1m[%d/%d] %s\033[0m\n' "$i" "${#parts[@]}" "$part" >&2
+  start=$(date +%s)
+  bash "$here/setup/$part.sh"
+  printf '      %s ready in %ss\n' "$part" "$(( $(date +%s) - start ))" >&2
+done

@@ -1,0 +1,130 @@
+"""Drive a stack from the Makefile and the tests: up, down, load a file and wait, print the URL.
+
+    python -m scripts.stack up --stack dev
+    python -m scripts.stack load --stack dev --file clickstream-enwiki-2024-11.tsv --wait
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LABEL = "clickstream.stack"
+
+
+def pulumi(*args: str, stack: str, capture: bool = False) -> str:
+    """Run the pulumi CLI in the project root; raise with its output on failure."""
+    cmd = ["pulumi", *args, "--stack", stack, "--non-interactive"]
+    result = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=capture)
+    if result.returncode != 0:
+        detail = (result.stderr or "")[-4000:] if capture else ""
+        raise SystemExit(f"`{' '.join(cmd)}` failed with exit {result.returncode}\n{detail}")
+    return result.stdout if capture else ""
+
+
+def select(stack: str) -> None:
+    subprocess.run(["pulumi", "stack", "select", "--create", stack, "--non-interactive"],
+                   cwd=ROOT, check=True, capture_output=True)
+
+
+def up(stack: str) -> dict:
+    select(stack)
+    started = time.monotonic()
+    pulumi("up", "--yes", "--skip-preview", "--suppress-progress", stack=stack)
+    print(f"stack {stack} is up and healthy after {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return outputs(stack)
+
+
+def down(stack: str) -> None:
+    select(stack)
+    pulumi("destroy", "--yes", "--skip-preview", "--suppress-progress", stack=stack)
+
+
+def outputs(stack: str) -> dict:
+    return json.loads(pulumi("stack", "output", "--json", "--show-secrets", stack=stack, capture=True))
+
+
+def leftovers(stack: str) -> dict[str, list[str]]:
+    """Docker containers, networks and volumes that carry this stack's label."""
+    found = {}
+    for kind in ("container", "network", "volume"):
+        cmd = ["docker", kind, "ls", "-q", "--filter", f"label={LABEL}={stack}"]
+        if kind == "container":
+            cmd.insert(3, "-a")
+        found[kind] = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.split()
+    return found
+
+
+def remove_leftovers(stack: str) -> None:
+    """Force-remove anything of this stack that an interrupted run left outside Pulumi's state."""
+    for kind, ids in leftovers(stack).items():
+        if ids:
+            rm = ["docker", kind, "rm"] + (["-f", "-v"] if kind == "container" else []) + ids
+            subprocess.run(rm, check=False, capture_output=True)
+
+
+def get_json(url: str, timeout: float = 5.0) -> dict:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.load(response)
+
+
+def wait_for_load(api: str, lang: str, month: str, timeout: float = 600.0) -> dict:
+    """Poll /api/v1/ingestion until the load is complete or failed (bounded in time)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            loads = get_json(f"{api}/api/v1/ingestion")["loads"]
+            last = next((x for x in loads if x["lang"] == lang and x["month"] == month), None)
+        except OSError:
+            last = None
+        if last and last["status"] in ("complete", "failed"):
+            return last
+        time.sleep(2)
+    raise SystemExit(f"load {lang} {month} not complete after {timeout:.0f} s; last status: {last}")
+
+
+def load(stack: str, file: Path, lang: str | None, month: str | None, wait: bool) -> None:
+    from producer.files import name_of
+
+    out = outputs(stack)
+    name = name_of(file, lang, month)
+    cmd = [sys.executable, "-m", "producer", "load", str(file), "--lang", name.lang, "--month", name.month,
+           "--bootstrap", out["kafkaBootstrap"]]
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    if wait:
+        done = wait_for_load(out["webUrl"], name.lang, name.month)
+        print(f"{name.lang} {name.month}: {done['status']}, {done['rows_accepted']:,} rows", file=sys.stderr)
+        if done["status"] != "complete":
+            raise SystemExit(f"load failed: {done.get('error')}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "down", "load", "url", "outputs"])
+    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--file", type=Path)
+    parser.add_argument("--lang")
+    parser.add_argument("--month")
+    parser.add_argument("--wait", action="store_true")
+    args = parser.parse_args()
+    if args.command == "up":
+        up(args.stack)
+    elif args.command == "down":
+        down(args.stack)
+    elif args.command == "load":
+        load(args.stack, args.file, args.lang, args.month, args.wait)
+    elif args.command == "outputs":
+        print(json.dumps(outputs(args.stack), indent=2))
+    else:
+        print(f"Dashboard: {outputs(args.stack)['webUrl']}")
+
+
+if __name__ == "__main__":
+    main()
