@@ -1,0 +1,93 @@
+"""Apps: the producer's topic set-up, the streaming job submitted to Spark, and the web UI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+
+from contract.settings import Settings
+from infra.images import IMAGES_DIR, REPO_ROOT, local_image
+from infra.naming import Naming
+
+WEBUI_PORT = 8050
+DRIVER_HOST = "spark-driver"
+
+
+@dataclass
+class AppsArgs:
+    naming: Naming
+    network: pulumi.Input[str]
+    python_image: pulumi.Input[str]
+    wheels_image: pulumi.Input[str]
+    spark_image: pulumi.Input[str]
+    settings: Settings
+    partitions: int
+    replication_factor: int
+    min_insync_replicas: int
+    webui_port: int
+    webui_workers: int
+    driver_memory: str
+    executor_memory: str
+    executor_cores: int
+    depends_on: list[pulumi.Resource]
+
+
+class Apps(pulumi.ComponentResource):
+    """Application containers; each reads the shared `contract.settings` variables."""
+
+    def __init__(self, name: str, args: AppsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("clickstream:infra:Apps", name, {}, opts)
+        n = args.naming
+        python_args = {"PYTHON_IMAGE": args.python_image, "WHEELS_IMAGE": args.wheels_image}
+        producer = self._image(name, "producer", n, python_args)
+        webui = self._image(name, "webui", n, python_args)
+        jobs = self._image(name, "jobs", n, {"SPARK_IMAGE": args.spark_image})
+        env = [f"{k}={v}" for k, v in args.settings.as_env().items()]
+        common = dict(
+            envs=env,
+            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network)],
+            labels=n.container_labels(),
+        )
+        # One-shot: create the topics and return once every partition has a full ISR.
+        self.topics = docker.Container(
+            f"{name}-topics", name=n.resource("producer-topics"), image=producer.image_name,
+            command=["producer.topics", f"--partitions={args.partitions}",
+                     f"--replication={args.replication_factor}", f"--min-insync={args.min_insync_replicas}"],
+            must_run=False, attach=True, logs=True, **common,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
+        )
+        checkpoints = docker.Volume(f"{name}-checkpoints", name=n.resource("checkpoints"), labels=n.volume_labels(),
+                                    opts=pulumi.ResourceOptions(parent=self))
+        submit = [
+            "/opt/venv/bin/spark-submit", "--master", args.settings.spark_master,
+            "--conf", f"spark.driver.host={DRIVER_HOST}", "--conf", "spark.driver.bindAddress=0.0.0.0",
+            "--conf", f"spark.driver.memory={args.driver_memory}",
+            "--conf", f"spark.executor.memory={args.executor_memory}",
+            "--conf", f"spark.executor.cores={args.executor_cores}",
+            "/app/jobs/streaming.py",
+        ]
+        self.streaming = docker.Container(
+            f"{name}-streaming", name=n.resource("streaming"), hostname=DRIVER_HOST, image=jobs.image_name,
+            command=submit, restart="unless-stopped",
+            volumes=[docker.ContainerVolumeArgs(volume_name=checkpoints.name,
+                                                container_path=args.settings.checkpoint_dir)],
+            envs=env, labels=n.container_labels(),
+            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[DRIVER_HOST])],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.topics]),
+        )
+        self.webui = docker.Container(
+            f"{name}-webui", name=n.resource("webui"), image=webui.image_name,
+            command=["/opt/venv/bin/gunicorn", "--bind", f"0.0.0.0:{WEBUI_PORT}", "--workers",
+                     str(args.webui_workers), "--threads", "4", "webui.wsgi:server"],
+            ports=[docker.ContainerPortArgs(internal=WEBUI_PORT, external=args.webui_port, ip="127.0.0.1")],
+            restart="unless-stopped", wait=True, wait_timeout=180, **common,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.streaming]),
+        )
+        self.web_url = f"http://127.0.0.1:{args.webui_port}"
+        self.register_outputs({"web_url": self.web_url})
+
+    def _image(self, name: str, app: str, n: Naming, build_args: dict) -> docker.Image:
+        return local_image(f"{name}-{app}-image", n.image(app, "latest"), REPO_ROOT,
+                           IMAGES_DIR / app / "Dockerfile", self, args=build_args)

@@ -1,0 +1,98 @@
+"""KafkaCluster: a KRaft cluster of combined broker+controller nodes with a static voter set."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_docker as docker
+
+from infra.images import IMAGES_DIR, dist_image, local_image
+from infra.naming import Naming
+
+INTERNAL_PORT = 9092
+CONTROLLER_PORT = 9093
+EXTERNAL_PORT = 9094
+
+
+@dataclass
+class KafkaClusterArgs:
+    naming: Naming
+    network: pulumi.Input[str]
+    base_image: pulumi.Input[str]
+    version: str
+    artifacts: Path
+    brokers: int
+    heap: str
+    replication_factor: int
+    min_insync_replicas: int
+    external_port_base: int
+
+
+def cluster_id(stack_key: str) -> str:
+    """A stable KRaft cluster id per stack (a base64url UUID, as `kafka-storage random-uuid` makes)."""
+    raw = uuid.uuid5(uuid.NAMESPACE_URL, f"clickstream/{stack_key}/kafka").bytes
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+class KafkaCluster(pulumi.ComponentResource):
+    """Brokers on the stack network; clients inside use `bootstrap`, the host uses `external_bootstrap`."""
+
+    def __init__(self, name: str, args: KafkaClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("clickstream:infra:KafkaCluster", name, {}, opts)
+        n = args.naming
+        dist = dist_image(f"{name}-dist", n.image("kafka-dist", args.version), args.artifacts, self)
+        image = local_image(
+            f"{name}-image", n.image("kafka", args.version), IMAGES_DIR / "kafka", IMAGES_DIR / "kafka" / "Dockerfile",
+            self, args={"BASE_IMAGE": args.base_image, "DIST_IMAGE": dist.image_name},
+        )
+        hosts = [f"kafka-{i}" for i in range(args.brokers)]
+        voters = ",".join(f"{i + 1}@{host}:{CONTROLLER_PORT}" for i, host in enumerate(hosts))
+        rf = min(args.replication_factor, args.brokers)
+        isr = min(args.min_insync_replicas, rf)
+        self.containers: list[docker.Container] = []
+        for i, host in enumerate(hosts):
+            volume = docker.Volume(f"{name}-{i}-data", name=n.resource(f"{host}-data"), labels=n.volume_labels(),
+                                   opts=pulumi.ResourceOptions(parent=self))
+            external = args.external_port_base + i
+            env = {
+                "KAFKA_NODE_ID": i + 1,
+                "KAFKA_PROCESS_ROLES": "broker,controller",
+                "KAFKA_CONTROLLER_QUORUM_VOTERS": voters,
+                "KAFKA_LISTENERS": f"PLAINTEXT://:{INTERNAL_PORT},CONTROLLER://:{CONTROLLER_PORT},EXTERNAL://:{EXTERNAL_PORT}",
+                "KAFKA_ADVERTISED_LISTENERS": f"PLAINTEXT://{host}:{INTERNAL_PORT},EXTERNAL://127.0.0.1:{external}",
+                "CLUSTER_ID": cluster_id(n.key),
+                "KAFKA_HEAP_OPTS": f"-Xmx{args.heap} -Xms{args.heap}",
+                "KAFKA_DEFAULT_REPLICATION_FACTOR": rf,
+                "KAFKA_MIN_INSYNC_REPLICAS": isr,
+                "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": rf,
+                "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": rf,
+                "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": isr,
+                "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": rf,
+                "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR": isr,
+                "KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE": "false",
+            }
+            self.containers.append(docker.Container(
+                f"{name}-{i}",
+                name=n.resource(host),
+                hostname=host,
+                image=image.image_name,
+                envs=[f"{k}={v}" for k, v in env.items()],
+                networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[host])],
+                volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path="/var/lib/kafka/data")],
+                ports=[docker.ContainerPortArgs(internal=EXTERNAL_PORT, external=external, ip="127.0.0.1")],
+                healthcheck=docker.ContainerHealthcheckArgs(
+                    tests=["CMD", "/opt/kafka/bin/healthcheck"], interval="5s", timeout="5s",
+                    retries=6, start_period="120s"),
+                restart="unless-stopped",
+                wait=True,
+                wait_timeout=240,
+                labels=n.container_labels(),
+                opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["image"]),
+            ))
+        self.bootstrap = ",".join(f"{h}:{INTERNAL_PORT}" for h in hosts)
+        self.external_bootstrap = ",".join(f"127.0.0.1:{args.external_port_base + i}" for i in range(args.brokers))
+        self.register_outputs({"bootstrap": self.bootstrap, "external_bootstrap": self.external_bootstrap})

@@ -1,0 +1,76 @@
+"""SparkCluster: a standalone master and its workers, from the pyspark wheel plus connector jars."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+
+from infra.images import IMAGES_DIR, local_image
+from infra.naming import Naming
+
+MASTER_PORT = 7077
+MASTER_UI_PORT = 8080
+
+
+@dataclass
+class SparkClusterArgs:
+    naming: Naming
+    network: pulumi.Input[str]
+    base_image: pulumi.Input[str]
+    wheels_image: pulumi.Input[str]
+    connectors_image: pulumi.Input[str]
+    version: str
+    workers: int
+    worker_cores: int
+    worker_memory: str
+    daemon_memory: str
+    master_ui_port: int
+
+
+class SparkCluster(pulumi.ComponentResource):
+    """`master_url` is what drivers submit to; `image` is reused by the jobs image."""
+
+    def __init__(self, name: str, args: SparkClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("clickstream:infra:SparkCluster", name, {}, opts)
+        n = args.naming
+        self.image = local_image(
+            f"{name}-image", n.image("spark", args.version), IMAGES_DIR / "spark", IMAGES_DIR / "spark" / "Dockerfile",
+            self, args={"BASE_IMAGE": args.base_image, "WHEELS_IMAGE": args.wheels_image,
+                        "CONNECTORS_IMAGE": args.connectors_image},
+        )
+        self.master_url = f"spark://spark-master:{MASTER_PORT}"
+        master = self._node("spark-master", args, {"SPARK_MODE": "master"},
+                            ports=[docker.ContainerPortArgs(internal=MASTER_UI_PORT, external=args.master_ui_port,
+                                                            ip="127.0.0.1")])
+        self.workers = [
+            self._node(f"spark-worker-{i}", args, {
+                "SPARK_MODE": "worker", "SPARK_MASTER_URL": self.master_url,
+                "SPARK_WORKER_CORES": args.worker_cores, "SPARK_WORKER_MEMORY": args.worker_memory,
+            }, depends_on=[master])
+            for i in range(args.workers)
+        ]
+        self.master = master
+        self.master_ui = f"http://127.0.0.1:{args.master_ui_port}"
+        self.register_outputs({"master_url": self.master_url, "master_ui": self.master_ui})
+
+    def _node(self, host: str, args: SparkClusterArgs, env: dict, ports=None, depends_on=None) -> docker.Container:
+        env = {"SPARK_HOST": host, "SPARK_DAEMON_MEMORY": args.daemon_memory, **env}
+        return docker.Container(
+            host,
+            name=args.naming.resource(host),
+            hostname=host,
+            image=self.image.image_name,
+            envs=[f"{k}={v}" for k, v in env.items()],
+            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[host])],
+            ports=ports or [],
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=["CMD", "/opt/spark-image/healthcheck"], interval="5s", timeout="4s", retries=6,
+                start_period="60s"),
+            restart="unless-stopped",
+            wait=True,
+            wait_timeout=180,
+            labels=args.naming.container_labels(),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
+        )

@@ -1,0 +1,64 @@
+import pytest
+
+from contract import records
+from jobs import transforms
+from tests.conftest import SAMPLE, ground_truth, read_sample
+from tests.spark.conftest import kafka_frame
+
+pytestmark = pytest.mark.spark
+
+
+def _values(rows, lang="en", month="2024-11"):
+    return [records.encode(lang, month, records.Row(*r))[1] for r in rows]
+
+
+def test_parse_keeps_every_sample_row_exactly(spark):
+    parsed = transforms.parse_values(kafka_frame(spark, _values(read_sample())))
+    rows = transforms.valid_rows(parsed).collect()
+    assert sorted((r.prev, r.curr, r.type, r.n) for r in rows) == sorted(read_sample())
+    assert {(r.lang, r.month) for r in rows} == {("en", "2024-11")}
+
+
+def test_parity_with_the_producer_on_bad_values(spark):
+    """Spark rejects exactly what contract.records.parse_line rejects, for the same reason."""
+    bodies = [
+        b"a\tb\tlink\t10", b"a\tb\tlink", b"a\tb\tlink\t10\tx", b"a\tb\tlink\tten", b"a\tb\tlink\t-1",
+        b"a\tb\tlink\t0", b"a\tb\tlink\t" + b"9" * 19, b"a\tb\tredlink\t10", b"other-search\tb\tlink\t10",
+        b"a\tb\texternal\t10", b"\tb\tlink\t10", b"a\t__\tlink\t10", b"a\t" + "é".encode() * 128 + b"\tlink\t10",
+        b"other-empty\tNaN\texternal\t12", '"Q"\t東京\tother\t11'.encode(),
+    ]
+    parsed = transforms.parse_values(kafka_frame(spark, [b"en\t2024-11\t" + b for b in bodies])).collect()
+    for body, row in zip(bodies, parsed):
+        expected = records.parse_line(body)
+        reason = None if isinstance(expected, records.Row) else expected.reason.value
+        assert row.reason == reason, body
+
+
+def test_edges_out_buckets_only_other_sources(spark):
+    rows = transforms.valid_rows(transforms.parse_values(kafka_frame(spark, _values(read_sample()))))
+    out = transforms.edges_out(rows).collect()
+    assert all(r.bucket == 0 for r in out if not r.prev.startswith("other-"))
+    assert len({r.bucket for r in out if r.prev == "other-empty"}) > 1
+
+
+def test_article_stats_equal_ground_truth(spark):
+    rows = transforms.valid_rows(transforms.parse_values(kafka_frame(spark, _values(read_sample()))))
+    truth = ground_truth(read_sample())
+    stats = {r.title: r for r in transforms.article_stats(rows).collect()}
+    assert set(stats) == set(truth)
+    for title, expected in truth.items():
+        got = stats[title]
+        assert (got.incoming_total, got.outgoing_total) == (expected["incoming_total"], expected["outgoing_total"])
+        assert dict(got.sources) == {k: v for k, v in expected["sources"].items()}
+
+
+def test_month_stats_and_dedup(spark):
+    sample = read_sample()
+    doubled = kafka_frame(spark, _values(sample) + _values(sample[:100]) + _values(sample[:5], month="2024-10"))
+    rows = transforms.deduplicated(transforms.valid_rows(transforms.parse_values(doubled)))
+    months = {r.month: r for r in transforms.month_stats(rows).collect()}
+    assert months["2024-11"].rows == len(sample)
+    assert months["2024-11"].total_clicks == sum(r[3] for r in sample)
+    assert months["2024-10"].rows == 5
+    external = sum(r[3] for r in sample if r[2] == "external")
+    assert sum(v for k, v in months["2024-11"].sources.items() if k.startswith("other-")) == external
