@@ -43,4 +43,4 @@ test-unit: setup
 	@$(ENV) python -m pytest tests -m "not stack"
 
 lock:
-	@$(ENV) uv pip compile --generate-hashes --python-version 3.11 requirements.in -o requirements.lock
+	@$(ENV) uv pip compile requirements.in --python-version 3.11 --python-platform x86_64-manylinux_2_36 --generate-hashes -o requirements.lock

@@ -88,6 +88,7 @@ class KafkaCluster(pulumi.ComponentResource):
                     tests=["CMD", "/opt/kafka/bin/healthcheck"], interval="5s", timeout="5s",
                     retries=6, start_period="120s"),
                 restart="unless-stopped",
+                stop_timeout=30,
                 wait=True,
                 wait_timeout=240,
                 labels=n.container_labels(),

@@ -41,7 +41,10 @@ class SparkCluster(pulumi.ComponentResource):
                         "CONNECTORS_IMAGE": args.connectors_image},
         )
         self.master_url = f"spark://spark-master:{MASTER_PORT}"
-        master = self._node("spark-master", args, {"SPARK_MODE": "master"},
+        # Workers register after the master exists, so its health needs none; each worker's own
+        # health check passes only once it is registered, and `pulumi up` waits for all of them.
+        master = self._node("spark-master", args, {"SPARK_MODE": "master", "SPARK_MASTER_HOST": "spark-master",
+                                                   "SPARK_HEALTHCHECK_MIN_WORKERS": 0},
                             ports=[docker.ContainerPortArgs(internal=MASTER_UI_PORT, external=args.master_ui_port,
                                                             ip="127.0.0.1")])
         self.workers = [
@@ -56,7 +59,7 @@ class SparkCluster(pulumi.ComponentResource):
         self.register_outputs({"master_url": self.master_url, "master_ui": self.master_ui})
 
     def _node(self, host: str, args: SparkClusterArgs, env: dict, ports=None, depends_on=None) -> docker.Container:
-        env = {"SPARK_HOST": host, "SPARK_DAEMON_MEMORY": args.daemon_memory, **env}
+        env = {"SPARK_DAEMON_MEMORY": args.daemon_memory, **env}
         return docker.Container(
             host,
             name=args.naming.resource(host),
@@ -66,7 +69,7 @@ class SparkCluster(pulumi.ComponentResource):
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[host])],
             ports=ports or [],
             healthcheck=docker.ContainerHealthcheckArgs(
-                tests=["CMD", "/opt/spark-image/healthcheck"], interval="5s", timeout="4s", retries=6,
+                tests=["CMD", "spark-healthcheck"], interval="5s", timeout="4s", retries=6,
                 start_period="60s"),
             restart="unless-stopped",
             wait=True,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Collect the Kafka broker's classpath (broker, storage tool, CLI tools, log4j2 backend) from Maven Central
 # into $CACHE/artifacts/kafka-<ver>/libs/. Maven checks every jar against the repository's checksums (-C).
-# Idempotent: a finished tree carries a stamp naming the version and the pom's hash; a second run is instant.
+# Idempotent: a finished tree carries a stamp naming the version and the hash of the pom and this script;
+# a second run is instant.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -9,7 +10,7 @@ VERSION=$(project_config kafkaVersion)
 POM="$ROOT/scripts/setup/kafka/pom.xml"
 DEST="$CACHE/artifacts/kafka-$VERSION"
 STAMP="$DEST/.complete"
-want="kafka=$VERSION pom=$(sha256sum "$POM" | cut -c1-16)"
+want="kafka=$VERSION inputs=$(cat "$POM" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)"
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   step "kafka $VERSION classpath cached ($(ls "$DEST/libs" | wc -l) jars in $DEST/libs)"

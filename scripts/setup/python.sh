@@ -106,7 +106,9 @@ if [ ! -f "$VENV/.stamp" ]; then
 fi
 
 ln -sfn "venv-$KEY" "$LINK"
-others=$(find "$CACHE/wheels" "$CACHE" -maxdepth 1 \( -name 'venv-*' -o -regex '.*/wheels/[0-9a-f]\{12\}' \) \
-  ! -name "venv-$KEY" ! -name "$KEY" 2>/dev/null | sort)
-[ -z "$others" ] || { step "older lock keys still cached (rm -rf them when no image needs them):"; printf '  %s\n' $others >&2; }
+others=()
+for d in "$CACHE"/venv-* "$CACHE"/wheels/[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]*; do
+  [ -d "$d" ] && [ "$d" != "$VENV" ] && [ "$d" != "$WHEELS" ] && [[ "$d" != *.part ]] && others+=("$d")
+done
+[ ${#others[@]} -eq 0 ] || { step "other lock keys still cached (rm -rf them once no image needs them):"; printf '  %s\n' "${others[@]}" >&2; }
 report

@@ -42,7 +42,7 @@ EOF
 
 mvn_() {
   # -C: fail on a checksum mismatch (strict policy) instead of warning.
-  mvn -B -C -ntp -f "$POM" -Dmaven.repo.local="$M2" \
+  mvn -B -C -ntp -Dstyle.color=never -f "$POM" -Dmaven.repo.local="$M2" \
     -Dspark.version="$SPARK" -Dscc.version="$SCC" -Dscala.binary.version="$SCALA" "$@"
 }
 step "resolving spark-sql-kafka-0-10_$SCALA:$SPARK and spark-cassandra-connector_$SCALA:$SCC with Maven (repo $M2)"

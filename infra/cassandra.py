@@ -1,0 +1,86 @@
+"""CassandraCluster: one ring of nodes with preset tokens, so all nodes start together in about a minute."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_docker as docker
+
+from infra.images import IMAGES_DIR, dist_image, local_image
+from infra.naming import Naming
+
+CQL_PORT = 9042
+
+
+@dataclass
+class CassandraClusterArgs:
+    naming: Naming
+    network: pulumi.Input[str]
+    base_image: pulumi.Input[str]
+    version: str
+    artifacts: Path
+    nodes: int
+    max_heap: str
+    new_heap: str
+    datacenter: str
+    admin_port: int
+
+
+class CassandraCluster(pulumi.ComponentResource):
+    """Nodes `cassandra-i` on the stack network; node 0's CQL port is published for cqlsh on the host."""
+
+    def __init__(self, name: str, args: CassandraClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("clickstream:infra:CassandraCluster", name, {}, opts)
+        n = args.naming
+        dist = dist_image(f"{name}-dist", n.image("cassandra-dist", args.version), args.artifacts, self)
+        image = local_image(
+            f"{name}-image", n.image("cassandra", args.version), IMAGES_DIR / "cassandra",
+            IMAGES_DIR / "cassandra" / "Dockerfile", self,
+            args={"BASE_IMAGE": args.base_image, "DIST_IMAGE": dist.image_name},
+        )
+        hosts = [f"cassandra-{i}" for i in range(args.nodes)]
+        self.containers: list[docker.Container] = []
+        for i, host in enumerate(hosts):
+            volume = docker.Volume(f"{name}-{i}-data", name=n.resource(f"{host}-data"), labels=n.volume_labels(),
+                                   opts=pulumi.ResourceOptions(parent=self))
+            env = {
+                "CASSANDRA_CLUSTER_NAME": n.key,
+                # Every node is a seed: each can always resolve at least itself while the others start.
+                "CASSANDRA_SEEDS": ",".join(hosts),
+                "CASSANDRA_ENDPOINT_SNITCH": "GossipingPropertyFileSnitch",
+                "CASSANDRA_DC": args.datacenter,
+                "CASSANDRA_RACK": "rack1",
+                "CASSANDRA_NUM_TOKENS": 16,
+                # A new, empty ring: evenly spaced preset tokens and no bootstrap let all nodes start at once.
+                "CASSANDRA_INITIAL_TOKEN": f"{i}/{args.nodes}",
+                "CASSANDRA_AUTO_BOOTSTRAP": "false",
+                "JVM_EXTRA_OPTS": "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+                "MAX_HEAP_SIZE": args.max_heap,
+                "HEAP_NEWSIZE": args.new_heap,
+            }
+            ports = [docker.ContainerPortArgs(internal=CQL_PORT, external=args.admin_port, ip="127.0.0.1")] if i == 0 else []
+            self.containers.append(docker.Container(
+                f"{name}-{i}",
+                name=n.resource(host),
+                hostname=host,
+                image=image.image_name,
+                envs=[f"{k}={v}" for k, v in env.items()],
+                networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[host])],
+                volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path="/var/lib/cassandra")],
+                ports=ports,
+                healthcheck=docker.ContainerHealthcheckArgs(
+                    tests=["CMD", "/opt/cassandra/bin/healthcheck"], interval="5s", timeout="5s",
+                    retries=6, start_period="180s"),
+                restart="unless-stopped",
+                stop_timeout=60,
+                wait=True,
+                wait_timeout=300,
+                labels=n.container_labels(),
+                opts=pulumi.ResourceOptions(parent=self),
+            ))
+        self.hosts = ",".join(hosts)
+        self.port = CQL_PORT
+        self.admin_endpoint = f"127.0.0.1:{args.admin_port}"
+        self.register_outputs({"hosts": self.hosts, "admin_endpoint": self.admin_endpoint})
