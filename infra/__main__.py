@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root
 from contract.settings import Settings  # noqa: E402
 from infra.apps import Apps, AppsArgs  # noqa: E402
 from infra.cassandra import CassandraCluster, CassandraClusterArgs  # noqa: E402
-from infra.images import IMAGES_DIR, REPO_ROOT, dist_image, local_image  # noqa: E402
+from infra.images import REPO_ROOT, BaseImages, BaseImagesArgs  # noqa: E402
 from infra.kafka import KafkaCluster, KafkaClusterArgs  # noqa: E402
 from infra.naming import Naming  # noqa: E402
 from infra.spark import SparkCluster, SparkClusterArgs  # noqa: E402
@@ -34,37 +34,25 @@ naming = Naming(pulumi.get_project(), pulumi.get_stack())
 network = docker.Network("network", name=naming.resource("net"), labels=naming.network_labels())
 
 
-class BaseImages(pulumi.ComponentResource):
-    """Images every cluster builds on: the JRE base, the Python base and the packed wheelhouse."""
-
-    def __init__(self, name: str):
-        super().__init__("clickstream:infra:BaseImages", name, {})
-        self.jre = local_image(f"{name}-jre", naming.image("jre", "17"), IMAGES_DIR / "jre",
-                               IMAGES_DIR / "jre" / "Dockerfile", self)
-        self.python = local_image(f"{name}-python", naming.image("python", "3.11"), IMAGES_DIR / "python",
-                                  IMAGES_DIR / "python" / "Dockerfile", self)
-        self.wheels = dist_image(f"{name}-wheels", naming.image("wheels-dist", lock_key), cache / "wheels" / lock_key, self)
-        self.register_outputs({})
-
-
-base = BaseImages("base")
+spark_connectors = f"spark-connectors-{versions['sparkVersion']}-scc{versions['sparkCassandraConnectorVersion']}"
+base = BaseImages("base", BaseImagesArgs(
+    naming=naming, wheels=cache / "wheels" / lock_key, spark_connectors=cache / "artifacts" / spark_connectors,
+))
 kafka = KafkaCluster("kafka", KafkaClusterArgs(
-    naming=naming, network=network.name, base_image=base.jre.image_name, version=versions["kafkaVersion"],
+    naming=naming, network=network.name, base_image=base.jre, version=versions["kafkaVersion"],
     artifacts=cache / "artifacts" / f"kafka-{versions['kafkaVersion']}",
     brokers=kafka_cfg["brokers"], heap=kafka_cfg["heap"], replication_factor=kafka_cfg["replicationFactor"],
     min_insync_replicas=kafka_cfg["minInsyncReplicas"], external_port_base=kafka_cfg["externalPortBase"],
 ))
 cassandra = CassandraCluster("cassandra", CassandraClusterArgs(
-    naming=naming, network=network.name, base_image=base.jre.image_name, version=versions["cassandraVersion"],
+    naming=naming, network=network.name, base_image=base.jre, version=versions["cassandraVersion"],
     artifacts=cache / "artifacts" / f"cassandra-{versions['cassandraVersion']}",
     nodes=cassandra_cfg["nodes"], max_heap=cassandra_cfg["maxHeap"], new_heap=cassandra_cfg["newHeap"],
     datacenter=cassandra_cfg["datacenter"], admin_port=cassandra_cfg["adminPort"],
 ))
-spark_connectors = f"spark-connectors-{versions['sparkVersion']}-scc{versions['sparkCassandraConnectorVersion']}"
 spark = SparkCluster("spark", SparkClusterArgs(
-    naming=naming, network=network.name, base_image=base.jre.image_name, wheels_image=base.wheels.image_name,
-    connectors_image=dist_image("spark-connectors-dist", naming.image("spark-connectors-dist", spark_connectors),
-                                cache / "artifacts" / spark_connectors, base).image_name,
+    naming=naming, network=network.name, base_image=base.jre, wheels_image=base.wheels,
+    connectors_image=base.spark_connectors,
     version=versions["sparkVersion"], workers=spark_cfg["workers"], worker_cores=spark_cfg["workerCores"],
     worker_memory=spark_cfg["workerMemory"], daemon_memory=spark_cfg["daemonMemory"],
     master_ui_port=spark_cfg["masterUiPort"],
@@ -76,8 +64,8 @@ settings = Settings(
     checkpoint_dir="/var/lib/clickstream/checkpoints", spark_master=spark.master_url,
 )
 apps = Apps("apps", AppsArgs(
-    naming=naming, network=network.name, python_image=base.python.image_name, wheels_image=base.wheels.image_name,
-    spark_image=spark.image.image_name, settings=settings, partitions=kafka_cfg["partitions"],
+    naming=naming, network=network.name, python_image=base.python, wheels_image=base.wheels,
+    spark_image=spark.image, settings=settings, partitions=kafka_cfg["partitions"],
     replication_factor=min(kafka_cfg["replicationFactor"], kafka_cfg["brokers"]),
     min_insync_replicas=min(kafka_cfg["minInsyncReplicas"], kafka_cfg["brokers"]),
     webui_port=webui_cfg["port"], webui_workers=webui_cfg["workers"], driver_memory=spark_cfg["driverMemory"],

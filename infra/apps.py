@@ -8,7 +8,7 @@ import pulumi
 import pulumi_docker as docker
 
 from contract.settings import Settings
-from infra.images import IMAGES_DIR, REPO_ROOT, local_image
+from infra.images import IMAGES_DIR, REPO_ROOT, image_ref, local_image
 from infra.naming import Naming
 
 WEBUI_PORT = 8050
@@ -19,9 +19,9 @@ DRIVER_HOST = "spark-driver"
 class AppsArgs:
     naming: Naming
     network: pulumi.Input[str]
-    python_image: pulumi.Input[str]
-    wheels_image: pulumi.Input[str]
-    spark_image: pulumi.Input[str]
+    python_image: docker.Image
+    wheels_image: docker.Image
+    spark_image: docker.Image
     settings: Settings
     partitions: int
     replication_factor: int
@@ -40,10 +40,11 @@ class Apps(pulumi.ComponentResource):
     def __init__(self, name: str, args: AppsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clickstream:infra:Apps", name, {}, opts)
         n = args.naming
-        python_args = {"PYTHON_IMAGE": args.python_image, "WHEELS_IMAGE": args.wheels_image}
-        producer = self._image(name, "producer", n, python_args)
-        webui = self._image(name, "webui", n, python_args)
-        jobs = self._image(name, "jobs", n, {"SPARK_IMAGE": args.spark_image})
+        python_bases = {"PYTHON_IMAGE": args.python_image, "WHEELS_IMAGE": args.wheels_image}
+        producer = self._image(name, "producer", n, python_bases)
+        webui = self._image(name, "webui", n, python_bases)
+        jobs = self._image(name, "jobs", n, {"SPARK_IMAGE": args.spark_image},
+                           {"CHECKPOINT_DIR": args.settings.checkpoint_dir})
         env = [f"{k}={v}" for k, v in args.settings.as_env().items()]
         common = dict(
             envs=env,
@@ -52,7 +53,7 @@ class Apps(pulumi.ComponentResource):
         )
         # One-shot: create the topics and return once every partition has a full ISR.
         self.topics = docker.Container(
-            f"{name}-topics", name=n.resource("producer-topics"), image=producer.image_name,
+            f"{name}-topics", name=n.resource("producer-topics"), image=image_ref(producer),
             command=["producer.topics", f"--partitions={args.partitions}",
                      f"--replication={args.replication_factor}", f"--min-insync={args.min_insync_replicas}"],
             must_run=False, attach=True, logs=True, **common,
@@ -69,8 +70,8 @@ class Apps(pulumi.ComponentResource):
             "/app/jobs/streaming.py",
         ]
         self.streaming = docker.Container(
-            f"{name}-streaming", name=n.resource("streaming"), hostname=DRIVER_HOST, image=jobs.image_name,
-            command=submit, restart="unless-stopped",
+            f"{name}-streaming", name=n.resource("streaming"), hostname=DRIVER_HOST, image=image_ref(jobs),
+            command=submit, restart="unless-stopped", wait=True, wait_timeout=240,
             volumes=[docker.ContainerVolumeArgs(volume_name=checkpoints.name,
                                                 container_path=args.settings.checkpoint_dir)],
             envs=env, labels=n.container_labels(),
@@ -78,7 +79,7 @@ class Apps(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.topics]),
         )
         self.webui = docker.Container(
-            f"{name}-webui", name=n.resource("webui"), image=webui.image_name,
+            f"{name}-webui", name=n.resource("webui"), image=image_ref(webui),
             command=["/opt/venv/bin/gunicorn", "--bind", f"0.0.0.0:{WEBUI_PORT}", "--workers",
                      str(args.webui_workers), "--threads", "4", "webui.wsgi:server"],
             ports=[docker.ContainerPortArgs(internal=WEBUI_PORT, external=args.webui_port, ip="127.0.0.1")],
@@ -88,6 +89,6 @@ class Apps(pulumi.ComponentResource):
         self.web_url = f"http://127.0.0.1:{args.webui_port}"
         self.register_outputs({"web_url": self.web_url})
 
-    def _image(self, name: str, app: str, n: Naming, build_args: dict) -> docker.Image:
+    def _image(self, name: str, app: str, n: Naming, bases: dict, build_args: dict | None = None) -> docker.Image:
         return local_image(f"{name}-{app}-image", n.image(app, "latest"), REPO_ROOT,
-                           IMAGES_DIR / app / "Dockerfile", self, args=build_args)
+                           IMAGES_DIR / app / "Dockerfile", self, bases=bases, args=build_args)

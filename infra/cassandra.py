@@ -8,7 +8,7 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-from infra.images import IMAGES_DIR, dist_image, local_image
+from infra.images import IMAGES_DIR, dist_image, image_ref, local_image
 from infra.naming import Naming
 
 CQL_PORT = 9042
@@ -18,7 +18,7 @@ CQL_PORT = 9042
 class CassandraClusterArgs:
     naming: Naming
     network: pulumi.Input[str]
-    base_image: pulumi.Input[str]
+    base_image: docker.Image
     version: str
     artifacts: Path
     nodes: int
@@ -38,7 +38,7 @@ class CassandraCluster(pulumi.ComponentResource):
         image = local_image(
             f"{name}-image", n.image("cassandra", args.version), IMAGES_DIR / "cassandra",
             IMAGES_DIR / "cassandra" / "Dockerfile", self,
-            args={"BASE_IMAGE": args.base_image, "DIST_IMAGE": dist.image_name},
+            bases={"BASE_IMAGE": args.base_image, "DIST_IMAGE": dist},
         )
         hosts = [f"cassandra-{i}" for i in range(args.nodes)]
         self.containers: list[docker.Container] = []
@@ -54,7 +54,7 @@ class CassandraCluster(pulumi.ComponentResource):
                 "CASSANDRA_RACK": "rack1",
                 "CASSANDRA_NUM_TOKENS": 16,
                 # A new, empty ring: evenly spaced preset tokens and no bootstrap let all nodes start at once.
-                "CASSANDRA_INITIAL_TOKEN": f"{i}/{args.nodes}",
+                "CASSANDRA_INITIAL_TOKEN": f"{i + 1}/{args.nodes}",
                 "CASSANDRA_AUTO_BOOTSTRAP": "false",
                 "JVM_EXTRA_OPTS": "-Dcassandra.skip_wait_for_gossip_to_settle=0",
                 "MAX_HEAP_SIZE": args.max_heap,
@@ -65,14 +65,14 @@ class CassandraCluster(pulumi.ComponentResource):
                 f"{name}-{i}",
                 name=n.resource(host),
                 hostname=host,
-                image=image.image_name,
+                image=image_ref(image),
                 envs=[f"{k}={v}" for k, v in env.items()],
                 networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[host])],
                 volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path="/var/lib/cassandra")],
                 ports=ports,
                 healthcheck=docker.ContainerHealthcheckArgs(
                     tests=["CMD", "/opt/cassandra/bin/healthcheck"], interval="5s", timeout="5s",
-                    retries=6, start_period="180s"),
+                    retries=6, start_period="3m0s"),
                 restart="unless-stopped",
                 stop_timeout=60,
                 wait=True,

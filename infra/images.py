@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
 import pulumi_docker as docker
+
+from infra.naming import Naming
 
 IMAGES_DIR = Path(__file__).resolve().parent / "images"
 REPO_ROOT = IMAGES_DIR.parent.parent
@@ -18,22 +21,30 @@ def local_image(
     context: Path,
     dockerfile: Path,
     parent: pulumi.Resource,
+    bases: dict[str, docker.Image] | None = None,
     args: dict[str, pulumi.Input[str]] | None = None,
-    depends_on: list[pulumi.Resource] | None = None,
 ) -> docker.Image:
-    """Build `dockerfile` with `context` into the local engine under `tag`."""
+    """Build `dockerfile` with `context` into the local engine under `tag`.
+
+    Each image in `bases` is passed as build arg NAME (its tag, for FROM) and NAME_ID (its image
+    id): the id changes whenever the base is rebuilt, which makes this image rebuild too.
+    """
+    args = dict(args or {})
+    for arg, base in (bases or {}).items():
+        args[arg] = base.image_name
+        args[f"{arg}_ID"] = base.repo_digest
     return docker.Image(
         resource_name,
         image_name=tag,
         build=docker.DockerBuildArgs(
             context=str(context),
             dockerfile=str(dockerfile),
-            args=args or {},
+            args=args,
             builder_version=docker.BuilderVersion.BUILDER_V1,
             platform="linux/amd64",
         ),
         skip_push=True,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on or []),
+        opts=pulumi.ResourceOptions(parent=parent),
     )
 
 
@@ -45,5 +56,28 @@ def dist_image(resource_name: str, tag: str, artifacts: Path, parent: pulumi.Res
 
 
 def image_ref(image: docker.Image) -> pulumi.Output[str]:
-    """The built image's tag, as an Output so that consumers wait for the build."""
-    return image.image_name
+    """What containers run: the image id, so a rebuilt image replaces its containers."""
+    return image.repo_digest
+
+
+@dataclass
+class BaseImagesArgs:
+    naming: Naming
+    wheels: Path
+    spark_connectors: Path
+
+
+class BaseImages(pulumi.ComponentResource):
+    """Images the clusters and apps build on: JRE and Python bases, the wheelhouse, Spark's connectors."""
+
+    def __init__(self, name: str, args: BaseImagesArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("clickstream:infra:BaseImages", name, {}, opts)
+        n = args.naming
+        self.jre = local_image(f"{name}-jre", n.image("jre", "17"), IMAGES_DIR / "jre", IMAGES_DIR / "jre" / "Dockerfile", self)
+        self.python = local_image(f"{name}-python", n.image("python", "3.11"), IMAGES_DIR / "python",
+                                  IMAGES_DIR / "python" / "Dockerfile", self)
+        self.wheels = dist_image(f"{name}-wheels", n.image("wheels-dist", args.wheels.name), args.wheels, self)
+        self.spark_connectors = dist_image(f"{name}-spark-connectors", n.image("spark-connectors-dist",
+                                           args.spark_connectors.name.removeprefix("spark-connectors-")),
+                                           args.spark_connectors, self)
+        self.register_outputs({})

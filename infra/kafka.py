@@ -10,7 +10,7 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-from infra.images import IMAGES_DIR, dist_image, local_image
+from infra.images import IMAGES_DIR, dist_image, image_ref, local_image
 from infra.naming import Naming
 
 INTERNAL_PORT = 9092
@@ -22,7 +22,7 @@ EXTERNAL_PORT = 9094
 class KafkaClusterArgs:
     naming: Naming
     network: pulumi.Input[str]
-    base_image: pulumi.Input[str]
+    base_image: docker.Image
     version: str
     artifacts: Path
     brokers: int
@@ -47,7 +47,7 @@ class KafkaCluster(pulumi.ComponentResource):
         dist = dist_image(f"{name}-dist", n.image("kafka-dist", args.version), args.artifacts, self)
         image = local_image(
             f"{name}-image", n.image("kafka", args.version), IMAGES_DIR / "kafka", IMAGES_DIR / "kafka" / "Dockerfile",
-            self, args={"BASE_IMAGE": args.base_image, "DIST_IMAGE": dist.image_name},
+            self, bases={"BASE_IMAGE": args.base_image, "DIST_IMAGE": dist},
         )
         hosts = [f"kafka-{i}" for i in range(args.brokers)]
         voters = ",".join(f"{i + 1}@{host}:{CONTROLLER_PORT}" for i, host in enumerate(hosts))
@@ -79,14 +79,14 @@ class KafkaCluster(pulumi.ComponentResource):
                 f"{name}-{i}",
                 name=n.resource(host),
                 hostname=host,
-                image=image.image_name,
+                image=image_ref(image),
                 envs=[f"{k}={v}" for k, v in env.items()],
                 networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[host])],
                 volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path="/var/lib/kafka/data")],
                 ports=[docker.ContainerPortArgs(internal=EXTERNAL_PORT, external=external, ip="127.0.0.1")],
                 healthcheck=docker.ContainerHealthcheckArgs(
                     tests=["CMD", "/opt/kafka/bin/healthcheck"], interval="5s", timeout="5s",
-                    retries=6, start_period="120s"),
+                    retries=6, start_period="2m0s"),
                 restart="unless-stopped",
                 stop_timeout=30,
                 wait=True,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from infra.images import IMAGES_DIR, local_image
+from infra.images import IMAGES_DIR, image_ref, local_image
 from infra.naming import Naming
 
 MASTER_PORT = 7077
@@ -18,9 +18,9 @@ MASTER_UI_PORT = 8080
 class SparkClusterArgs:
     naming: Naming
     network: pulumi.Input[str]
-    base_image: pulumi.Input[str]
-    wheels_image: pulumi.Input[str]
-    connectors_image: pulumi.Input[str]
+    base_image: docker.Image
+    wheels_image: docker.Image
+    connectors_image: docker.Image
     version: str
     workers: int
     worker_cores: int
@@ -37,8 +37,8 @@ class SparkCluster(pulumi.ComponentResource):
         n = args.naming
         self.image = local_image(
             f"{name}-image", n.image("spark", args.version), IMAGES_DIR / "spark", IMAGES_DIR / "spark" / "Dockerfile",
-            self, args={"BASE_IMAGE": args.base_image, "WHEELS_IMAGE": args.wheels_image,
-                        "CONNECTORS_IMAGE": args.connectors_image},
+            self, bases={"BASE_IMAGE": args.base_image, "WHEELS_IMAGE": args.wheels_image,
+                         "CONNECTORS_IMAGE": args.connectors_image},
         )
         self.master_url = f"spark://spark-master:{MASTER_PORT}"
         # Workers register after the master exists, so its health needs none; each worker's own
@@ -64,13 +64,13 @@ class SparkCluster(pulumi.ComponentResource):
             host,
             name=args.naming.resource(host),
             hostname=host,
-            image=self.image.image_name,
+            image=image_ref(self.image),
             envs=[f"{k}={v}" for k, v in env.items()],
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[host])],
             ports=ports or [],
             healthcheck=docker.ContainerHealthcheckArgs(
                 tests=["CMD", "spark-healthcheck"], interval="5s", timeout="4s", retries=6,
-                start_period="60s"),
+                start_period="1m0s"),
             restart="unless-stopped",
             wait=True,
             wait_timeout=180,

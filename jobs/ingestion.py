@@ -33,12 +33,7 @@ class IngestionTable:
 
     def __init__(self, session):
         self._session = session
-        self._record = session.prepare(
-            "UPDATE ingestion SET status=?, file=?, rows_accepted=?, rows_rejected=?, rejected_by_reason=?, "
-            "start_offsets=?, end_offsets=?, seconds=?, rows_per_second=?, error=?, updated_at=?, "
-            "started_at=?, produced_at=?, completed_at=null, rows_processed=null "
-            "WHERE scope=? AND lang=? AND month=?"
-        )
+        self._statements: dict[str, object] = {}
         self._complete = session.prepare(
             "UPDATE ingestion SET status='complete', rows_processed=?, completed_at=?, updated_at=? "
             "WHERE scope=? AND lang=? AND month=?"
@@ -53,17 +48,28 @@ class IngestionTable:
         )
 
     def record_event(self, event: LoadEvent) -> None:
-        """Apply the producer's latest event for a load."""
-        now = _now()
+        """Apply the producer's latest event for a load; a new `loading` event starts the load afresh."""
         at = dt.datetime.fromtimestamp(event.at, dt.timezone.utc)
-        rate = event.rows_accepted / event.seconds if event.seconds else 0.0
-        self._session.execute(self._record, (
-            STATUS_OF_EVENT.get(event.status, event.status), event.file, event.rows_accepted,
-            event.rows_rejected, event.rejected_by_reason, event.start_offsets, event.end_offsets,
-            event.seconds, rate, event.error or None, now,
-            at if event.status == "loading" else None, at if event.status == "produced" else None,
-            INGESTION_SCOPE, event.lang, event.month,
-        ))
+        columns = {
+            "status": STATUS_OF_EVENT.get(event.status, event.status), "file": event.file,
+            "rows_accepted": event.rows_accepted, "rows_rejected": event.rows_rejected,
+            "rejected_by_reason": event.rejected_by_reason, "start_offsets": event.start_offsets,
+            "end_offsets": event.end_offsets, "seconds": event.seconds,
+            "rows_per_second": event.rows_accepted / event.seconds if event.seconds else 0.0,
+            "error": event.error or None, "updated_at": _now(),
+        }
+        if event.status == "loading":
+            columns |= {"started_at": at, "produced_at": None, "completed_at": None, "rows_processed": None}
+        elif event.status == "produced":
+            columns["produced_at"] = at
+        assignments = ", ".join(f"{name}=?" for name in columns)
+        statement = self._prepared(f"UPDATE ingestion SET {assignments} WHERE scope=? AND lang=? AND month=?")
+        self._session.execute(statement, (*columns.values(), INGESTION_SCOPE, event.lang, event.month))
+
+    def _prepared(self, cql: str):
+        if cql not in self._statements:
+            self._statements[cql] = self._session.prepare(cql)
+        return self._statements[cql]
 
     def processing(self) -> list[PendingLoad]:
         """Loads whose rows are all in Kafka but not yet all aggregated."""
@@ -80,8 +86,8 @@ class IngestionTable:
     def record_progress(self, query: str, progress: dict) -> None:
         """Store the stream's last progress report, with lag = latest - processed offsets."""
         source = progress["sources"][0]
-        end = _partition_offsets(source.get("endOffset"))
-        latest = _partition_offsets(source.get("latestOffset")) or end
+        end = partition_offsets(source.get("endOffset"))
+        latest = partition_offsets(source.get("latestOffset")) or end
         lag = sum(max(latest.get(p, 0) - end.get(p, 0), 0) for p in latest)
         self._session.execute(self._progress, (
             query, progress["batchId"], end, latest, progress.get("numInputRows", 0),
@@ -91,7 +97,7 @@ class IngestionTable:
         ))
 
 
-def _partition_offsets(offsets) -> dict[int, int]:
+def partition_offsets(offsets) -> dict[int, int]:
     """Spark reports Kafka offsets as {topic: {"partition": offset}} (sometimes as JSON text)."""
     import json
 

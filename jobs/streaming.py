@@ -24,7 +24,7 @@ from contract.settings import Settings
 from contract.topics import LoadEvent
 from jobs import schema, transforms
 from jobs.finalize import finalize
-from jobs.ingestion import IngestionTable, _partition_offsets, caught_up
+from jobs.ingestion import IngestionTable, partition_offsets, caught_up
 from jobs.sinks import spark_conf, write_table
 
 log = logging.getLogger("clickstream.streaming")
@@ -103,7 +103,7 @@ def main() -> None:
         progress = rows_query.lastProgress
         if progress:
             table.record_progress("rows", progress)
-        processed = _partition_offsets(progress["sources"][0].get("endOffset")) if progress else {}
+        processed = partition_offsets(progress["sources"][0].get("endOffset")) if progress else {}
         for load in table.processing():
             if caught_up(load, processed):
                 started = time.monotonic()
