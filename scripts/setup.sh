@@ -9,6 +9,12 @@ for part in "${parts[@]}"; do
   i=$((i + 1))
   printf '\033[1m[%d/%d] %s\033[0m\n' "$i" "${#parts[@]}" "$part" >&2
   start=$(date +%s)
-  bash "$here/setup/$part.sh"
+  if [ "$part" = pulumi ]; then
+    # pulumi.sh prints the bin dir to use; scripts/env.sh puts it on PATH.
+    bin=$(bash "$here/setup/pulumi.sh" | tail -n1)
+    echo "$bin" >"${CLICKSTREAM_CACHE:-$HOME/.cache/clickstream}/pulumi/current-bin"
+  else
+    bash "$here/setup/$part.sh"
+  fi
   printf '      %s ready in %ss\n' "$part" "$(( $(date +%s) - start ))" >&2
 done
