@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS {keyspace}.month_stats (
     # Status of each load, kept in one small partition so listing them is one read.
     "ingestion": """
 CREATE TABLE IF NOT EXISTS {keyspace}.ingestion (
-  scope text, lang text, month text, status text, file text,
+  scope text, lang text, month text, run text, status text, file text,
   rows_accepted bigint, rows_rejected bigint, rejected_by_reason map<text, bigint>,
   start_offsets map<int, bigint>, end_offsets map<int, bigint>,
   rows_processed bigint, seconds double, rows_per_second double, error text,
@@ -69,6 +69,13 @@ CREATE TABLE IF NOT EXISTS {keyspace}.stream_progress (
 )
 """,
 }
+
+
+#: Columns added after a table first shipped, for keyspaces created before. Each is applied once;
+#: "already exists" answers are expected and ignored.
+MIGRATIONS = [
+    "ALTER TABLE {keyspace}.ingestion ADD run text",
+]
 
 
 def statements(keyspace: str, datacenter: str, replication: int) -> list[str]:

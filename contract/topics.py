@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 
 #: Valid rows, encoded by `records.encode`.
@@ -61,6 +62,8 @@ class LoadEvent:
     month: str
     status: str
     file: str = ""
+    #: Identifies one run of a load, so a caller can wait for *its* completion, not an earlier one's.
+    run: str = field(default_factory=lambda: uuid.uuid4().hex)
     rows_accepted: int = 0
     rows_rejected: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)

@@ -51,7 +51,7 @@ class IngestionTable:
         """Apply the producer's latest event for a load; a new `loading` event starts the load afresh."""
         at = dt.datetime.fromtimestamp(event.at, dt.timezone.utc)
         columns = {
-            "status": STATUS_OF_EVENT.get(event.status, event.status), "file": event.file,
+            "status": STATUS_OF_EVENT.get(event.status, event.status), "file": event.file, "run": event.run,
             "rows_accepted": event.rows_accepted, "rows_rejected": event.rows_rejected,
             "rejected_by_reason": event.rejected_by_reason, "start_offsets": event.start_offsets,
             "end_offsets": event.end_offsets, "seconds": event.seconds,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from cassandra import InvalidRequest
+
 from contract import schema
 from contract.db import connect
 from contract.settings import Settings
@@ -13,6 +15,12 @@ def apply(settings: Settings) -> None:
     try:
         for cql in schema.statements(settings.keyspace, settings.cassandra_datacenter, settings.replication):
             session.execute(cql, timeout=60)
+        for cql in schema.MIGRATIONS:
+            try:
+                session.execute(cql.format(keyspace=settings.keyspace), timeout=60)
+            except InvalidRequest as err:
+                if "conflicts with an existing column" not in str(err):
+                    raise
     finally:
         session.cluster.shutdown()
 

@@ -30,6 +30,7 @@ def load(
     lang: Annotated[Optional[str], typer.Option(help="Wiki language code; default: from the file name.")] = None,
     month: Annotated[Optional[str], typer.Option(help="YYYY-MM; default: from the file name.")] = None,
     bootstrap: Annotated[Optional[str], typer.Option(help="Kafka bootstrap servers; default: $CLICKSTREAM_KAFKA_BOOTSTRAP.")] = None,
+    run_id: Annotated[Optional[str], typer.Option(help="Id of this run, shown by /api/v1/ingestion; default: random.")] = None,
 ) -> None:
     """Validate FILE line by line and stream it into Kafka; bad lines go to the dead-letter topic."""
     try:
@@ -48,7 +49,7 @@ def load(
                 elapsed = bar.tasks[task].elapsed or 1e-9
                 bar.update(task, completed=position, rows=rows, rate=rows / elapsed)
 
-            summary = load_file(file, name, publisher, progress)
+            summary = load_file(file, name, publisher, progress, run=run_id)
     finally:
         publisher.close()
     _print_summary(summary)

@@ -31,7 +31,8 @@ class LoadSummary:
         return (self.accepted + sum(self.rejected.values())) / self.seconds if self.seconds else 0.0
 
 
-def load_file(path: Path, name: DumpName, publisher: Publisher, progress: Progress | None = None) -> LoadSummary:
+def load_file(path: Path, name: DumpName, publisher: Publisher, progress: Progress | None = None,
+              run: str | None = None) -> LoadSummary:
     """Send every valid row of `path` to RAW and every invalid one to DEAD_LETTER.
 
     Load events on LOADS bracket the rows: `loading` first, then `produced` with the offsets
@@ -39,6 +40,8 @@ def load_file(path: Path, name: DumpName, publisher: Publisher, progress: Progre
     """
     summary = LoadSummary(file=path.name, lang=name.lang, month=name.month)
     event = topics.LoadEvent(lang=name.lang, month=name.month, status="loading", file=path.name)
+    if run:
+        event.run = run
     started = time.monotonic()
     try:
         with LineReader(path) as reader:

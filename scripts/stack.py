@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import time
+import uuid
 import urllib.request
 from pathlib import Path
 
@@ -74,14 +75,14 @@ def get_json(url: str, timeout: float = 5.0) -> dict:
         return json.load(response)
 
 
-def wait_for_load(api: str, lang: str, month: str, timeout: float = 600.0) -> dict:
-    """Poll /api/v1/ingestion until the load is complete or failed (bounded in time)."""
+def wait_for_load(api: str, lang: str, month: str, run: str, timeout: float = 600.0) -> dict:
+    """Poll /api/v1/ingestion until this run of the load is complete or failed (bounded in time)."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
         try:
             loads = get_json(f"{api}/api/v1/ingestion")["loads"]
-            last = next((x for x in loads if x["lang"] == lang and x["month"] == month), None)
+            last = next((x for x in loads if (x["lang"], x["month"], x["run"]) == (lang, month, run)), None)
         except OSError:
             last = None
         if last and last["status"] in ("complete", "failed"):
@@ -95,11 +96,12 @@ def load(stack: str, file: Path, lang: str | None, month: str | None, wait: bool
 
     out = outputs(stack)
     name = name_of(file, lang, month)
+    run = uuid.uuid4().hex
     cmd = [sys.executable, "-m", "producer", "load", str(file), "--lang", name.lang, "--month", name.month,
-           "--bootstrap", out["kafkaBootstrap"]]
+           "--bootstrap", out["kafkaBootstrap"], "--run-id", run]
     subprocess.run(cmd, check=True, cwd=ROOT)
     if wait:
-        done = wait_for_load(out["webUrl"], name.lang, name.month)
+        done = wait_for_load(out["webUrl"], name.lang, name.month, run)
         print(f"{name.lang} {name.month}: {done['status']}, {done['rows_accepted']:,} rows", file=sys.stderr)
         if done["status"] != "complete":
             raise SystemExit(f"load failed: {done.get('error')}")

@@ -78,7 +78,7 @@ class Queries:
         loads = []
         for r in self._rows("loads", INGESTION_SCOPE):
             loads.append({
-                "lang": r.lang, "month": r.month, "status": r.status, "file": r.file,
+                "lang": r.lang, "month": r.month, "run": r.run, "status": r.status, "file": r.file,
                 "rows_accepted": r.rows_accepted or 0, "rows_rejected": r.rows_rejected or 0,
                 "rejected_by_reason": dict(r.rejected_by_reason or {}),
                 "rows_processed": r.rows_processed, "rows_per_second": r.rows_per_second,
