@@ -15,8 +15,9 @@ import uuid
 import urllib.request
 from pathlib import Path
 
+from infra.naming import STACK_LABEL
+
 ROOT = Path(__file__).resolve().parent.parent
-LABEL = "clickstream.stack"
 
 
 def pulumi(*args: str, stack: str, capture: bool = False) -> str:
@@ -55,7 +56,7 @@ def leftovers(stack: str) -> dict[str, list[str]]:
     """Docker containers, networks and volumes that carry this stack's label."""
     found = {}
     for kind in ("container", "network", "volume"):
-        cmd = ["docker", kind, "ls", "-q", "--filter", f"label={LABEL}={stack}"]
+        cmd = ["docker", kind, "ls", "-q", "--filter", f"label={STACK_LABEL}={stack}"]
         if kind == "container":
             cmd.insert(3, "-a")
         found[kind] = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.split()
