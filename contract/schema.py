@@ -71,10 +71,10 @@ CREATE TABLE IF NOT EXISTS {keyspace}.stream_progress (
 }
 
 
-#: Columns added after a table first shipped, for keyspaces created before. Each is applied once;
-#: "already exists" answers are expected and ignored.
-MIGRATIONS = [
-    "ALTER TABLE {keyspace}.ingestion ADD run text",
+#: Columns added after a table first shipped, as (table, column, CQL type), for keyspaces created
+#: before. Each is added only where system_schema says the column is missing.
+ADDED_COLUMNS = [
+    ("ingestion", "run", "text"),
 ]
 
 

@@ -59,6 +59,7 @@ class Apps(pulumi.ComponentResource):
             must_run=False, attach=True, logs=True, **common,
             opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
         )
+        topics_ok = _succeeded(self.topics, "creating the Kafka topics")
         checkpoints = docker.Volume(f"{name}-checkpoints", name=n.resource("checkpoints"), labels=n.volume_labels(),
                                     opts=pulumi.ResourceOptions(parent=self))
         submit = [
@@ -74,7 +75,9 @@ class Apps(pulumi.ComponentResource):
             command=submit, restart="unless-stopped", wait=True, wait_timeout=240,
             volumes=[docker.ContainerVolumeArgs(volume_name=checkpoints.name,
                                                 container_path=args.settings.checkpoint_dir)],
-            envs=env, labels=n.container_labels(),
+            # Carrying the topics step's checked exit code makes the driver wait for, and require, its success.
+            envs=pulumi.Output.all(*env, topics_ok.apply(lambda code: f"CLICKSTREAM_TOPICS_EXIT={code}")),
+            labels=n.container_labels(),
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[DRIVER_HOST])],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.topics]),
         )
@@ -92,3 +95,15 @@ class Apps(pulumi.ComponentResource):
     def _image(self, name: str, app: str, n: Naming, bases: dict, build_args: dict | None = None) -> docker.Image:
         return local_image(f"{name}-{app}-image", n.image(app, "latest"), REPO_ROOT,
                            IMAGES_DIR / app / "Dockerfile", self, bases=bases, args=build_args)
+
+
+def _succeeded(container: docker.Container, what: str) -> pulumi.Output[int]:
+    """The exit code of a one-shot container; fails the deployment, with its logs, if it is not 0."""
+
+    def check(args) -> int:
+        code, logs = args
+        if code:
+            raise RuntimeError(f"{what} failed with exit code {code}:\n{(logs or '')[-3000:]}")
+        return code or 0
+
+    return pulumi.Output.all(container.exit_code, container.container_logs).apply(check)

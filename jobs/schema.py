@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from cassandra import InvalidRequest
-
 from contract import schema
 from contract.db import connect
 from contract.settings import Settings
@@ -15,12 +13,13 @@ def apply(settings: Settings) -> None:
     try:
         for cql in schema.statements(settings.keyspace, settings.cassandra_datacenter, settings.replication):
             session.execute(cql, timeout=60)
-        for cql in schema.MIGRATIONS:
-            try:
-                session.execute(cql.format(keyspace=settings.keyspace), timeout=60)
-            except InvalidRequest as err:
-                if "conflicts with an existing column" not in str(err):
-                    raise
+        for table, column, cql_type in schema.ADDED_COLUMNS:
+            existing = session.execute(
+                "SELECT column_name FROM system_schema.columns WHERE keyspace_name=%s AND table_name=%s",
+                (settings.keyspace, table),
+            )
+            if column not in {row.column_name for row in existing}:
+                session.execute(f"ALTER TABLE {settings.keyspace}.{table} ADD {column} {cql_type}", timeout=60)
     finally:
         session.cluster.shutdown()
 

@@ -10,10 +10,19 @@ from pathlib import Path
 
 from contract import records, topics
 from producer.files import DumpError, DumpName, LineReader
+from producer.integrity import check_file, read_sidecar
 from producer.publish import Publisher, publish_event
 
 #: Called now and then with (bytes consumed, rows accepted so far).
 Progress = Callable[[int, int], None]
+
+
+class LoadInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a load, raised after the rows sent so far were flushed and the load marked failed."""
+
+    def __init__(self, summary: "LoadSummary"):
+        super().__init__("interrupted")
+        self.summary = summary
 
 
 @dataclass
@@ -32,18 +41,23 @@ class LoadSummary:
 
 
 def load_file(path: Path, name: DumpName, publisher: Publisher, progress: Progress | None = None,
-              run: str | None = None) -> LoadSummary:
+              run: str | None = None, check_progress: Callable[[int], None] | None = None) -> LoadSummary:
     """Send every valid row of `path` to RAW and every invalid one to DEAD_LETTER.
 
-    Load events on LOADS bracket the rows: `loading` first, then `produced` with the offsets
-    that let the stream tell when all of them are processed, or `failed` with the reason.
+    The file is checked whole first (its md5 if a `.md5` sidecar gives one, and the full gzip
+    stream), so a bad download fails before anything is sent. Load events on LOADS bracket the
+    rows: `loading` first, then `produced` with the offsets that let the stream tell when all of
+    them are processed, or `failed` with the reason. Ctrl-C flushes what was sent, marks the load
+    failed ("interrupted") and raises LoadInterrupted.
     """
     summary = LoadSummary(file=path.name, lang=name.lang, month=name.month)
     event = topics.LoadEvent(lang=name.lang, month=name.month, status="loading", file=path.name)
     if run:
         event.run = run
     started = time.monotonic()
+    interrupted = False
     try:
+        check_file(path, read_sidecar(path), check_progress)
         with LineReader(path) as reader:
             event.start_offsets = publisher.end_offsets(topics.RAW)
             publish_event(publisher, event)
@@ -57,6 +71,11 @@ def load_file(path: Path, name: DumpName, publisher: Publisher, progress: Progre
         summary.error = str(err)
         event.status = "failed"
         publisher.flush()
+    except KeyboardInterrupt:
+        interrupted = True
+        summary.error = "interrupted"
+        event.status = "failed"
+        publisher.flush()
     finally:
         summary.seconds = time.monotonic() - started
         event.rows_accepted = summary.accepted
@@ -67,6 +86,8 @@ def load_file(path: Path, name: DumpName, publisher: Publisher, progress: Progre
         event.at = time.time()
         if event.start_offsets or event.status != "loading":
             publish_event(publisher, event)
+    if interrupted:
+        raise LoadInterrupted(summary)
     return summary
 
 

@@ -57,11 +57,13 @@ def _connect(bootstrap: str, timeout: float):
 def _wait_for_full_isr(admin, replication: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        short = [
-            f"{t['topic']}/{p['partition']}"
-            for t in admin.describe_topics(list(topics.ALL))
+        described = admin.describe_topics(list(topics.ALL))
+        short = [t["name"] for t in described if t["error_code"] or not t["partitions"]]
+        short += [
+            f"{t['name']}/{p['partition_index']}"
+            for t in described
             for p in t["partitions"]
-            if len(p["isr"]) < replication
+            if p["error_code"] or len(p["isr_nodes"]) < replication
         ]
         if not short:
             print(f"topics {', '.join(topics.ALL)} ready, every partition with {replication} in-sync replicas")

@@ -7,7 +7,7 @@ import pytest
 
 from contract import records, topics
 from contract.topics import LoadEvent
-from producer.files import DumpError, DumpName, name_of
+from producer.files import DumpError, DumpName, LineReader, name_of
 from producer.loader import load_file
 from tests.conftest import SAMPLE, read_sample
 
@@ -92,14 +92,23 @@ def test_empty_file_fails_with_a_clear_message(tmp_path: Path):
     assert pub.events()[-1].status == "failed"
 
 
-def test_truncated_gzip_fails_after_sending_the_rows_before_the_cut(tmp_path: Path):
+def test_truncated_gzip_fails_before_anything_is_sent(tmp_path: Path):
     gz = tmp_path / "x.tsv.gz"
     gz.write_bytes(gzip.compress(SAMPLE.read_bytes())[:-40])
     pub = FakePublisher()
     summary = load_file(gz, NAME, pub)
-    assert "ends early" in summary.error
-    assert pub.events()[-1].status == "failed"
-    assert 0 < summary.accepted < 1039
+    assert "ends early" in summary.error and "download it again" in summary.error
+    assert pub.sent[topics.RAW] == [] and pub.sent[topics.DEAD_LETTER] == []
+    assert [e.status for e in pub.events()] == ["failed"]
+    assert summary.accepted == 0
+
+
+def test_the_line_reader_still_reports_a_cut_it_meets(tmp_path: Path):
+    gz = tmp_path / "x.tsv.gz"
+    gz.write_bytes(gzip.compress(SAMPLE.read_bytes())[:-40])
+    with pytest.raises(DumpError, match="ends early"), LineReader(gz) as reader:
+        for _ in reader:
+            pass
 
 
 @pytest.mark.parametrize("name, lang, month", [

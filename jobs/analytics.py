@@ -1,0 +1,193 @@
+"""Graph analytics of one load: pure DataFrame -> DataFrame functions over its valid, de-duplicated rows.
+
+Input columns: lang, month, prev, curr, type, n (one row per (lang, month, prev, curr), as
+`transforms.deduplicated` leaves them). Articles are every curr and every prev that is not one of
+the five other-* sources; an article->article row is a click whatever its type (link or other).
+Every step keys on (lang, month), so a frame holding several loads gives each its own answer.
+Formulas, caps and the proposed Cassandra tables: docs/analytics.md.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from contract.records import OTHER_SOURCES
+
+GROUP = ["lang", "month"]
+
+#: Largest k of `likely_paths`: the candidate set grows with top**2 per start and depth.
+MAX_PATH_STEPS = 4
+
+#: Largest `top` of `related` and `likely_paths`, which bounds their Cassandra partitions.
+MAX_TOP = 100
+
+#: Largest `limit` of `pagerank_top`, which bounds the (lang, month) partition of its table.
+MAX_PAGERANK_TOP = 10_000
+
+MAX_ITERATIONS = 100
+
+
+def _is_other() -> Column:
+    return F.col("prev").isin(*OTHER_SOURCES)
+
+
+def _article_rows(rows: DataFrame) -> DataFrame:
+    return rows.where(~_is_other())
+
+
+def _check_int(name: str, value, low: int, high: int | None = None) -> int:
+    allowed = f"an integer in {low}..{high}" if high is not None else f"an integer >= {low}"
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return value
+
+
+def _check_damping(damping) -> float:
+    if isinstance(damping, bool) or not isinstance(damping, Real) or not 0.0 < float(damping) < 1.0:
+        raise ValueError(f"damping must be a number strictly between 0 and 1 (e.g. 0.85), got {damping!r}")
+    return float(damping)
+
+
+def pagerank(rows: DataFrame, damping: float = 0.85, iterations: int = 20) -> DataFrame:
+    """PageRank of every article, (lang, month, title, rank); walks start where the other-* clicks land."""
+    d = _check_damping(damping)
+    _check_int("iterations", iterations, 1, MAX_ITERATIONS)
+    articles = _article_rows(rows)
+    out = articles.groupBy(*GROUP, "prev").agg(F.sum("n").alias("out"))
+    edges = articles.join(out, [*GROUP, "prev"]).select(
+        *GROUP, F.col("prev").alias("src"), F.col("curr").alias("title"), (F.col("n") / F.col("out")).alias("p")
+    ).localCheckpoint()
+    titles = rows.select(*GROUP, F.col("curr").alias("title")).union(
+        articles.select(*GROUP, F.col("prev").alias("title"))
+    ).distinct()
+    entry = rows.where(_is_other()).groupBy(*GROUP, F.col("curr").alias("title")).agg(F.sum("n").alias("entry"))
+    titles = titles.join(entry, [*GROUP, "title"], "left")
+    totals = titles.groupBy(*GROUP).agg(F.count("*").alias("articles"), F.sum("entry").alias("entry_total"))
+    teleport = F.when(F.col("entry_total") > 0, F.coalesce(F.col("entry"), F.lit(0)) / F.col("entry_total"))
+    nodes = titles.join(F.broadcast(totals), GROUP).select(
+        *GROUP, "title", teleport.otherwise(1.0 / F.col("articles")).alias("teleport")
+    ).localCheckpoint()
+    ranks = nodes.select(*GROUP, "title", F.col("teleport").alias("rank"))
+    for _ in range(iterations):
+        inflow = edges.join(ranks.withColumnRenamed("title", "src"), [*GROUP, "src"]).groupBy(*GROUP, "title").agg(
+            F.sum(F.col("rank") * F.col("p")).alias("inflow")
+        )
+        # Rank mass that followed a link; the rest (1 - d*followed) teleports, dangling mass included.
+        followed = inflow.groupBy(*GROUP).agg(F.sum("inflow").alias("followed"))
+        ranks = (
+            nodes.join(inflow, [*GROUP, "title"], "left")
+            .join(F.broadcast(followed), GROUP, "left")
+            .select(
+                *GROUP, "title",
+                (F.lit(d) * F.coalesce(F.col("inflow"), F.lit(0.0))
+                 + F.col("teleport") * (F.lit(1.0) - F.lit(d) * F.coalesce(F.col("followed"), F.lit(0.0)))).alias("rank"),
+            )
+            # Every iteration: `inflow` feeds two branches, so an unbroken plan doubles per iteration.
+            .localCheckpoint()
+        )
+    return ranks
+
+
+def pagerank_top(ranks: DataFrame, limit: int = 1000) -> DataFrame:
+    """Rows of the proposed `pagerank` table: the best `limit` articles per (lang, month), positions 1..limit."""
+    _check_int("limit", limit, 1, MAX_PAGERANK_TOP)
+    order = Window.partitionBy(*GROUP).orderBy(F.col("rank").desc(), F.col("title").asc())
+    return (
+        ranks.withColumn("position", F.row_number().over(order))
+        .where(F.col("position") <= limit)
+        .select(*GROUP, F.col("position").alias("rank"), "title", F.col("rank").alias("score"))
+    )
+
+
+def related(rows: DataFrame, top: int = 10, min_common: int = 1, max_fanout: int = 1000) -> DataFrame:
+    """Per article, the `top` articles whose readers come from the same articles, by cosine of incoming clicks."""
+    _check_int("top", top, 1, MAX_TOP)
+    _check_int("min_common", min_common, 1)
+    _check_int("max_fanout", max_fanout, 2)
+    links = _article_rows(rows).select(
+        *GROUP, F.col("prev").alias("source"), F.col("curr").alias("title"), F.col("n").cast("double").alias("x")
+    )
+    fanout = links.groupBy(*GROUP, "source").agg(F.count("*").alias("fanout"))
+    kept = links.join(fanout, [*GROUP, "source"]).where(F.col("fanout") <= max_fanout).drop("fanout").localCheckpoint()
+    norms = kept.groupBy(*GROUP, "title").agg(F.sqrt(F.sum(F.col("x") * F.col("x"))).alias("norm"))
+    left = kept.select(*GROUP, "source", F.col("title").alias("a"), F.col("x").alias("xa"))
+    right = kept.select(*GROUP, "source", F.col("title").alias("b"), F.col("x").alias("xb"))
+    pairs = (
+        left.join(right, [*GROUP, "source"])
+        .where(F.col("a") < F.col("b"))
+        .groupBy(*GROUP, "a", "b")
+        .agg(F.sum(F.col("xa") * F.col("xb")).alias("dot"), F.count("*").alias("common"))
+        .where(F.col("common") >= min_common)
+    )
+    scored = (
+        pairs.join(norms.withColumnRenamed("title", "a").withColumnRenamed("norm", "na"), [*GROUP, "a"])
+        .join(norms.withColumnRenamed("title", "b").withColumnRenamed("norm", "nb"), [*GROUP, "b"])
+        .select(*GROUP, "a", "b", F.least(F.col("dot") / (F.col("na") * F.col("nb")), F.lit(1.0)).alias("score"))
+    )
+    both = scored.select(*GROUP, F.col("a").alias("title"), F.col("b").alias("related"), "score").unionByName(
+        scored.select(*GROUP, F.col("b").alias("title"), F.col("a").alias("related"), "score")
+    )
+    order = Window.partitionBy(*GROUP, "title").orderBy(F.col("score").desc(), F.col("related").asc())
+    return both.withColumn("rank", F.row_number().over(order)).where(F.col("rank") <= top)
+
+
+def likely_paths(rows: DataFrame, k: int = 3, top: int = 10) -> DataFrame:
+    """Per article, the `top` most probable click paths of up to `k` steps from it, beam-pruned per depth."""
+    _check_int("k", k, 1, MAX_PATH_STEPS)
+    _check_int("top", top, 1, MAX_TOP)
+    articles = _article_rows(rows)
+    out = articles.groupBy(*GROUP, "prev").agg(F.sum("n").alias("out"))
+    # A path never revisits a node, so self-loops are never taken (they still count in `out`).
+    # Per source only the best top + k transitions can enter a beam: at most k of them are blocked
+    # by nodes already on the path, and one parent's top extensions are already `top`.
+    by_p = Window.partitionBy(*GROUP, "last").orderBy(F.col("p").desc(), F.col("dst").asc())
+    steps = (
+        articles.where(F.col("prev") != F.col("curr"))
+        .join(out, [*GROUP, "prev"])
+        .select(*GROUP, F.col("prev").alias("last"), F.col("curr").alias("dst"), (F.col("n") / F.col("out")).alias("p"))
+        .withColumn("_i", F.row_number().over(by_p))
+        .where(F.col("_i") <= top + k)
+        .drop("_i")
+        .localCheckpoint()
+    )
+    frontier = steps.select(*GROUP, "last").distinct().select(
+        *GROUP, F.col("last").alias("start"), F.array("last").alias("path"), "last", F.lit(1.0).alias("probability")
+    )
+    beam = Window.partitionBy(*GROUP, "start", "_stopped").orderBy(F.col("probability").desc(), F.col("path").asc())
+    finished = []
+    for _ in range(k):
+        # Left join with the cycle test in the ON clause: a path with no admissible step gets a null dst.
+        grown = frontier.alias("f").join(
+            steps.alias("s"),
+            (F.col("f.lang") == F.col("s.lang")) & (F.col("f.month") == F.col("s.month"))
+            & (F.col("f.last") == F.col("s.last")) & ~F.array_contains(F.col("f.path"), F.col("s.dst")),
+            "left",
+        )
+        stopped = F.col("s.dst").isNull()
+        grown = (
+            grown.select(
+                "f.lang", "f.month", "f.start", stopped.alias("_stopped"),
+                F.when(stopped, F.col("f.path")).otherwise(F.concat(F.col("f.path"), F.array(F.col("s.dst")))).alias("path"),
+                F.coalesce(F.col("s.dst"), F.col("f.last")).alias("last"),
+                (F.col("f.probability") * F.coalesce(F.col("s.p"), F.lit(1.0))).alias("probability"),
+            )
+            .withColumn("_i", F.row_number().over(beam))
+            .where(F.col("_stopped") | (F.col("_i") <= top))
+            .drop("_i")
+            .localCheckpoint()
+        )
+        finished.append(grown.where(F.col("_stopped")).drop("_stopped", "last"))
+        frontier = grown.where(~F.col("_stopped")).drop("_stopped")
+    finished.append(frontier.drop("last"))
+    paths = finished[0]
+    for more in finished[1:]:
+        paths = paths.unionByName(more)
+    order = Window.partitionBy(*GROUP, "start").orderBy(F.col("probability").desc(), F.col("path").asc())
+    return (
+        paths.withColumn("rank", F.row_number().over(order))
+        .where(F.col("rank") <= top)
+        .select(*GROUP, F.col("start").alias("title"), "path", "probability", "rank")
+    )
