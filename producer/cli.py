@@ -130,7 +130,7 @@ def load(
         name = name_of(file, lang, month)
     except DumpError as err:
         raise _fail(str(err), 2) from None
-    publisher = KafkaPublisher(bootstrap or Settings.from_env().kafka_bootstrap)
+    publisher = _connect(bootstrap or Settings.from_env().kafka_bootstrap)
     try:
         with bars.loading(f"{name.lang} {name.month}", file.stat().st_size) as (check, progress):
             summary = load_file(file, name, publisher, progress, run=run_id, check_progress=check)
@@ -143,6 +143,15 @@ def load(
     _print_summary(summary)
     if summary.error:
         raise typer.Exit(1)
+
+
+def _connect(bootstrap: str) -> KafkaPublisher:
+    from kafka.errors import KafkaError
+
+    try:
+        return KafkaPublisher(bootstrap)
+    except KafkaError as err:
+        raise _fail(f"Kafka at {bootstrap} cannot be reached: {err!r}") from None
 
 
 def _print_summary(summary: LoadSummary) -> None:
@@ -197,7 +206,10 @@ def watch(
     kafka = bootstrap or Settings.from_env().kafka_bootstrap
     since = config.watch_since(since)
     if since:
-        _checked("en", since)
+        try:
+            check_month(since)
+        except ValueError as err:
+            raise _fail(str(err), 2) from None
 
     def load_month(lang: str, month: str) -> bool:
         path = fetch_dump(lang, month, directory, base)

@@ -35,10 +35,12 @@ def dump_name(lang: str, month: str) -> str:
 
 
 def month_url(base: str, month: str) -> str:
+    """The URL of a month folder."""
     return urllib.parse.urljoin(base, f"{month}/")
 
 
 def file_url(base: str, month: str, name: str) -> str:
+    """The URL of a file in a month folder."""
     return urllib.parse.urljoin(month_url(base, month), urllib.parse.quote(name))
 
 
@@ -54,7 +56,7 @@ class _Links(HTMLParser):
         super().__init__()
         self.hrefs: list[str] = []
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag, attrs):  # noqa: D102
         if tag == "a":
             href = dict(attrs).get("href")
             if href:
@@ -90,10 +92,12 @@ class MonthListing:
 
     @property
     def langs(self) -> list[str]:
+        """Languages with a dump this month, sorted."""
         return sorted(self.dumps)
 
 
 def parse_month(month: str, html: str) -> MonthListing:
+    """The dumps (of this month only) and checksum files listed on a month folder's page."""
     listing = MonthListing(month)
     for name in links(html):
         if (m := DUMP_FILE.match(name)) and m["month"] == month:

@@ -64,7 +64,11 @@ class KafkaPublisher:
         from kafka import KafkaConsumer, KafkaProducer
 
         self._producer = KafkaProducer(**producer_config(bootstrap, client_id))
-        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), client_id=f"{client_id}-offsets")
+        try:
+            self._consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), client_id=f"{client_id}-offsets")
+        except Exception:
+            self._producer.close()
+            raise
         self._failures: list[Exception] = []
 
     def send(self, topic: str, value: bytes, key: bytes | None = None) -> None:

@@ -35,6 +35,7 @@ class WatchState:
 
     @classmethod
     def read(cls, path: Path) -> "WatchState":
+        """The state saved at `path`, or an empty one if there is none (or it is unreadable)."""
         try:
             body = json.loads(path.read_text())
         except FileNotFoundError:
@@ -45,13 +46,16 @@ class WatchState:
         return cls(path, body.get("since"), {k: sorted(v) for k, v in body.get("loaded", {}).items()})
 
     def is_loaded(self, lang: str, month: str) -> bool:
+        """Whether `lang` `month` was loaded already."""
         return month in self.loaded.get(lang, [])
 
     def mark(self, lang: str, month: str) -> None:
+        """Record a loaded month and save at once."""
         self.loaded[lang] = sorted(set(self.loaded.get(lang, [])) | {month})
         self.save()
 
     def save(self) -> None:
+        """Write the state atomically (temporary file, then rename)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text(json.dumps({"since": self.since, "loaded": self.loaded}, indent=1, sort_keys=True))
@@ -60,6 +64,8 @@ class WatchState:
 
 @dataclass
 class Watcher:
+    """Polls the index and loads new months; every dependency with the outside world is a field."""
+
     base: str
     langs: list[str]
     state: WatchState

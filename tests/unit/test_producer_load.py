@@ -118,3 +118,14 @@ def test_ctrl_c_during_load_command_exits_130(monkeypatch):
     result = CliRunner().invoke(cli.app, ["load", str(SAMPLE)])
     assert result.exit_code == 130
     assert "interrupted" in result.output and pub.events()[-1].error == "interrupted"
+
+
+def test_an_unreachable_kafka_is_a_clear_error(monkeypatch):
+    from kafka.errors import KafkaTimeoutError
+
+    def refuse(bootstrap):
+        raise KafkaTimeoutError("Unable to bootstrap from ['127.0.0.1:1']")
+
+    monkeypatch.setattr(cli, "KafkaPublisher", refuse)
+    result = CliRunner().invoke(cli.app, ["load", str(SAMPLE), "--bootstrap", "127.0.0.1:1"])
+    assert result.exit_code == 1 and "cannot be reached" in result.output
