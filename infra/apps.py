@@ -60,6 +60,19 @@ class Apps(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
         )
         topics_ok = _succeeded(self.topics, "creating the Kafka topics")
+        # The long-running producer: watches the dumps index and loads each new month. With no
+        # route to the dumps site it logs that it is waiting and retries with backoff.
+        producer_cache = docker.Volume(f"{name}-producer-cache", name=n.resource("producer-cache"),
+                                       labels=n.volume_labels(), opts=pulumi.ResourceOptions(parent=self))
+        self.producer = docker.Container(
+            f"{name}-producer", name=n.resource("producer"), image=image_ref(producer),
+            command=["producer", "watch"], restart="unless-stopped",
+            volumes=[docker.ContainerVolumeArgs(volume_name=producer_cache.name, container_path="/var/lib/clickstream")],
+            envs=pulumi.Output.all(*env, topics_ok.apply(lambda code: f"CLICKSTREAM_TOPICS_EXIT={code}")),
+            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network)],
+            labels=n.container_labels(),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         checkpoints = docker.Volume(f"{name}-checkpoints", name=n.resource("checkpoints"), labels=n.volume_labels(),
                                     opts=pulumi.ResourceOptions(parent=self))
         submit = [
