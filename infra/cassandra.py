@@ -10,6 +10,7 @@ import pulumi_docker as docker
 
 from infra.images import IMAGES_DIR, dist_image, image_ref, local_image
 from infra.naming import Naming
+from infra.nodes import NodeSpec, node
 
 CQL_PORT = 9042
 
@@ -43,8 +44,6 @@ class CassandraCluster(pulumi.ComponentResource):
         hosts = [f"cassandra-{i}" for i in range(args.nodes)]
         self.containers: list[docker.Container] = []
         for i, host in enumerate(hosts):
-            volume = docker.Volume(f"{name}-{i}-data", name=n.resource(f"{host}-data"), labels=n.volume_labels(),
-                                   opts=pulumi.ResourceOptions(parent=self))
             env = {
                 "CASSANDRA_CLUSTER_NAME": n.key,
                 # Every node is a seed: each can always resolve at least itself while the others start.
@@ -61,25 +60,11 @@ class CassandraCluster(pulumi.ComponentResource):
                 "HEAP_NEWSIZE": args.new_heap,
             }
             ports = [docker.ContainerPortArgs(internal=CQL_PORT, external=args.admin_port, ip="127.0.0.1")] if i == 0 else []
-            self.containers.append(docker.Container(
-                f"{name}-{i}",
-                name=n.resource(host),
-                hostname=host,
-                image=image_ref(image),
-                envs=[f"{k}={v}" for k, v in env.items()],
-                networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[host])],
-                volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path="/var/lib/cassandra")],
+            self.containers.append(node(f"{name}-{i}", NodeSpec(
+                host=host, image=image_ref(image), env=env, healthcheck=["/opt/cassandra/bin/healthcheck"],
+                start_period="3m0s", wait_timeout=300, data_path="/var/lib/cassandra", stop_timeout=60,
                 ports=ports,
-                healthcheck=docker.ContainerHealthcheckArgs(
-                    tests=["CMD", "/opt/cassandra/bin/healthcheck"], interval="5s", timeout="5s",
-                    retries=6, start_period="3m0s"),
-                restart="unless-stopped",
-                stop_timeout=60,
-                wait=True,
-                wait_timeout=300,
-                labels=n.container_labels(),
-                opts=pulumi.ResourceOptions(parent=self),
-            ))
+            ), n, args.network, self))
         self.hosts = ",".join(hosts)
         self.port = CQL_PORT
         self.admin_endpoint = f"127.0.0.1:{args.admin_port}"

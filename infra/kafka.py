@@ -12,6 +12,7 @@ import pulumi_docker as docker
 
 from infra.images import IMAGES_DIR, dist_image, image_ref, local_image
 from infra.naming import Naming
+from infra.nodes import NodeSpec, node
 
 INTERNAL_PORT = 9092
 CONTROLLER_PORT = 9093
@@ -55,8 +56,6 @@ class KafkaCluster(pulumi.ComponentResource):
         isr = min(args.min_insync_replicas, rf)
         self.containers: list[docker.Container] = []
         for i, host in enumerate(hosts):
-            volume = docker.Volume(f"{name}-{i}-data", name=n.resource(f"{host}-data"), labels=n.volume_labels(),
-                                   opts=pulumi.ResourceOptions(parent=self))
             external = args.external_port_base + i
             env = {
                 "KAFKA_NODE_ID": i + 1,
@@ -75,25 +74,11 @@ class KafkaCluster(pulumi.ComponentResource):
                 "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR": isr,
                 "KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE": "false",
             }
-            self.containers.append(docker.Container(
-                f"{name}-{i}",
-                name=n.resource(host),
-                hostname=host,
-                image=image_ref(image),
-                envs=[f"{k}={v}" for k, v in env.items()],
-                networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[host])],
-                volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path="/var/lib/kafka/data")],
+            self.containers.append(node(f"{name}-{i}", NodeSpec(
+                host=host, image=image_ref(image), env=env, healthcheck=["/opt/kafka/bin/healthcheck"],
+                start_period="2m0s", wait_timeout=240, data_path="/var/lib/kafka/data", stop_timeout=30,
                 ports=[docker.ContainerPortArgs(internal=EXTERNAL_PORT, external=external, ip="127.0.0.1")],
-                healthcheck=docker.ContainerHealthcheckArgs(
-                    tests=["CMD", "/opt/kafka/bin/healthcheck"], interval="5s", timeout="5s",
-                    retries=6, start_period="2m0s"),
-                restart="unless-stopped",
-                stop_timeout=30,
-                wait=True,
-                wait_timeout=240,
-                labels=n.container_labels(),
-                opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["image"]),
-            ))
+            ), n, args.network, self))
         self.bootstrap = ",".join(f"{h}:{INTERNAL_PORT}" for h in hosts)
         self.external_bootstrap = ",".join(f"127.0.0.1:{args.external_port_base + i}" for i in range(args.brokers))
         self.register_outputs({"bootstrap": self.bootstrap, "external_bootstrap": self.external_bootstrap})

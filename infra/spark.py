@@ -9,6 +9,7 @@ import pulumi_docker as docker
 
 from infra.images import IMAGES_DIR, image_ref, local_image
 from infra.naming import Naming
+from infra.nodes import NodeSpec, node
 
 MASTER_PORT = 7077
 MASTER_UI_PORT = 8080
@@ -59,21 +60,6 @@ class SparkCluster(pulumi.ComponentResource):
         self.register_outputs({"master_url": self.master_url, "master_ui": self.master_ui})
 
     def _node(self, host: str, args: SparkClusterArgs, env: dict, ports=None, depends_on=None) -> docker.Container:
-        env = {"SPARK_DAEMON_MEMORY": args.daemon_memory, **env}
-        return docker.Container(
-            host,
-            name=args.naming.resource(host),
-            hostname=host,
-            image=image_ref(self.image),
-            envs=[f"{k}={v}" for k, v in env.items()],
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[host])],
-            ports=ports or [],
-            healthcheck=docker.ContainerHealthcheckArgs(
-                tests=["CMD", "spark-healthcheck"], interval="5s", timeout="4s", retries=6,
-                start_period="1m0s"),
-            restart="unless-stopped",
-            wait=True,
-            wait_timeout=180,
-            labels=args.naming.container_labels(),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
-        )
+        spec = NodeSpec(host=host, image=image_ref(self.image), env={"SPARK_DAEMON_MEMORY": args.daemon_memory, **env},
+                        healthcheck=["spark-healthcheck"], start_period="1m0s", wait_timeout=180, ports=ports or [])
+        return node(host, spec, args.naming, args.network, self, depends_on)

@@ -58,7 +58,7 @@ def pagerank(rows: DataFrame, damping: float = 0.85, iterations: int = 20) -> Da
     articles = _article_rows(rows)
     out = articles.groupBy(*GROUP, "prev").agg(F.sum("n").alias("out"))
     edges = articles.join(out, [*GROUP, "prev"]).select(
-        *GROUP, F.col("prev").alias("src"), F.col("curr").alias("title"), (F.col("n") / F.col("out")).alias("p")
+        *GROUP, F.col("prev").alias("src"), F.col("curr").alias("dst"), (F.col("n") / F.col("out")).alias("p")
     ).localCheckpoint()
     titles = rows.select(*GROUP, F.col("curr").alias("title")).union(
         articles.select(*GROUP, F.col("prev").alias("title"))
@@ -67,28 +67,44 @@ def pagerank(rows: DataFrame, damping: float = 0.85, iterations: int = 20) -> Da
     titles = titles.join(entry, [*GROUP, "title"], "left")
     totals = titles.groupBy(*GROUP).agg(F.count("*").alias("articles"), F.sum("entry").alias("entry_total"))
     teleport = F.when(F.col("entry_total") > 0, F.coalesce(F.col("entry"), F.lit(0)) / F.col("entry_total"))
-    nodes = titles.join(F.broadcast(totals), GROUP).select(
-        *GROUP, "title", teleport.otherwise(1.0 / F.col("articles")).alias("teleport")
-    ).localCheckpoint()
-    ranks = nodes.select(*GROUP, "title", F.col("teleport").alias("rank"))
-    for _ in range(iterations):
-        inflow = edges.join(ranks.withColumnRenamed("title", "src"), [*GROUP, "src"]).groupBy(*GROUP, "title").agg(
-            F.sum(F.col("rank") * F.col("p")).alias("inflow")
+    state = (
+        titles.join(F.broadcast(totals), GROUP)
+        .join(out.withColumnRenamed("prev", "title"), [*GROUP, "title"], "left")
+        .select(
+            *GROUP, "title",
+            teleport.otherwise(1.0 / F.col("articles")).alias("teleport"),
+            F.col("out").isNotNull().alias("linked"),
         )
-        # Rank mass that followed a link; the rest (1 - d*followed) teleports, dangling mass included.
-        followed = inflow.groupBy(*GROUP).agg(F.sum("inflow").alias("followed"))
-        ranks = (
-            nodes.join(inflow, [*GROUP, "title"], "left")
-            .join(F.broadcast(followed), GROUP, "left")
+        .withColumn("rank", F.col("teleport"))
+        .localCheckpoint()
+    )
+    for _ in range(iterations):
+        e, s = edges.alias("e"), state.alias("s")
+        on = (F.col("e.lang") == F.col("s.lang")) & (F.col("e.month") == F.col("s.month")) & (F.col("e.src") == F.col("s.title"))
+        # Each article's row and the rank flowing into it, summed in one aggregation (one shuffle).
+        flows = e.join(s, on).select(
+            "e.lang", "e.month", F.col("e.dst").alias("title"), F.lit(None).cast("double").alias("teleport"),
+            F.lit(None).cast("boolean").alias("linked"), (F.col("s.rank") * F.col("e.p")).alias("inflow"),
+        )
+        merged = (
+            state.select(*GROUP, "title", "teleport", "linked", F.lit(0.0).alias("inflow"))
+            .unionByName(flows)
+            .groupBy(*GROUP, "title")
+            .agg(F.max("teleport").alias("teleport"), F.max("linked").alias("linked"), F.sum("inflow").alias("inflow"))
+        )
+        # Rank mass that follows a link (held by articles with outgoing rows); the rest teleports.
+        followed = state.where("linked").groupBy(*GROUP).agg(F.sum("rank").alias("followed"))
+        state = (
+            merged.join(F.broadcast(followed), GROUP, "left")
             .select(
-                *GROUP, "title",
-                (F.lit(d) * F.coalesce(F.col("inflow"), F.lit(0.0))
+                *GROUP, "title", "teleport", "linked",
+                (F.lit(d) * F.col("inflow")
                  + F.col("teleport") * (F.lit(1.0) - F.lit(d) * F.coalesce(F.col("followed"), F.lit(0.0)))).alias("rank"),
             )
-            # Every iteration: `inflow` feeds two branches, so an unbroken plan doubles per iteration.
+            # Every iteration: `state` feeds two branches, so an unbroken plan would double per iteration.
             .localCheckpoint()
         )
-    return ranks
+    return state.select(*GROUP, "title", "rank")
 
 
 def pagerank_top(ranks: DataFrame, limit: int = 1000) -> DataFrame:
