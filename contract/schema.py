@@ -11,6 +11,11 @@ from __future__ import annotations
 #: readers of an other-* source merge all buckets, so only the writer needs the bucket function.
 SOURCE_BUCKETS = 64
 
+#: Rows kept per partition by the analytics tables. Fixed, so that a re-run overwrites every
+#: position it wrote before (positions are clustering keys).
+PAGERANK_LIMIT = 1000
+ANALYTICS_TOP = 10
+
 #: Scope partition of the `ingestion` table: all loads, a few hundred rows at most.
 INGESTION_SCOPE = "loads"
 
@@ -48,6 +53,27 @@ CREATE TABLE IF NOT EXISTS {keyspace}.month_stats (
   lang text, month text, rows bigint, total_clicks bigint, sources map<text, bigint>,
   PRIMARY KEY ((lang, month))
 )
+""",
+    # The month's articles by PageRank, best first; at most PAGERANK_LIMIT rows.
+    "pagerank": """
+CREATE TABLE IF NOT EXISTS {keyspace}.pagerank (
+  lang text, month text, rank int, title text, score double,
+  PRIMARY KEY ((lang, month), rank)
+) WITH CLUSTERING ORDER BY (rank ASC)
+""",
+    # Articles whose readers come from the same places, best first; at most ANALYTICS_TOP rows.
+    "related": """
+CREATE TABLE IF NOT EXISTS {keyspace}.related (
+  lang text, month text, title text, rank int, related text, score double,
+  PRIMARY KEY ((lang, month, title), rank)
+) WITH CLUSTERING ORDER BY (rank ASC)
+""",
+    # The most probable k-step paths out of an article; at most ANALYTICS_TOP rows.
+    "paths": """
+CREATE TABLE IF NOT EXISTS {keyspace}.paths (
+  lang text, month text, title text, rank int, path frozen<list<text>>, probability double,
+  PRIMARY KEY ((lang, month, title), rank)
+) WITH CLUSTERING ORDER BY (rank ASC)
 """,
     # Status of each load, kept in one small partition so listing them is one read.
     "ingestion": """

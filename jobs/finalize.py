@@ -9,7 +9,8 @@ from pyspark.sql import functions as F
 
 from contract import topics
 from contract.settings import Settings
-from jobs import transforms
+from contract.schema import ANALYTICS_TOP, PAGERANK_LIMIT
+from jobs import analytics, transforms
 from jobs.ingestion import PendingLoad
 from jobs.sinks import write_table
 
@@ -39,5 +40,17 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad) -> int:
         write_table(transforms.article_stats(rows), settings, "article_stats")
         write_table(transforms.month_stats(rows), settings, "month_stats")
         return rows.count()
+    finally:
+        rows.unpersist()
+
+
+def run_analytics(spark: SparkSession, settings: Settings, load: PendingLoad) -> None:
+    """PageRank, related articles and likely paths of a complete load, each overwriting its rows."""
+    rows = load_rows(spark, settings, load).persist()
+    try:
+        ranks = analytics.pagerank(rows)
+        write_table(analytics.pagerank_top(ranks, PAGERANK_LIMIT), settings, "pagerank")
+        write_table(analytics.related(rows, top=ANALYTICS_TOP), settings, "related")
+        write_table(analytics.likely_paths(rows, top=ANALYTICS_TOP), settings, "paths")
     finally:
         rows.unpersist()

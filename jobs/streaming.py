@@ -23,7 +23,7 @@ from contract.db import connect
 from contract.settings import Settings
 from contract.topics import LoadEvent
 from jobs import schema, transforms
-from jobs.finalize import finalize
+from jobs.finalize import finalize, run_analytics
 from jobs.ingestion import IngestionTable, partition_offsets, caught_up
 from jobs.sinks import spark_conf, write_table
 
@@ -81,6 +81,17 @@ def write_load_events(table: IngestionTable):
     return sink
 
 
+def _analyze(spark: SparkSession, settings: Settings, load) -> None:
+    """Run the batch analytics of a complete load; a failure is logged and the stream goes on."""
+    started = time.monotonic()
+    try:
+        run_analytics(spark, settings, load)
+    except Exception:  # noqa: BLE001 - analytics are re-runnable; the stream must not die for them
+        log.exception("analytics of %s %s failed; reload the month to retry", load.lang, load.month)
+        return
+    log.info("analytics of %s %s done in %.1f s", load.lang, load.month, time.monotonic() - started)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
@@ -111,6 +122,7 @@ def main() -> None:
                 table.mark_complete(load, count)
                 log.info("load %s %s complete: %d rows aggregated in %.1f s",
                          load.lang, load.month, count, time.monotonic() - started)
+                _analyze(spark, settings, load)
     # Surface the failure that stopped a query, so the container exits non-zero and restarts.
     for query in (rows_query, loads_query):
         if query.exception():
