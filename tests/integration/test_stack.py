@@ -7,12 +7,17 @@ The tests in this module run in order; the last one destroys the stack and check
 from __future__ import annotations
 
 import json
+import random
+import subprocess
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
 
+from producer import generate
 from scripts import stack as stack_tool
 from tests.conftest import SAMPLE, ground_truth, read_sample
 
@@ -54,20 +59,92 @@ def test_sample_load_completes(outputs):
     assert load["rows_processed"] == len(read_sample())
 
 
-def test_every_article_matches_ground_truth(outputs):
-    truth = ground_truth(read_sample())
-    mismatches = []
-    for title, expected in truth.items():
-        status, got = api(outputs, "article", title=title, lang="en", month="2024-11", limit=500)
+def mismatches(outputs, truth: dict, lang: str, month: str, titles=None) -> list:
+    """Articles whose API answer differs from ground truth (all of them, or just `titles`)."""
+    found = []
+    for title in titles or truth:
+        expected = truth[title]
+        status, got = api(outputs, "article", title=title, lang=lang, month=month, limit=500)
         want = {
-            "title": title, "lang": "en", "month": "2024-11",
+            "title": title, "lang": lang, "month": month,
             "incoming_total": expected["incoming_total"], "outgoing_total": expected["outgoing_total"],
             "sources": {k: expected["sources"].get(k, 0) for k in SOURCE_KEYS},
             "incoming": expected["incoming"][:500], "outgoing": expected["outgoing"][:500],
         }
         if status != 200 or got != want:
-            mismatches.append((title, status, got, want))
-    assert not mismatches, f"{len(mismatches)} of {len(truth)} articles differ; first: {mismatches[0]}"
+            found.append((title, status, got, want))
+    return found
+
+
+def spot_titles(truth: dict, count: int = 150) -> list[str]:
+    """The most clicked articles plus a seeded random sample of the rest."""
+    by_clicks = sorted(truth, key=lambda t: truth[t]["incoming_total"], reverse=True)
+    return by_clicks[:20] + random.Random(7).sample(by_clicks[20:], min(count, len(by_clicks) - 20))
+
+
+def synthetic(tmp_path, lang: str, month: str, rows: int, seed: int):
+    path = tmp_path / f"clickstream-{lang}wiki-{month}.tsv"
+    generate.write(path, rows, seed, lang, month)
+    return path
+
+
+def test_every_article_matches_ground_truth(outputs):
+    truth = ground_truth(read_sample())
+    bad = mismatches(outputs, truth, "en", "2024-11")
+    assert not bad, f"{len(bad)} of {len(truth)} articles differ; first: {bad[0]}"
+
+
+def test_same_month_loaded_twice_counts_once(outputs):
+    stack_tool.load(STACK, SAMPLE, None, None, wait=True)
+    truth = ground_truth(read_sample())
+    bad = mismatches(outputs, truth, "en", "2024-11")
+    assert not bad, f"after a reload {len(bad)} articles differ; first: {bad[0]}"
+
+
+def test_two_months_and_two_languages_loaded_concurrently(outputs, tmp_path):
+    other_month = synthetic(tmp_path, "en", "2024-10", 20_000, seed=1)
+    other_lang = synthetic(tmp_path, "de", "2024-11", 20_000, seed=2)
+    errors = []
+
+    def load(path):
+        try:
+            stack_tool.load(STACK, path, None, None, wait=True)
+        except BaseException as err:  # noqa: BLE001 - collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=load, args=(p,)) for p in (other_month, other_lang)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=900)
+    assert not errors
+    for path, lang, month in ((other_month, "en", "2024-10"), (other_lang, "de", "2024-11")):
+        truth = ground_truth(read_sample(path))
+        bad = mismatches(outputs, truth, lang, month, spot_titles(truth))
+        assert not bad, f"{lang} {month}: {len(bad)} articles differ; first: {bad[0]}"
+    # The first month is untouched by the others.
+    assert not mismatches(outputs, ground_truth(read_sample()), "en", "2024-11", ["Main_Page", "Hyphen-minus"])
+
+
+def test_driver_killed_mid_load_resumes_from_its_checkpoint(outputs, tmp_path):
+    path = synthetic(tmp_path, "en", "2024-09", 150_000, seed=3)
+    loader = threading.Thread(target=stack_tool.load, args=(STACK, path, None, None, True))
+    loader.start()
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        loads = api(outputs, "ingestion")[1]["loads"]
+        if any((x["lang"], x["month"], x["status"]) == ("en", "2024-09", "processing") for x in loads):
+            break
+        time.sleep(1)
+    time.sleep(3)
+    driver = "clickstream-dev-streaming"
+    subprocess.run(["docker", "kill", driver], check=True, capture_output=True)
+    subprocess.run(["docker", "start", driver], check=True, capture_output=True)
+    loader.join(timeout=900)
+    assert not loader.is_alive()
+    truth = ground_truth(read_sample(path))
+    bad = mismatches(outputs, truth, "en", "2024-09", spot_titles(truth))
+    assert not bad, f"after a driver kill {len(bad)} articles differ; first: {bad[0]}"
 
 
 def test_limit_and_unknown_article(outputs):
