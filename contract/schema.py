@@ -82,7 +82,8 @@ CREATE TABLE IF NOT EXISTS {keyspace}.ingestion (
   rows_accepted bigint, rows_rejected bigint, rejected_by_reason map<text, bigint>,
   start_offsets map<int, bigint>, end_offsets map<int, bigint>,
   rows_processed bigint, seconds double, rows_per_second double, error text,
-  started_at timestamp, produced_at timestamp, completed_at timestamp, updated_at timestamp,
+  started_at timestamp, produced_at timestamp, completed_at timestamp, analyzed_at timestamp,
+  updated_at timestamp,
   PRIMARY KEY ((scope), lang, month)
 )
 """,
@@ -101,6 +102,7 @@ CREATE TABLE IF NOT EXISTS {keyspace}.stream_progress (
 #: before. Each is added only where system_schema says the column is missing.
 ADDED_COLUMNS = [
     ("ingestion", "run", "text"),
+    ("ingestion", "analyzed_at", "timestamp"),
 ]
 
 

@@ -41,9 +41,9 @@ class Apps(pulumi.ComponentResource):
         super().__init__("clickstream:infra:Apps", name, {}, opts)
         n = args.naming
         python_bases = {"PYTHON_IMAGE": args.python_image, "WHEELS_IMAGE": args.wheels_image}
-        producer = self._image(name, "producer", n, python_bases)
-        webui = self._image(name, "webui", n, python_bases)
-        jobs = self._image(name, "jobs", n, {"SPARK_IMAGE": args.spark_image},
+        producer = self._image(name, "producer", "app", n, python_bases, {"APP": "producer"})
+        webui = self._image(name, "webui", "app", n, python_bases, {"APP": "webui"})
+        jobs = self._image(name, "jobs", "jobs", n, {"SPARK_IMAGE": args.spark_image},
                            {"CHECKPOINT_DIR": args.settings.checkpoint_dir})
         env = [f"{k}={v}" for k, v in args.settings.as_env().items()]
         common = dict(
@@ -96,8 +96,13 @@ class Apps(pulumi.ComponentResource):
         )
         self.webui = docker.Container(
             f"{name}-webui", name=n.resource("webui"), image=image_ref(webui),
+            entrypoints=["/usr/bin/tini", "--"],
             command=["/opt/venv/bin/gunicorn", "--bind", f"0.0.0.0:{WEBUI_PORT}", "--workers",
                      str(args.webui_workers), "--threads", "4", "webui.wsgi:server"],
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=["CMD", "/opt/venv/bin/python", "-c", "import urllib.request; urllib.request.urlopen("
+                       f"'http://127.0.0.1:{WEBUI_PORT}/api/v1/health', timeout=2)"],
+                interval="5s", timeout="3s", retries=5, start_period="1m0s"),
             ports=[docker.ContainerPortArgs(internal=WEBUI_PORT, external=args.webui_port, ip="127.0.0.1")],
             restart="unless-stopped", wait=True, wait_timeout=180, **common,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.streaming]),
@@ -105,9 +110,9 @@ class Apps(pulumi.ComponentResource):
         self.web_url = f"http://127.0.0.1:{args.webui_port}"
         self.register_outputs({"web_url": self.web_url})
 
-    def _image(self, name: str, app: str, n: Naming, bases: dict, build_args: dict | None = None) -> docker.Image:
+    def _image(self, name: str, app: str, dockerfile: str, n: Naming, bases: dict, build_args: dict) -> docker.Image:
         return local_image(f"{name}-{app}-image", n.image(app, "latest"), REPO_ROOT,
-                           IMAGES_DIR / app / "Dockerfile", self, bases=bases, args=build_args)
+                           IMAGES_DIR / dockerfile / "Dockerfile", self, bases=bases, args=build_args)
 
 
 def _succeeded(container: docker.Container, what: str) -> pulumi.Output[int]:

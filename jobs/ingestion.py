@@ -26,6 +26,7 @@ class PendingLoad:
     month: str
     start_offsets: dict[int, int]
     end_offsets: dict[int, int]
+    run: str | None = None
 
 
 class IngestionTable:
@@ -39,7 +40,10 @@ class IngestionTable:
             "WHERE scope=? AND lang=? AND month=?"
         )
         self._pending = session.prepare(
-            "SELECT lang, month, status, start_offsets, end_offsets FROM ingestion WHERE scope=?"
+            "SELECT lang, month, run, status, start_offsets, end_offsets, analyzed_at FROM ingestion WHERE scope=?"
+        )
+        self._analyzed = session.prepare(
+            "UPDATE ingestion SET analyzed_at=? WHERE scope=? AND lang=? AND month=? IF run=?"
         )
         self._progress = session.prepare(
             "INSERT INTO stream_progress (query, batch_id, end_offsets, latest_offsets, rows_in, rows_out, "
@@ -59,7 +63,8 @@ class IngestionTable:
             "error": event.error or None, "updated_at": _now(),
         }
         if event.status == "loading":
-            columns |= {"started_at": at, "produced_at": None, "completed_at": None, "rows_processed": None}
+            columns |= {"started_at": at, "produced_at": None, "completed_at": None, "analyzed_at": None,
+                        "rows_processed": None}
         elif event.status == "produced":
             columns["produced_at"] = at
         assignments = ", ".join(f"{name}=?" for name in columns)
@@ -71,13 +76,24 @@ class IngestionTable:
             self._statements[cql] = self._session.prepare(cql)
         return self._statements[cql]
 
-    def processing(self) -> list[PendingLoad]:
-        """Loads whose rows are all in Kafka but not yet all aggregated."""
+    def _loads(self, keep) -> list[PendingLoad]:
         rows = self._session.execute(self._pending, (INGESTION_SCOPE,))
         return [
-            PendingLoad(r.lang, r.month, dict(r.start_offsets or {}), dict(r.end_offsets or {}))
-            for r in rows if r.status == "processing"
+            PendingLoad(r.lang, r.month, dict(r.start_offsets or {}), dict(r.end_offsets or {}), r.run)
+            for r in rows if keep(r)
         ]
+
+    def processing(self) -> list[PendingLoad]:
+        """Loads whose rows are all in Kafka but not yet all aggregated."""
+        return self._loads(lambda r: r.status == "processing")
+
+    def unanalyzed(self) -> list[PendingLoad]:
+        """Complete loads whose batch analytics have not finished (never run, or lost with a driver)."""
+        return self._loads(lambda r: r.status == "complete" and r.analyzed_at is None)
+
+    def mark_analyzed(self, load: PendingLoad) -> None:
+        """Record finished analytics, unless a newer run of the same month has started since."""
+        self._session.execute(self._analyzed, (_now(), INGESTION_SCOPE, load.lang, load.month, load.run))
 
     def mark_complete(self, load: PendingLoad, rows_processed: int) -> None:
         now = _now()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -81,7 +82,7 @@ def write_load_events(table: IngestionTable):
     return sink
 
 
-def _analyze(spark: SparkSession, settings: Settings, load) -> None:
+def _analyze(spark: SparkSession, settings: Settings, table: IngestionTable, load) -> None:
     """Run the batch analytics of a complete load; a failure is logged and the stream goes on."""
     started = time.monotonic()
     try:
@@ -89,6 +90,7 @@ def _analyze(spark: SparkSession, settings: Settings, load) -> None:
     except Exception:  # noqa: BLE001 - analytics are re-runnable; the stream must not die for them
         log.exception("analytics of %s %s failed; reload the month to retry", load.lang, load.month)
         return
+    table.mark_analyzed(load)
     log.info("analytics of %s %s done in %.1f s", load.lang, load.month, time.monotonic() - started)
 
 
@@ -109,6 +111,10 @@ def main() -> None:
         .option("checkpointLocation", f"{settings.checkpoint_dir}/loads").start()
     )
     log.info("streaming from %s into keyspace %s", settings.kafka_bootstrap, settings.keyspace)
+    # Analytics take minutes on a big month; one background thread runs them so that the loop
+    # keeps finishing other loads meanwhile (Spark schedules jobs from several threads).
+    analyst = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analytics")
+    submitted: set[tuple] = set()
     while rows_query.isActive and loads_query.isActive:
         spark.streams.awaitAnyTermination(5)
         progress = rows_query.lastProgress
@@ -122,7 +128,11 @@ def main() -> None:
                 table.mark_complete(load, count)
                 log.info("load %s %s complete: %d rows aggregated in %.1f s",
                          load.lang, load.month, count, time.monotonic() - started)
-                _analyze(spark, settings, load)
+        # Complete loads without analytics: just finished, or finished under a driver that died.
+        for load in table.unanalyzed():
+            if (key := (load.lang, load.month, load.run)) not in submitted:
+                submitted.add(key)
+                analyst.submit(_analyze, spark, settings, table, load)
     # Surface the failure that stopped a query, so the container exits non-zero and restarts.
     for query in (rows_query, loads_query):
         if query.exception():
