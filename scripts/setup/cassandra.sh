@@ -30,14 +30,7 @@ mkdir -p "$stage/lib" "$stage/wheels"
 trap 'rm -rf "$stage"' EXIT
 
 step "resolving cassandra-all $VERSION and its runtime classpath from Maven Central (checksums enforced)"
-set +e
-mvn -B -C -Dstyle.color=never -f "$POM" -Dcassandra.version="$VERSION" \
-  dependency:copy-dependencies -DoutputDirectory="$stage/lib" 2>&1 \
-  | tee "$DEST.mvn.log" | grep --line-buffered -E '^\[INFO\] Downloaded from|BUILD|ERROR'
-rc=${PIPESTATUS[0]}
-set -e
-[ "$rc" -eq 0 ] || die "maven could not resolve cassandra $VERSION (log: $DEST.mvn.log)"
-rm -f "$DEST.mvn.log"
+maven_copy "$POM" "$stage/lib" -Dcassandra.version="$VERSION"
 [ -f "$stage/lib/cassandra-all-$VERSION.jar" ] || die "cassandra-all-$VERSION.jar missing from the resolved classpath"
 ls "$stage"/lib/jamm-*.jar >/dev/null 2>&1 || die "jamm (the -javaagent Cassandra needs) missing from the classpath"
 

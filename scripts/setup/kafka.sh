@@ -23,16 +23,7 @@ stage="$DEST.part"
 rm -rf "$stage"
 mkdir -p "$stage/libs"
 trap 'rm -rf "$stage"' EXIT
-# -C: strict checksum policy, a jar whose .sha1 does not match fails the build instead of a warning.
-# Progress: one line per downloaded file; the full log stays in $stage.log on failure.
-set +e
-mvn -B -C -Dstyle.color=never -f "$POM" -Dkafka.version="$VERSION" \
-  dependency:copy-dependencies -DoutputDirectory="$stage/libs" 2>&1 \
-  | tee "$DEST.mvn.log" | grep --line-buffered -E '^\[INFO\] Downloaded from|BUILD|ERROR'
-rc=${PIPESTATUS[0]}
-set -e
-[ "$rc" -eq 0 ] || die "maven could not resolve kafka $VERSION (log: $DEST.mvn.log)"
-rm -f "$DEST.mvn.log"
+maven_copy "$POM" "$stage/libs" -Dkafka.version="$VERSION"
 [ -f "$stage/libs/kafka_2.13-$VERSION.jar" ] || die "kafka_2.13-$VERSION.jar missing from the resolved classpath"
 
 rm -rf "$DEST"

@@ -34,3 +34,18 @@ fetch() {
   mkdir -p "$(dirname "$2")"
   curl -fSL --retry 3 --progress-bar -o "$2.part" "$1" && mv "$2.part" "$2"
 }
+
+# maven_copy POM OUTDIR [-Dname=value ...]: copy POM's dependency tree into OUTDIR. -C is the strict
+# checksum policy (a jar whose .sha1 does not match fails); one progress line per download, and the
+# full log is kept next to OUTDIR only when it fails.
+maven_copy() {
+  local pom=$1 out=$2 log="$2.mvn.log" rc
+  shift 2
+  set +e
+  mvn -B -C -Dstyle.color=never -f "$pom" "$@" dependency:copy-dependencies -DoutputDirectory="$out" 2>&1 \
+    | tee "$log" | grep --line-buffered -E '^\[INFO\] Downloaded from|BUILD|ERROR'
+  rc=${PIPESTATUS[0]}
+  set -e
+  [ "$rc" -eq 0 ] || die "maven could not resolve $pom (log: $log)"
+  rm -f "$log"
+}
