@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root
 from contract.settings import Settings  # noqa: E402
 from infra.apps import Apps, AppsArgs  # noqa: E402
 from infra.cassandra import CassandraCluster, CassandraClusterArgs  # noqa: E402
-from infra.images import REPO_ROOT, BaseImages, BaseImagesArgs  # noqa: E402
+from infra.images import BaseImages, BaseImagesArgs  # noqa: E402
 from infra.kafka import KafkaCluster, KafkaClusterArgs  # noqa: E402
 from infra.naming import Naming  # noqa: E402
 from infra.spark import SparkCluster, SparkClusterArgs  # noqa: E402
@@ -28,7 +27,6 @@ webui_cfg = config.require_object("webui")
 versions = {key: config.require(key) for key in
             ("kafkaVersion", "cassandraVersion", "sparkVersion", "sparkCassandraConnectorVersion")}
 cache = Path(os.environ.get("CLICKSTREAM_CACHE", Path.home() / ".cache" / "clickstream"))
-lock_key = hashlib.sha256((REPO_ROOT / "requirements.lock").read_bytes()).hexdigest()[:12]
 
 naming = Naming(pulumi.get_project(), pulumi.get_stack())
 network = docker.Network("network", name=naming.resource("net"), labels=naming.network_labels())
@@ -36,7 +34,7 @@ network = docker.Network("network", name=naming.resource("net"), labels=naming.n
 
 spark_connectors = f"spark-connectors-{versions['sparkVersion']}-scc{versions['sparkCassandraConnectorVersion']}"
 base = BaseImages("base", BaseImagesArgs(
-    naming=naming, wheels=cache / "wheels" / lock_key, spark_connectors=cache / "artifacts" / spark_connectors,
+    naming=naming, wheels=(cache / "wheels" / "current").resolve(), spark_connectors=cache / "artifacts" / spark_connectors,
 ))
 kafka = KafkaCluster("kafka", KafkaClusterArgs(
     naming=naming, network=network.name, base_image=base.jre, version=versions["kafkaVersion"],
@@ -59,7 +57,7 @@ spark = SparkCluster("spark", SparkClusterArgs(
 ))
 settings = Settings(
     kafka_bootstrap=kafka.bootstrap, cassandra_hosts=cassandra.hosts, cassandra_port=cassandra.port,
-    cassandra_datacenter=cassandra_cfg["datacenter"], keyspace=cassandra_cfg["keyspace"],
+    cassandra_datacenter=cassandra_cfg["datacenter"], keyspace=Settings.keyspace,
     replication=min(cassandra_cfg["replicationFactor"], cassandra_cfg["nodes"]),
     checkpoint_dir="/var/lib/clickstream/checkpoints", spark_master=spark.master_url,
 )

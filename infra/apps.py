@@ -59,7 +59,9 @@ class Apps(pulumi.ComponentResource):
             must_run=False, attach=True, logs=True, **common,
             opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
         )
-        topics_ok = _succeeded(self.topics, "creating the Kafka topics")
+        # Carrying the topics step's checked exit code makes a container wait for, and require, its success.
+        env_after_topics = pulumi.Output.all(
+            *env, _succeeded(self.topics, "creating the Kafka topics").apply(lambda code: f"CLICKSTREAM_TOPICS_EXIT={code}"))
         # The long-running producer: watches the dumps index and loads each new month. With no
         # route to the dumps site it logs that it is waiting and retries with backoff.
         producer_cache = docker.Volume(f"{name}-producer-cache", name=n.resource("producer-cache"),
@@ -68,7 +70,7 @@ class Apps(pulumi.ComponentResource):
             f"{name}-producer", name=n.resource("producer"), image=image_ref(producer),
             command=["producer", "watch"], restart="unless-stopped",
             volumes=[docker.ContainerVolumeArgs(volume_name=producer_cache.name, container_path="/var/lib/clickstream")],
-            envs=pulumi.Output.all(*env, topics_ok.apply(lambda code: f"CLICKSTREAM_TOPICS_EXIT={code}")),
+            envs=env_after_topics,
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network)],
             labels=n.container_labels(),
             opts=pulumi.ResourceOptions(parent=self),
@@ -88,8 +90,7 @@ class Apps(pulumi.ComponentResource):
             command=submit, restart="unless-stopped", wait=True, wait_timeout=240,
             volumes=[docker.ContainerVolumeArgs(volume_name=checkpoints.name,
                                                 container_path=args.settings.checkpoint_dir)],
-            # Carrying the topics step's checked exit code makes the driver wait for, and require, its success.
-            envs=pulumi.Output.all(*env, topics_ok.apply(lambda code: f"CLICKSTREAM_TOPICS_EXIT={code}")),
+            envs=env_after_topics,
             labels=n.container_labels(),
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[DRIVER_HOST])],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.topics]),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-from infra.images import IMAGES_DIR, dist_image, image_ref, local_image
+from infra.images import image_ref, service_image
 from infra.naming import Naming
 from infra.nodes import NodeSpec, node
 
@@ -35,12 +35,7 @@ class CassandraCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: CassandraClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clickstream:infra:CassandraCluster", name, {}, opts)
         n = args.naming
-        dist = dist_image(f"{name}-dist", n.image("cassandra-dist", args.version), args.artifacts, self)
-        image = local_image(
-            f"{name}-image", n.image("cassandra", args.version), IMAGES_DIR / "cassandra",
-            IMAGES_DIR / "cassandra" / "Dockerfile", self,
-            bases={"BASE_IMAGE": args.base_image, "DIST_IMAGE": dist},
-        )
+        image = service_image(name, n, "cassandra", args.version, args.artifacts, args.base_image, self)
         hosts = [f"cassandra-{i}" for i in range(args.nodes)]
         self.containers: list[docker.Container] = []
         for i, host in enumerate(hosts):

@@ -55,6 +55,15 @@ def dist_image(resource_name: str, tag: str, artifacts: Path, parent: pulumi.Res
     return local_image(resource_name, tag, artifacts, DIST_DOCKERFILE, parent)
 
 
+def service_image(resource_name: str, naming: Naming, service: str, version: str, artifacts: Path,
+                  base: docker.Image, parent: pulumi.Resource) -> docker.Image:
+    """A JVM service image (infra/images/<service>): cached artifacts packed as `<service>-dist`, on `base`."""
+    dist = dist_image(f"{resource_name}-dist", naming.image(f"{service}-dist", version), artifacts, parent)
+    folder = IMAGES_DIR / service
+    return local_image(f"{resource_name}-image", naming.image(service, version), folder, folder / "Dockerfile",
+                       parent, bases={"BASE_IMAGE": base, "DIST_IMAGE": dist})
+
+
 def image_ref(image: docker.Image) -> pulumi.Output[str]:
     """What containers run: the image id, so a rebuilt image replaces its containers."""
     return image.repo_digest

@@ -10,7 +10,7 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-from infra.images import IMAGES_DIR, dist_image, image_ref, local_image
+from infra.images import image_ref, service_image
 from infra.naming import Naming
 from infra.nodes import NodeSpec, node
 
@@ -45,11 +45,7 @@ class KafkaCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: KafkaClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clickstream:infra:KafkaCluster", name, {}, opts)
         n = args.naming
-        dist = dist_image(f"{name}-dist", n.image("kafka-dist", args.version), args.artifacts, self)
-        image = local_image(
-            f"{name}-image", n.image("kafka", args.version), IMAGES_DIR / "kafka", IMAGES_DIR / "kafka" / "Dockerfile",
-            self, bases={"BASE_IMAGE": args.base_image, "DIST_IMAGE": dist},
-        )
+        image = service_image(name, n, "kafka", args.version, args.artifacts, args.base_image, self)
         hosts = [f"kafka-{i}" for i in range(args.brokers)]
         voters = ",".join(f"{i + 1}@{host}:{CONTROLLER_PORT}" for i, host in enumerate(hosts))
         rf = min(args.replication_factor, args.brokers)

@@ -43,8 +43,7 @@ class Queries:
         return {"title": title, "lang": lang, "month": month, **totals, "incoming": incoming, "outgoing": outgoing}
 
     def _outgoing(self, lang: str, month: str, title: str, limit: int) -> list[dict]:
-        buckets = range(SOURCE_BUCKETS) if title in OTHER_SOURCES else (0,)
-        rows = [r for b in buckets for r in self._rows("outgoing", lang, month, title, b, limit)]
+        rows = [r for b in _buckets(title) for r in self._rows("outgoing", lang, month, title, b, limit)]
         rows.sort(key=lambda r: (-r.n, r.curr))
         return [{"title": r.curr, "type": r.type, "n": r.n} for r in rows[:limit]]
 
@@ -63,8 +62,7 @@ class Queries:
         sources = Counter()
         for r in self._rows("all_incoming", lang, month, title):
             sources[source_key(r.prev, r.type)] += r.n
-        buckets = range(SOURCE_BUCKETS) if title in OTHER_SOURCES else (0,)
-        outgoing = sum(self._rows("outgoing_total", lang, month, title, b)[0].total or 0 for b in buckets)
+        outgoing = sum(self._rows("outgoing_total", lang, month, title, b)[0].total or 0 for b in _buckets(title))
         return {
             "incoming_total": sum(sources.values()),
             "outgoing_total": outgoing,
@@ -88,6 +86,11 @@ class Queries:
             })
         loads.sort(key=lambda load: (load["month"], load["lang"]), reverse=True)
         return loads
+
+
+def _buckets(title: str):
+    """The edges_out partitions of `title`: all buckets for an other-* source, else bucket 0."""
+    return range(SOURCE_BUCKETS) if title in OTHER_SOURCES else (0,)
 
 
 def _iso(value) -> str | None:

@@ -33,7 +33,8 @@ report() {
   printf '  activate    . %s/bin/activate\n' "$LINK" >&2
 }
 
-if [ -f "$WHEELS/.stamp" ] && [ -f "$VENV/.stamp" ] && [ "$(readlink "$LINK" 2>/dev/null)" = "venv-$KEY" ]; then
+if [ -f "$WHEELS/.stamp" ] && [ -f "$VENV/.stamp" ] && [ "$(readlink "$LINK" 2>/dev/null)" = "venv-$KEY" ] \
+   && [ "$(readlink "$CACHE/wheels/current" 2>/dev/null)" = "$KEY" ]; then
   report
   exit 0
 fi
@@ -106,6 +107,7 @@ if [ ! -f "$VENV/.stamp" ]; then
 fi
 
 ln -sfn "venv-$KEY" "$LINK"
+ln -sfn "$KEY" "$CACHE/wheels/current"
 others=()
 for d in "$CACHE"/venv-* "$CACHE"/wheels/[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]*; do
   [ -d "$d" ] && [ "$d" != "$VENV" ] && [ "$d" != "$WHEELS" ] && [[ "$d" != *.part ]] && others+=("$d")
