@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 
 from contract import topics
 from contract.db import connect
+from contract.records import ROWS_PER_RECORD
 from contract.settings import Settings
 from contract.topics import LoadEvent
 from jobs import schema, transforms
@@ -30,6 +31,8 @@ from jobs.sinks import spark_conf, write_table
 
 log = logging.getLogger("clickstream.streaming")
 ROWS_PER_BATCH = 200_000
+#: Spark caps a micro-batch in Kafka records; RAW records hold ROWS_PER_RECORD rows each.
+RECORDS_PER_BATCH = ROWS_PER_BATCH // ROWS_PER_RECORD
 TRIGGER = "2 seconds"
 
 
@@ -46,7 +49,7 @@ def read_source(spark: SparkSession, settings: Settings, topic: str) -> DataFram
         .option("kafka.bootstrap.servers", settings.kafka_bootstrap)
         .option("subscribe", topic)
         .option("startingOffsets", "earliest")
-        .option("maxOffsetsPerTrigger", ROWS_PER_BATCH)
+        .option("maxOffsetsPerTrigger", RECORDS_PER_BATCH)
         .option("failOnDataLoss", "true")
         .load()
     )
@@ -99,7 +102,8 @@ def main() -> None:
     settings = Settings.from_env()
     schema.apply(settings)
     spark = build_session(settings)
-    table = IngestionTable(connect(settings, settings.keyspace))
+    session = connect(settings, settings.keyspace)
+    table = IngestionTable(session)
     rows_query = (
         read_source(spark, settings, topics.RAW).writeStream.queryName("rows")
         .foreachBatch(write_rows(settings)).trigger(processingTime=TRIGGER)
@@ -124,7 +128,7 @@ def main() -> None:
         for load in table.processing():
             if caught_up(load, processed):
                 started = time.monotonic()
-                count = finalize(spark, settings, load)
+                count = finalize(spark, settings, load, session)
                 table.mark_complete(load, count)
                 log.info("load %s %s complete: %d rows aggregated in %.1f s",
                          load.lang, load.month, count, time.monotonic() - started)

@@ -9,17 +9,20 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from contract.records import BLANK_TITLE_PATTERN, MAX_N_DIGITS, MAX_TITLE_BYTES, OTHER_SOURCES, TYPES, VALUE_FIELDS, Reason
+from contract.records import (BLANK_TITLE_PATTERN, MAX_N_DIGITS, MAX_TITLE_BYTES, OTHER_SOURCES, ROW_SEPARATOR, TYPES,
+                              VALUE_FIELDS, Reason)
 from contract.schema import SOURCE_BUCKETS
 
 KEY_COLUMNS = ["lang", "month", "prev", "curr"]
 
 
 def parse_values(kafka: DataFrame) -> DataFrame:
-    """Split Kafka values into the record fields plus `reason` (null when the row is valid)."""
-    parts = F.split(F.col("value").cast("string"), "\t", -1)
+    """Unpack RAW records into rows (records.pack) and split each into the record fields plus
+    `reason` (null when the row is valid)."""
+    rows = kafka.select(F.explode(F.split(F.col("value").cast("string"), ROW_SEPARATOR.decode(), -1)).alias("row"))
+    parts = F.split(F.col("row"), "\t", -1)
     fields = [parts.getItem(i).alias(name) for i, name in enumerate(VALUE_FIELDS)]
-    parsed = kafka.select(F.size(parts).alias("_columns"), *fields)
+    parsed = rows.select(F.size(parts).alias("_columns"), *fields)
     return parsed.withColumn("reason", _rejection_reason()).select(
         *[c for c in VALUE_FIELDS if c != "n"],
         F.when(F.col("reason").isNull(), F.col("n").cast("long")).alias("n"),

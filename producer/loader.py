@@ -91,12 +91,58 @@ def load_file(path: Path, name: DumpName, publisher: Publisher, progress: Progre
     return summary
 
 
+class RowPacker:
+    """Packs encoded rows per RAW partition (records.pack) and sends each pack when it is full.
+
+    Partitions come from `records.partition_of`; the partition of each title is remembered
+    because murmur2 in Python costs more than the rest of a row's work, and titles repeat.
+    """
+
+    CACHE_LIMIT = 1_000_000
+
+    def __init__(self, publisher: Publisher, partitions: int):
+        self._publisher = publisher
+        self._partitions = partitions
+        self._packs: dict[int, list[bytes]] = {p: [] for p in range(partitions)}
+        self._partition_of: dict[bytes, int] = {}
+
+    def add(self, key: bytes, value: bytes) -> None:
+        partition = self._partition_of.get(key)
+        if partition is None:
+            if len(self._partition_of) >= self.CACHE_LIMIT:
+                self._partition_of.clear()
+            partition = self._partition_of[key] = records.partition_of(key, self._partitions)
+        pack = self._packs[partition]
+        pack.append(value)
+        if len(pack) >= records.ROWS_PER_RECORD:
+            self._send(partition)
+
+    def _send(self, partition: int) -> None:
+        self._publisher.send(topics.RAW, records.pack(self._packs[partition]), partition=partition)
+        self._packs[partition] = []
+
+    def flush(self) -> None:
+        """Send every partly filled pack."""
+        for partition, pack in self._packs.items():
+            if pack:
+                self._send(partition)
+
+
 def _send_lines(reader: LineReader, name: DumpName, publisher: Publisher, summary: LoadSummary, progress) -> None:
+    packer = RowPacker(publisher, len(publisher.end_offsets(topics.RAW)))
+    try:
+        _pack_lines(reader, name, publisher, packer, summary, progress)
+    finally:
+        # Also on Ctrl-C: the rows counted as accepted are the rows sent.
+        packer.flush()
+
+
+def _pack_lines(reader: LineReader, name: DumpName, publisher: Publisher, packer: RowPacker,
+                summary: LoadSummary, progress) -> None:
     for number, raw in reader:
         parsed = records.parse_line(raw)
         if isinstance(parsed, records.Row):
-            key, value = records.encode(name.lang, name.month, parsed)
-            publisher.send(topics.RAW, value, key=key)
+            packer.add(*records.encode(name.lang, name.month, parsed))
             summary.accepted += 1
         else:
             letter = topics.DeadLetter(

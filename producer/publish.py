@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 class Publisher(Protocol):
     """What the loader needs from Kafka; tests pass an in-memory fake."""
 
-    def send(self, topic: str, value: bytes, key: bytes | None = None) -> None: ...
+    def send(self, topic: str, value: bytes, key: bytes | None = None, partition: int | None = None) -> None: ...
     def flush(self) -> None: ...
     def end_offsets(self, topic: str) -> dict[int, int]: ...
     def close(self) -> None: ...
@@ -71,8 +71,8 @@ class KafkaPublisher:
             raise
         self._failures: list[Exception] = []
 
-    def send(self, topic: str, value: bytes, key: bytes | None = None) -> None:
-        self._producer.send(topic, value=value, key=key).add_errback(self._failures.append)
+    def send(self, topic: str, value: bytes, key: bytes | None = None, partition: int | None = None) -> None:
+        self._producer.send(topic, value=value, key=key, partition=partition).add_errback(self._failures.append)
 
     def flush(self) -> None:
         self._producer.flush()

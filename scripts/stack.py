@@ -52,6 +52,16 @@ def outputs(stack: str) -> dict:
     return json.loads(pulumi("stack", "output", "--json", "--show-secrets", stack=stack, capture=True))
 
 
+def config(stack: str) -> dict:
+    """The project's and the stack's `clickstream:` settings, merged, without the prefix."""
+    import yaml
+
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text()).get("config", {})
+    values = {k: (v.get("default") if isinstance(v, dict) and "default" in v else v) for k, v in project.items()}
+    values |= yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()).get("config", {})
+    return {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("clickstream:")}
+
+
 def leftovers(stack: str) -> dict[str, list[str]]:
     """Docker containers, networks and volumes that carry this stack's label."""
     found = {}

@@ -12,8 +12,10 @@ def _values(rows, lang="en", month="2024-11"):
     return [records.encode(lang, month, records.Row(*r))[1] for r in rows]
 
 
-def test_parse_keeps_every_sample_row_exactly(spark):
-    parsed = transforms.parse_values(kafka_frame(spark, _values(read_sample())))
+def test_parse_unpacks_and_keeps_every_sample_row_exactly(spark):
+    values = _values(read_sample())
+    packs = [records.pack(values[i:i + 100]) for i in range(0, len(values), 100)]
+    parsed = transforms.parse_values(kafka_frame(spark, packs))
     rows = transforms.valid_rows(parsed).collect()
     assert sorted((r.prev, r.curr, r.type, r.n) for r in rows) == sorted(read_sample())
     assert {(r.lang, r.month) for r in rows} == {("en", "2024-11")}

@@ -13,44 +13,58 @@ from tests.conftest import SAMPLE, read_sample
 
 
 class FakePublisher:
-    """In-memory stand-in for KafkaPublisher (our own boundary)."""
+    """In-memory stand-in for KafkaPublisher (our own boundary); RAW has `partitions` partitions."""
 
-    def __init__(self):
+    def __init__(self, partitions: int = 3):
         self.sent = defaultdict(list)
+        self.partitions = {topics.RAW: partitions}
         self.flushes = 0
 
-    def send(self, topic, value, key=None):
-        self.sent[topic].append((key, value))
+    def send(self, topic, value, key=None, partition=None):
+        self.sent[topic].append((key, value, partition or 0))
 
     def flush(self):
         self.flushes += 1
 
     def end_offsets(self, topic):
-        return {0: len(self.sent[topic])}
+        counts = {p: 0 for p in range(self.partitions.get(topic, 1))}
+        for *_, partition in self.sent[topic]:
+            counts[partition] += 1
+        return counts
+
+    def rows(self) -> list[tuple[int, bytes]]:
+        """Every row value sent to RAW with its partition, packs unpacked, in send order."""
+        return [(p, row) for _, value, p in self.sent[topics.RAW] for row in records.unpack(value)]
 
     def close(self):
         pass
 
     def events(self):
-        return [LoadEvent.from_json(v) for _, v in self.sent[topics.LOADS]]
+        return [LoadEvent.from_json(v) for _, v, _ in self.sent[topics.LOADS]]
 
     def dead_letters(self):
-        return [json.loads(v) for _, v in self.sent[topics.DEAD_LETTER]]
+        return [json.loads(v) for _, v, _ in self.sent[topics.DEAD_LETTER]]
 
 
 NAME = DumpName("en", "2024-11")
 
 
-def test_sample_loads_every_row_in_order_with_events():
-    pub = FakePublisher()
+def test_sample_loads_every_row_packed_by_partition_in_file_order_with_events():
+    pub = FakePublisher(partitions=3)
     summary = load_file(SAMPLE, NAME, pub)
     assert summary.accepted == len(read_sample()) == 1039
     assert not summary.rejected and not summary.error
-    decoded = [records.decode(v) for _, v in pub.sent[topics.RAW]]
-    assert [(r.prev, r.curr, r.type, r.n) for _, _, r in decoded] == read_sample()
+    sent = [(p, records.decode(v)[2]) for p, v in pub.rows()]
+    assert sorted((r.prev, r.curr, r.type, r.n) for _, r in sent) == sorted(read_sample())
+    for partition in range(3):
+        # Each partition holds exactly the rows whose (lang, curr) key maps to it, in file order.
+        mine = [(r.prev, r.curr, r.type, r.n) for p, r in sent if p == partition]
+        assert mine == [x for x in read_sample() if records.partition_of(f"en\t{x[1]}".encode(), 3) == partition]
+    assert all(len(records.unpack(v)) <= records.ROWS_PER_RECORD for _, v, _ in pub.sent[topics.RAW])
     loading, produced = pub.events()
     assert (loading.status, produced.status) == ("loading", "produced")
-    assert produced.start_offsets == {0: 0} and produced.end_offsets == {0: 1039}
+    assert produced.start_offsets == {0: 0, 1: 0, 2: 0}
+    assert sum(produced.end_offsets.values()) == len(pub.sent[topics.RAW]) >= 1039 // records.ROWS_PER_RECORD
     assert produced.rows_accepted == 1039
 
 

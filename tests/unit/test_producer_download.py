@@ -156,7 +156,7 @@ def test_load_by_lang_and_month_downloads_then_loads(site: FakeDumps, tmp_path: 
     args = ["load", "--lang", "en", "--month", "2024-11", "--dest", str(tmp_path), "--base-url", site.base]
     result = run(*args)
     assert result.exit_code == 0, result.output
-    assert len(pub.sent[topics.RAW]) == 1039 and pub.events()[-1].status == "produced"
+    assert len(pub.rows()) == 1039 and pub.events()[-1].status == "produced"
     assert (tmp_path / f"{EN}.md5").exists()
     result = run(*args)  # second time: from the cache
     assert result.exit_code == 0 and file_requests(site, EN) == [None]

@@ -104,7 +104,7 @@ def test_ctrl_c_flushes_what_was_sent_and_publishes_a_failed_event(monkeypatch):
     with pytest.raises(LoadInterrupted) as stop:
         load_file(SAMPLE, NAME, pub)
     assert stop.value.summary.accepted == 300 and stop.value.summary.error == "interrupted"
-    assert len(pub.sent[topics.RAW]) == 300
+    assert len(pub.rows()) == 300
     loading, failed = pub.events()
     assert (loading.status, failed.status, failed.error) == ("loading", "failed", "interrupted")
     assert failed.rows_accepted == 300 and failed.run == loading.run

@@ -106,5 +106,5 @@ def test_watch_command_downloads_and_loads_through_the_real_wiring(site: FakeDum
     # en loads twice; de 2024-10 is a broken file: its load fails and the watch goes on.
     assert [(e.month, e.status) for e in pub.events() if e.lang == "en"] == [
         ("2024-10", "loading"), ("2024-10", "produced"), ("2024-11", "loading"), ("2024-11", "produced")]
-    assert len(pub.sent[topics.RAW]) == 2 * 1039
+    assert len(pub.rows()) == 2 * 1039
     assert json.loads((tmp_path / "s.json").read_text())["loaded"] == {"en": ["2024-10", "2024-11"]}

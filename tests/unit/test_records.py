@@ -65,3 +65,12 @@ def test_check_lang_rejects(bad):
 def test_check_month_rejects(bad):
     with pytest.raises(ValueError, match="month"):
         records.check_month(bad)
+
+
+def test_packs_round_trip_and_partitions_follow_kafkas_default_partitioner():
+    values = [records.encode("en", "2024-11", records.Row(f"P{i}", f"C{i}", "link", i + 10))[1] for i in range(5)]
+    assert records.unpack(records.pack(values)) == values
+    # Java's Utils.murmur2 of these keys (Kafka's UtilsTest): -973932308 and 479470107, then
+    # `& 0x7fffffff` and modulo, as the Java client's default partitioner does.
+    assert records.partition_of(b"21", 1000) == (-973932308 & 0x7FFFFFFF) % 1000
+    assert records.partition_of(b"abc", 7) == (479470107 & 0x7FFFFFFF) % 7

@@ -1,0 +1,161 @@
+"""The producer against the stack's real Kafka: consume every topic back and account for every line.
+
+A file of real rows with one bad line of each class is loaded with the CLI, as users run it; then
+RAW must hold each good row exactly once, in the partition of its (lang, curr) key, and DEAD_LETTER
+each bad line once, with file, line number and reason. Files the producer must refuse whole leave both topics
+untouched.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+import uuid
+from collections import Counter
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from contract import records, topics
+from tests.conftest import SAMPLE, read_sample
+
+pytestmark = pytest.mark.stack
+
+#: One line per row-level rule, by the reason the dead letter must carry.
+BAD_LINES = {
+    "wrong_column_count": b"Alpha\tBeta\tlink",
+    "n_not_integer": b"Alpha\tBeta\tlink\t12x",
+    "n_below_one": b"Alpha\tBeta\tlink\t0",
+    "unknown_type": b"Alpha\tBeta\tclick\t10",
+    "type_prev_mismatch": b"other-search\tBeta\tlink\t10",
+    "not_utf8": b"Alpha\t\xff\xfeBeta\tlink\t10",
+    "oversized_line": b"Alpha\t" + b"x" * (1 << 20) + b"\tlink\t10",
+    "blank_title": b"__\tBeta\tlink\t10",
+}
+
+
+def consume(bootstrap: str, topic: str, start: dict[int, int], end: dict[int, int]) -> list:
+    """Every record of `topic` in [start, end) per partition; bounded by a deadline."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), enable_auto_commit=False,
+                             consumer_timeout_ms=20_000, max_partition_fetch_bytes=4 << 20)
+    wanted = {p: o for p, o in end.items() if o > start.get(p, 0)}
+    if not wanted:
+        return []
+    consumer.assign([TopicPartition(topic, p) for p in wanted])
+    for p in wanted:
+        consumer.seek(TopicPartition(topic, p), start.get(p, 0))
+    records_, done = [], set()
+    for message in consumer:
+        if message.offset < wanted[message.partition]:
+            records_.append(message)
+        if message.offset >= wanted[message.partition] - 1:
+            done.add(message.partition)
+        if done == set(wanted):
+            break
+    consumer.close()
+    return records_
+
+
+def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","))
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        return {tp.partition: o for tp, o in consumer.end_offsets(partitions).items()}
+    finally:
+        consumer.close()
+
+
+def load_cli(path, bootstrap: str, run: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "producer", "load", str(path), "--bootstrap", bootstrap,
+                           "--run-id", run], capture_output=True, text=True, timeout=600)
+
+
+def produced_event(bootstrap: str, run: str) -> topics.LoadEvent:
+    events = [topics.LoadEvent.from_json(m.value)
+              for m in consume(bootstrap, topics.LOADS, {}, end_offsets(bootstrap, topics.LOADS))]
+    (event,) = [e for e in events if e.run == run and e.status == "produced"]
+    return event
+
+
+def test_every_line_is_in_kafka_exactly_once_good_rows_in_raw_bad_ones_dead_lettered(outputs, tmp_path):
+    bootstrap = outputs["kafkaBootstrap"]
+    good = SAMPLE.read_bytes().splitlines()
+    lines = list(good)
+    # Spread through the file; after all inserts, bad line i sits at 1-based line 2 + i * 98.
+    for i, line in enumerate(BAD_LINES.values()):
+        lines.insert(1 + i * 98, line)
+    bad_at = {2 + i * 98: reason for i, reason in enumerate(BAD_LINES)}
+    path = tmp_path / "clickstream-zzwiki-2019-01.tsv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    letters_before = end_offsets(bootstrap, topics.DEAD_LETTER)
+    run = uuid.uuid4().hex
+
+    done = load_cli(path, bootstrap, run)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    event = produced_event(bootstrap, run)
+    assert event.rows_accepted == len(good) and event.rows_rejected == len(BAD_LINES)
+    assert event.rejected_by_reason == {reason: 1 for reason in BAD_LINES}
+    raw = consume(bootstrap, topics.RAW, event.start_offsets, event.end_offsets)
+    partitions = len(end_offsets(bootstrap, topics.RAW))
+    rows = [(m.partition, value) for m in raw for value in records.unpack(m.value)]
+    assert all(value.startswith(b"zz\t2019-01\t") for _, value in rows), "a foreign row in this load's range"
+    sent = Counter((p, records.decode(value)[2]) for p, value in rows)
+    expected = Counter()
+    for prev, curr, type_, n in read_sample():
+        expected[(records.partition_of(f"zz\t{curr}".encode(), partitions), records.Row(prev, curr, type_, n))] += 1
+    assert sent == expected  # every good row once, in its (lang, curr) partition, nothing else
+
+    letters = [json.loads(m.value) for m in consume(bootstrap, topics.DEAD_LETTER, letters_before,
+                                                      end_offsets(bootstrap, topics.DEAD_LETTER))]
+    mine = {(l["line"], l["reason"]) for l in letters if l["file"] == path.name}
+    assert mine == {(number, reason) for number, reason in bad_at.items()}
+    assert len([l for l in letters if l["file"] == path.name]) == len(BAD_LINES)
+
+
+def _empty(tmp_path):
+    path = tmp_path / "clickstream-zzwiki-2019-02.tsv"
+    path.write_bytes(b"")
+    return path, "empty"
+
+
+def _truncated_gzip(tmp_path):
+    path = tmp_path / "clickstream-zzwiki-2019-03.tsv.gz"
+    whole = gzip.compress(SAMPLE.read_bytes())
+    path.write_bytes(whole[: len(whole) - 64])
+    return path, "gzip"
+
+
+def _wrong_md5(tmp_path):
+    path = tmp_path / "clickstream-zzwiki-2019-04.tsv"
+    path.write_bytes(SAMPLE.read_bytes())
+    (tmp_path / (path.name + ".md5")).write_text("0" * 32 + f"  {path.name}\n")
+    return path, "md5"
+
+
+def _impossible_month(tmp_path):
+    path = tmp_path / "clickstream-zzwiki-2019-13.tsv"
+    path.write_bytes(SAMPLE.read_bytes())
+    return path, "month"
+
+
+def _unknown_language(tmp_path):
+    path = tmp_path / "clickstream-Z!wiki-2019-05.tsv"
+    path.write_bytes(SAMPLE.read_bytes())
+    return path, "language"
+
+
+@pytest.mark.parametrize("make", [_empty, _truncated_gzip, _wrong_md5, _impossible_month, _unknown_language])
+def test_a_file_the_producer_must_refuse_sends_nothing(outputs, tmp_path, make):
+    bootstrap = outputs["kafkaBootstrap"]
+    path, message = make(tmp_path)
+    raw_before, letters_before = end_offsets(bootstrap, topics.RAW), end_offsets(bootstrap, topics.DEAD_LETTER)
+    done = load_cli(path, bootstrap, uuid.uuid4().hex)
+    assert done.returncode != 0
+    assert message in (done.stdout + done.stderr).lower()
+    assert end_offsets(bootstrap, topics.RAW) == raw_before
+    # The stream may dead-letter rows of earlier loads meanwhile; none may come from this file.
+    letters = consume(bootstrap, topics.DEAD_LETTER, letters_before, end_offsets(bootstrap, topics.DEAD_LETTER))
+    assert not [m for m in letters if json.loads(m.value).get("file") == path.name]
