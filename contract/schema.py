@@ -15,6 +15,15 @@ SOURCE_BUCKETS = 64
 #: position it wrote before (positions are clustering keys).
 PAGERANK_LIMIT = 1000
 ANALYTICS_TOP = 10
+TOP_ARTICLES_LIMIT = 1000
+MOVERS_LIMIT = 100
+
+#: Longest path of the `likely_paths` table, in clicks; paths of every length 1..MAX_PATH_STEPS are kept.
+MAX_PATH_STEPS = 4
+
+#: `month_articles` spreads a month's articles over this many partitions (English: ~6M articles,
+#: so ~100k rows and a few MB per partition), so Spark can read one month back without a scan.
+ARTICLE_BUCKETS = 64
 
 #: Scope partition of the `ingestion` table: all loads, a few hundred rows at most.
 INGESTION_SCOPE = "loads"
@@ -61,6 +70,45 @@ CREATE TABLE IF NOT EXISTS {keyspace}.pagerank (
   PRIMARY KEY ((lang, month), rank)
 ) WITH CLUSTERING ORDER BY (rank ASC)
 """,
+    # The month's most-read articles, best first; at most TOP_ARTICLES_LIMIT rows.
+    "top_articles": """
+CREATE TABLE IF NOT EXISTS {keyspace}.top_articles (
+  lang text, month text, rank int, title text, incoming_total bigint,
+  PRIMARY KEY ((lang, month), rank)
+) WITH CLUSTERING ORDER BY (rank ASC)
+""",
+    # Every article's totals of one month, bucketed by title hash: the input of month-over-month
+    # comparisons (movers), read back by Spark one (lang, month) at a time.
+    "month_articles": """
+CREATE TABLE IF NOT EXISTS {keyspace}.month_articles (
+  lang text, month text, bucket int, title text, incoming_total bigint, outgoing_total bigint,
+  PRIMARY KEY ((lang, month, bucket), title)
+)
+""",
+    # The biggest changes in incoming clicks against the previous month, by |change|; at most
+    # MOVERS_LIMIT rows. An article absent from one of the two months counts 0 there.
+    "movers": """
+CREATE TABLE IF NOT EXISTS {keyspace}.movers (
+  lang text, month text, rank int, title text, incoming_total bigint, previous_total bigint, change bigint,
+  PRIMARY KEY ((lang, month), rank)
+) WITH CLUSTERING ORDER BY (rank ASC)
+""",
+    # One article's totals over every loaded month: a partition holds one row per month.
+    "article_trend": """
+CREATE TABLE IF NOT EXISTS {keyspace}.article_trend (
+  lang text, title text, month text, incoming_total bigint, outgoing_total bigint,
+  PRIMARY KEY ((lang, title), month)
+) WITH CLUSTERING ORDER BY (month DESC)
+""",
+    # Titles for autocomplete: partitioned by `contract.records.search_prefix` (first character,
+    # lower-cased), clustered by title so a prefix is one range read. Largest partition on enwiki:
+    # the titles starting with s/S, about 0.6M rows, ~30 MB.
+    "titles": """
+CREATE TABLE IF NOT EXISTS {keyspace}.titles (
+  lang text, month text, prefix text, title text, incoming_total bigint,
+  PRIMARY KEY ((lang, month, prefix), title)
+)
+""",
     # Articles whose readers come from the same places, best first; at most ANALYTICS_TOP rows.
     "related": """
 CREATE TABLE IF NOT EXISTS {keyspace}.related (
@@ -68,12 +116,13 @@ CREATE TABLE IF NOT EXISTS {keyspace}.related (
   PRIMARY KEY ((lang, month, title), rank)
 ) WITH CLUSTERING ORDER BY (rank ASC)
 """,
-    # The most probable k-step paths out of an article; at most ANALYTICS_TOP rows.
-    "paths": """
-CREATE TABLE IF NOT EXISTS {keyspace}.paths (
-  lang text, month text, title text, rank int, path frozen<list<text>>, probability double,
-  PRIMARY KEY ((lang, month, title), rank)
-) WITH CLUSTERING ORDER BY (rank ASC)
+    # The most probable paths of exactly `steps` clicks out of an article, for steps 1..MAX_PATH_STEPS;
+    # at most ANALYTICS_TOP rows per length. `path` starts with the article itself.
+    "likely_paths": """
+CREATE TABLE IF NOT EXISTS {keyspace}.likely_paths (
+  lang text, month text, title text, steps int, rank int, path frozen<list<text>>, probability double,
+  PRIMARY KEY ((lang, month, title), steps, rank)
+) WITH CLUSTERING ORDER BY (steps ASC, rank ASC)
 """,
     # Status of each load, kept in one small partition so listing them is one read.
     "ingestion": """

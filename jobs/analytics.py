@@ -15,11 +15,9 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from contract.records import OTHER_SOURCES
+from contract.schema import MAX_PATH_STEPS
 
 GROUP = ["lang", "month"]
-
-#: Largest k of `likely_paths`: the candidate set grows with top**2 per start and depth.
-MAX_PATH_STEPS = 4
 
 #: Largest `top` of `related` and `likely_paths`, which bounds their Cassandra partitions.
 MAX_TOP = 100
@@ -150,60 +148,67 @@ def related(rows: DataFrame, top: int = 10, min_common: int = 1, max_fanout: int
     return both.withColumn("rank", F.row_number().over(order)).where(F.col("rank") <= top)
 
 
-def likely_paths(rows: DataFrame, k: int = 3, top: int = 10) -> DataFrame:
-    """Per article, the `top` most probable click paths of up to `k` steps from it, beam-pruned per depth."""
+def likely_paths(rows: DataFrame, k: int = MAX_PATH_STEPS, top: int = 10) -> DataFrame:
+    """Per article and per length 1..k, the `top` most probable click paths of exactly that many steps from it.
+
+    Rows of `likely_paths`: lang, month, title, steps, rank, path (starting with `title`), probability.
+    Beam-pruned per depth, so the answer is exact only while the beam is wide enough (docs/analytics.md).
+    """
     _check_int("k", k, 1, MAX_PATH_STEPS)
     _check_int("top", top, 1, MAX_TOP)
     articles = _article_rows(rows)
     out = articles.groupBy(*GROUP, "prev").agg(F.sum("n").alias("out"))
     # A path never revisits a node, so self-loops are never taken (they still count in `out`).
-    # Per source only the best top + k transitions can enter a beam: at most k of them are blocked
-    # by nodes already on the path, and one parent's top extensions are already `top`.
-    by_p = Window.partitionBy(*GROUP, "last").orderBy(F.col("p").desc(), F.col("dst").asc())
-    steps = (
+    transitions = (
         articles.where(F.col("prev") != F.col("curr"))
         .join(out, [*GROUP, "prev"])
         .select(*GROUP, F.col("prev").alias("last"), F.col("curr").alias("dst"), (F.col("n") / F.col("out")).alias("p"))
+    )
+    # `open`: the step lands on an article with steps of its own, so the path may grow further.
+    sources = transitions.select(*GROUP, F.col("last").alias("dst"), F.lit(True).alias("open")).distinct()
+    # Per source and openness only the best top + k - 1 transitions can enter a beam: a path about
+    # to take its d-th step has d - 1 <= k - 1 earlier nodes that may block one, and one parent's
+    # top extensions (open ones, for the frontier) already fill `top`.
+    by_p = Window.partitionBy(*GROUP, "last", "open").orderBy(F.col("p").desc(), F.col("dst").asc())
+    steps = (
+        transitions.join(sources, [*GROUP, "dst"], "left")
+        .select(*GROUP, "last", "dst", "p", F.coalesce("open", F.lit(False)).alias("open"))
         .withColumn("_i", F.row_number().over(by_p))
-        .where(F.col("_i") <= top + k)
+        .where(F.col("_i") <= top + k - 1)
         .drop("_i")
         .localCheckpoint()
     )
     frontier = steps.select(*GROUP, "last").distinct().select(
         *GROUP, F.col("last").alias("start"), F.array("last").alias("path"), "last", F.lit(1.0).alias("probability")
     )
-    beam = Window.partitionBy(*GROUP, "start", "_stopped").orderBy(F.col("probability").desc(), F.col("path").asc())
-    finished = []
-    for _ in range(k):
-        # Left join with the cycle test in the ON clause: a path with no admissible step gets a null dst.
-        grown = frontier.alias("f").join(
-            steps.alias("s"),
-            (F.col("f.lang") == F.col("s.lang")) & (F.col("f.month") == F.col("s.month"))
-            & (F.col("f.last") == F.col("s.last")) & ~F.array_contains(F.col("f.path"), F.col("s.dst")),
-            "left",
-        )
-        stopped = F.col("s.dst").isNull()
+    best = Window.partitionBy(*GROUP, "start").orderBy(F.col("probability").desc(), F.col("path").asc())
+    # The beam ranks open paths apart, so dead ends (kept as answers of their own length) never
+    # take the places of paths that can still grow.
+    beam = Window.partitionBy(*GROUP, "start", "open").orderBy(F.col("probability").desc(), F.col("path").asc())
+    found = []
+    for depth in range(1, k + 1):
         grown = (
-            grown.select(
-                "f.lang", "f.month", "f.start", stopped.alias("_stopped"),
-                F.when(stopped, F.col("f.path")).otherwise(F.concat(F.col("f.path"), F.array(F.col("s.dst")))).alias("path"),
-                F.coalesce(F.col("s.dst"), F.col("f.last")).alias("last"),
-                (F.col("f.probability") * F.coalesce(F.col("s.p"), F.lit(1.0))).alias("probability"),
+            frontier.alias("f").join(
+                steps.alias("s"),
+                (F.col("f.lang") == F.col("s.lang")) & (F.col("f.month") == F.col("s.month"))
+                & (F.col("f.last") == F.col("s.last")) & ~F.array_contains(F.col("f.path"), F.col("s.dst")),
             )
+            .select(
+                "f.lang", "f.month", "f.start", F.concat(F.col("f.path"), F.array(F.col("s.dst"))).alias("path"),
+                F.col("s.dst").alias("last"), (F.col("f.probability") * F.col("s.p")).alias("probability"), "s.open",
+            )
+            .withColumn("rank", F.row_number().over(best))
             .withColumn("_i", F.row_number().over(beam))
-            .where(F.col("_stopped") | (F.col("_i") <= top))
-            .drop("_i")
+            .where((F.col("rank") <= top) | (F.col("open") & (F.col("_i") <= top)))
             .localCheckpoint()
         )
-        finished.append(grown.where(F.col("_stopped")).drop("_stopped", "last"))
-        frontier = grown.where(~F.col("_stopped")).drop("_stopped")
-    finished.append(frontier.drop("last"))
-    paths = finished[0]
-    for more in finished[1:]:
+        found.append(
+            grown.where(F.col("rank") <= top).select(
+                *GROUP, F.col("start").alias("title"), F.lit(depth).alias("steps"), "rank", "path", "probability"
+            )
+        )
+        frontier = grown.where(F.col("open") & (F.col("_i") <= top)).select(*GROUP, "start", "path", "last", "probability")
+    paths = found[0]
+    for more in found[1:]:
         paths = paths.unionByName(more)
-    order = Window.partitionBy(*GROUP, "start").orderBy(F.col("probability").desc(), F.col("path").asc())
-    return (
-        paths.withColumn("rank", F.row_number().over(order))
-        .where(F.col("rank") <= top)
-        .select(*GROUP, F.col("start").alias("title"), "path", "probability", "rank")
-    )
+    return paths

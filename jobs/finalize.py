@@ -9,10 +9,9 @@ from pyspark.sql import functions as F
 
 from contract import topics
 from contract.settings import Settings
-from contract.schema import ANALYTICS_TOP, PAGERANK_LIMIT
-from jobs import analytics, transforms
+from contract.schema import ANALYTICS_TOP, ARTICLE_BUCKETS, MAX_PATH_STEPS, MOVERS_LIMIT, PAGERANK_LIMIT, TOP_ARTICLES_LIMIT
+from jobs import analytics, monthly, sinks, transforms
 from jobs.ingestion import PendingLoad
-from jobs.sinks import write_table
 
 EARLIEST = -2
 
@@ -33,15 +32,44 @@ def load_rows(spark: SparkSession, settings: Settings, load: PendingLoad) -> Dat
     return transforms.deduplicated(rows.where((F.col("lang") == load.lang) & (F.col("month") == load.month)))
 
 
-def finalize(spark: SparkSession, settings: Settings, load: PendingLoad) -> int:
-    """Store the article and month aggregates of `load`; returns the number of distinct rows."""
+def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session) -> int:
+    """Store the article and month tables of `load` and the movers it changes; returns the number of distinct rows.
+
+    `session` is the driver's cassandra-driver session, for trimming the top-N tables.
+    """
     rows = load_rows(spark, settings, load).persist()
+    # Every month table derives from the article stats: one aggregation, persisted, feeds them all.
+    stats = transforms.article_stats(rows).persist()
     try:
-        write_table(transforms.article_stats(rows), settings, "article_stats")
-        write_table(transforms.month_stats(rows), settings, "month_stats")
+        sinks.write_table(stats, settings, "article_stats")
+        sinks.write_table(transforms.month_stats(rows), settings, "month_stats")
+        articles = monthly.month_articles(stats)
+        sinks.write_table(articles, settings, "month_articles")
+        sinks.write_table(monthly.article_trend(stats), settings, "article_trend")
+        sinks.write_table(monthly.titles(stats), settings, "titles")
+        top = monthly.top_articles(stats, TOP_ARTICLES_LIMIT)
+        sinks.replace_ranked(top, settings, session, "top_articles", load.lang, load.month)
+        update_movers(spark, settings, session, load.lang, load.month, articles)
         return rows.count()
     finally:
+        stats.unpersist()
         rows.unpersist()
+
+
+def read_month_articles(spark: SparkSession, settings: Settings, lang: str, month: str) -> DataFrame:
+    """The stored `month_articles` of one (lang, month), read as ARTICLE_BUCKETS partition reads."""
+    return sinks.read_table(spark, settings, "month_articles", lang=lang, month=month, bucket=range(ARTICLE_BUCKETS))
+
+
+def update_movers(spark: SparkSession, settings: Settings, session, lang: str, month: str, articles: DataFrame) -> None:
+    """Movers of `month` (its `articles` against the stored month before) and, if the month after is
+    stored, of that month against `articles`: whichever of two months loads last, their movers are right."""
+    previous = read_month_articles(spark, settings, lang, monthly.previous_month(month))
+    sinks.replace_ranked(monthly.movers(articles, previous, MOVERS_LIMIT), settings, session, "movers", lang, month)
+    later = monthly.next_month(month)
+    following = read_month_articles(spark, settings, lang, later)
+    if not following.isEmpty():
+        sinks.replace_ranked(monthly.movers(following, articles, MOVERS_LIMIT), settings, session, "movers", lang, later)
 
 
 def run_analytics(spark: SparkSession, settings: Settings, load: PendingLoad) -> None:
@@ -49,8 +77,8 @@ def run_analytics(spark: SparkSession, settings: Settings, load: PendingLoad) ->
     rows = load_rows(spark, settings, load).persist()
     try:
         ranks = analytics.pagerank(rows)
-        write_table(analytics.pagerank_top(ranks, PAGERANK_LIMIT), settings, "pagerank")
-        write_table(analytics.related(rows, top=ANALYTICS_TOP), settings, "related")
-        write_table(analytics.likely_paths(rows, top=ANALYTICS_TOP), settings, "paths")
+        sinks.write_table(analytics.pagerank_top(ranks, PAGERANK_LIMIT), settings, "pagerank")
+        sinks.write_table(analytics.related(rows, top=ANALYTICS_TOP), settings, "related")
+        sinks.write_table(analytics.likely_paths(rows, k=MAX_PATH_STEPS, top=ANALYTICS_TOP), settings, "likely_paths")
     finally:
         rows.unpersist()

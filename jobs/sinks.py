@@ -1,8 +1,9 @@
-"""Writing DataFrames to Cassandra through the Spark Cassandra Connector."""
+"""Writing DataFrames to Cassandra through the Spark Cassandra Connector, and reading them back."""
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from contract.settings import Settings
 
@@ -12,6 +13,38 @@ CASSANDRA_FORMAT = "org.apache.spark.sql.cassandra"
 def write_table(df: DataFrame, settings: Settings, table: str) -> None:
     """Upsert every row of `df` into `table`; same key, same row, so replays are harmless."""
     df.write.format(CASSANDRA_FORMAT).options(keyspace=settings.keyspace, table=table).mode("append").save()
+
+
+def read_table(spark: SparkSession, settings: Settings, table: str, **where) -> DataFrame:
+    """The rows of `table` whose columns equal the given values; a list, tuple or range value means IN.
+
+    Name every partition key column, so the connector pushes the filter down as partition reads
+    instead of scanning the table.
+    """
+    df = spark.read.format(CASSANDRA_FORMAT).options(keyspace=settings.keyspace, table=table).load()
+    for column, value in where.items():
+        df = df.where(F.col(column).isin(list(value)) if isinstance(value, (list, tuple, range)) else F.col(column) == value)
+    return df
+
+
+def replace_ranked(df: DataFrame, settings: Settings, session, table: str, lang: str, month: str) -> int:
+    """Make `df` the whole (lang, month) partition of a top-N table keyed by `rank` 1..n; returns n.
+
+    Positions are clustering keys, so an upsert overwrites ranks 1..n but would leave a previous
+    run's ranks above n behind. Writing first and then dropping ranks > n with one range tombstone
+    (cassandra-driver `session`) means a reader meanwhile sees at worst old and new rows mixed,
+    never the empty partition that deleting it first would show. Every row of `df` must be in
+    the (lang, month) partition.
+    """
+    df = df.persist()
+    try:
+        count = df.count()
+        write_table(df, settings, table)
+    finally:
+        df.unpersist()
+    trim = session.prepare(f"DELETE FROM {settings.keyspace}.{table} WHERE lang=? AND month=? AND rank>?")
+    session.execute(trim, (lang, month, count))
+    return count
 
 
 def spark_conf(settings: Settings) -> dict[str, str]:

@@ -140,7 +140,7 @@ PATH_GRAPH = [
 
 
 def _paths_reference(rows, k):
-    """Every complete simple path (k steps, or no further step without a cycle), exact probability."""
+    """Every simple path of exactly 1..k steps per start, exact probability: {(start, steps): [(p, path)]}."""
     out, steps = defaultdict(int), defaultdict(list)
     for p, c, _, n in rows:
         if p not in OTHER_SOURCES:
@@ -151,54 +151,66 @@ def _paths_reference(rows, k):
     found = defaultdict(list)
 
     def walk(path, prob):
-        nxt = [(c, q) for c, q in steps[path[-1]] if c not in path]
-        if len(path) > 1 and (len(path) == k + 1 or not nxt):
-            found[path[0]].append((prob, path))
-            return
-        for c, q in nxt:
-            walk(path + [c], prob * q)
+        if len(path) > 1:
+            found[(path[0], len(path) - 1)].append((prob, path))
+        if len(path) <= k:
+            for c, q in steps[path[-1]]:
+                if c not in path:
+                    walk(path + [c], prob * q)
 
     for start in list(steps):
         walk([start], 1.0)
-    return {s: sorted(v, key=lambda pv: (-pv[0], pv[1])) for s, v in found.items()}
+    return {key: sorted(v, key=lambda pv: (-pv[0], pv[1])) for key, v in found.items()}
 
 
 def _paths(df):
     got = defaultdict(list)
-    for r in df.orderBy("title", "rank").collect():
-        got[r.title].append((r.rank, list(r.path), r.probability))
+    for r in df.orderBy("title", "steps", "rank").collect():
+        got[(r.title, r.steps)].append((r.rank, list(r.path), r.probability))
     return got
 
 
 def test_likely_paths_by_hand(spark):
-    got = _paths(analytics.likely_paths(_frame(spark, PATH_GRAPH), k=2, top=10))
-    assert [(rank, path) for rank, path, _ in got["A"]] == [
-        (1, ["A", "B", "E"]), (2, ["A", "B", "C"]), (3, ["A", "C", "F"]), (4, ["A", "D"])
+    df = analytics.likely_paths(_frame(spark, PATH_GRAPH), k=2, top=10)
+    assert df.columns == ["lang", "month", "title", "steps", "rank", "path", "probability"]
+    got = _paths(df)
+    assert [(rank, path, p) for rank, path, p in got[("A", 1)]] == [
+        (1, ["A", "B"], pytest.approx(0.6)), (2, ["A", "C"], pytest.approx(0.3)), (3, ["A", "D"], pytest.approx(0.1))
     ]
-    assert [p for _, _, p in got["A"]] == pytest.approx([0.6 * 0.5, 0.6 * 0.25, 0.3 * 0.5, 0.1])
-    # From F the only step is B; B->F is absent, so k=2 paths are F-B-{E,C,A}.
-    assert [(path, p) for _, path, p in got["F"]] == [
+    # A-C-A would close a cycle; A-B-C and A-C-F tie at 0.15 and the smaller path goes first.
+    assert [(rank, path) for rank, path, _ in got[("A", 2)]] == [
+        (1, ["A", "B", "E"]), (2, ["A", "B", "C"]), (3, ["A", "C", "F"])
+    ]
+    assert [p for _, _, p in got[("A", 2)]] == pytest.approx([0.6 * 0.5, 0.6 * 0.25, 0.3 * 0.5])
+    # From F the only step is B (probability 1); B->F is absent, so the 2-step paths are F-B-{E,A,C}.
+    assert got[("F", 1)] == [(1, ["F", "B"], pytest.approx(1.0))]
+    assert [(path, p) for _, path, p in got[("F", 2)]] == [
         (["F", "B", "E"], pytest.approx(0.5)), (["F", "B", "A"], pytest.approx(0.25)), (["F", "B", "C"], pytest.approx(0.25))
     ]
-    assert "D" not in got and "E" not in got  # dead ends start no path
+    assert {title for title, _ in got} == {"A", "B", "C", "F"}  # dead ends D and E start no path
 
 
 def test_likely_paths_match_exhaustive_search_when_the_beam_is_wide(spark):
     got = _paths(analytics.likely_paths(_frame(spark, PATH_GRAPH), k=4, top=50))
     expected = _paths_reference(PATH_GRAPH, 4)
     assert set(got) == set(expected)
-    for start, paths in expected.items():
-        assert [path for _, path, _ in got[start]] == [path for _, path in paths], start
-        assert [p for _, _, p in got[start]] == pytest.approx([p for p, _ in paths])
-    # Four steps, then E is a dead end; B-C-F stops early because F's only step (B) closes a cycle.
-    assert ["A", "C", "F", "B", "E"] in [path for _, path, _ in got["A"]]
-    assert ["B", "C", "F"] in [path for _, path, _ in got["B"]]
+    for key, paths in expected.items():
+        assert [path for _, path, _ in got[key]] == [path for _, path in paths], key
+        assert [p for _, _, p in got[key]] == pytest.approx([p for p, _ in paths])
+    # Four steps, ending in the dead end E; from B no 4-step path exists (B-C-F's only way on is B).
+    assert ["A", "C", "F", "B", "E"] in [path for _, path, _ in got[("A", 4)]]
+    assert ("B", 3) in got and ("B", 4) not in got
 
 
 def test_likely_paths_beam_keeps_best_per_depth(spark):
     got = _paths(analytics.likely_paths(_frame(spark, PATH_GRAPH), k=2, top=1))
-    # Depth 1 keeps only A-B (0.6), so the dead end A-D (0.1) is pruned before it can finish.
-    assert got["A"] == [(1, ["A", "B", "E"], pytest.approx(0.3))]
+    assert got[("A", 1)] == [(1, ["A", "B"], pytest.approx(0.6))]
+    assert got[("A", 2)] == [(1, ["A", "B", "E"], pytest.approx(0.3))]
+    # B's best step leads to the dead end E (0.5): the 1-step answer, but not kept to grow, so
+    # the beam goes on with B-A (0.25, ties B-C by path). B-A-C (0.075) is then the 2-step answer,
+    # though the exact best is B-C-A (0.125): with a narrow beam the search is approximate.
+    assert got[("B", 1)] == [(1, ["B", "E"], pytest.approx(0.5))]
+    assert got[("B", 2)] == [(1, ["B", "A", "C"], pytest.approx(0.25 * 0.3))]
 
 
 # Validation and invariants ----------------------------------------------------------------------
@@ -231,12 +243,13 @@ def test_invariants_on_the_real_sample(spark):
     assert all(r.rank >= 0 for r in ranks)
     paths = analytics.likely_paths(frame, k=3, top=5).collect()
     assert paths and all(0 < r.probability <= 1 for r in paths)
-    assert all(len(set(r.path)) == len(r.path) <= 4 and r.path[0] == r.title for r in paths)
+    assert all(len(set(r.path)) == len(r.path) == r.steps + 1 and r.path[0] == r.title for r in paths)
+    assert {r.steps for r in paths} == {1, 2, 3}
     rel = analytics.related(frame, top=3).collect()
-    for rows in (paths, rel):
+    for rows, key in ((paths, lambda r: (r.title, r.steps)), (rel, lambda r: r.title)):
         per = defaultdict(list)
         for r in rows:
-            per[r.title].append(r.rank)
+            per[key(r)].append(r.rank)
         assert all(sorted(v) == list(range(1, len(v) + 1)) and len(v) <= 5 for v in per.values())
     assert all(0 < r.score <= 1 and r.title != r.related for r in rel)
     frame.unpersist()
