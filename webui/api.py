@@ -1,78 +1,204 @@
-"""The JSON API, /api/v1: thin routes over the query layer, with clear 400s and 404s."""
+"""The JSON API, /api/v1: thin routes over the query layer, with clear 400s and 404s.
+
+Every route and its parameters are described in `webui.openapi.ROUTES`; `_route` parses and
+checks the parameters from there and passes them to the view by name. Every error is JSON
+`{error}`, bad input is never a 500, and an internal error never shows a stack trace.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
 
 from contract.records import MAX_TITLE_BYTES, check_lang, check_month
-from webui import db
+from webui import db, openapi
+from webui.openapi import PREFIX, ROUTES, Param
 
-api = Blueprint("api", __name__, url_prefix="/api/v1")
-
-LIMIT_RANGE = (1, 500)
-DEFAULT_LIMIT = 10
+api = Blueprint("api", __name__, url_prefix=PREFIX)
 
 
-class BadRequest(ValueError):
-    """A parameter is missing or malformed; the message is shown to the caller."""
+def _text(param: Param, raw: str) -> str:
+    # Werkzeug keeps undecodable percent-escapes as text, so `raw` always encodes.
+    if len(raw.encode("utf-8")) > MAX_TITLE_BYTES:
+        raise BadRequest(f"{param.name} is longer than {MAX_TITLE_BYTES} bytes")
+    return raw
 
 
-def _param(name: str) -> str:
-    value = request.args.get(name)
-    if value is None or value == "":
-        raise BadRequest(f"missing parameter {name!r}")
-    return value
-
-
-def _title() -> str:
-    title = _param("title")
-    if len(title.encode("utf-8")) > MAX_TITLE_BYTES:
-        raise BadRequest(f"title is longer than {MAX_TITLE_BYTES} bytes")
-    return title
-
-
-def _checked(check, name: str) -> str:
-    try:
-        return check(_param(name))
-    except ValueError as err:
-        raise BadRequest(str(err)) from None
-
-
-def _limit() -> int:
-    raw = request.args.get("limit", str(DEFAULT_LIMIT))
-    low, high = LIMIT_RANGE
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadRequest(f"limit must be an integer from {low} to {high}, got {raw!r}")
+def _integer(param: Param, raw: str) -> int:
+    # isascii: str.isdigit() also accepts digits like '²' that int() refuses; the length bound
+    # keeps int() away from its 4300-digit limit.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9 and param.low <= int(raw) <= param.high):
+        raise BadRequest(f"{param.name} must be an integer from {param.low} to {param.high}, got {raw[:40]!r}")
     return int(raw)
 
 
-@api.errorhandler(BadRequest)
-def _bad_request(err: BadRequest):
-    return jsonify(error=str(err)), 400
+def _checked(check):
+    def parse(param: Param, raw: str) -> str:
+        try:
+            return check(raw)
+        except ValueError as err:
+            raise BadRequest(str(err)) from None
+    return parse
 
 
-@api.get("/article")
-def article():
-    """Totals, source mix and top incoming/outgoing rows of one article in one month."""
-    lang, month = _checked(check_lang, "lang"), _checked(check_month, "month")
-    title, limit = _title(), _limit()
+PARSERS = {"text": _text, "integer": _integer, "lang": _checked(check_lang), "month": _checked(check_month)}
+
+
+def _parse(param: Param):
+    raw = request.args.get(param.name, "")
+    if raw == "":
+        if param.default is None:
+            raise BadRequest(f"missing parameter {param.name!r}")
+        return param.default
+    return PARSERS[param.kind](param, raw)
+
+
+def _route(path: str):
+    """Register the decorated view for GET `path`; it is called with the route's parsed parameters."""
+    params = ROUTES[path].params
+
+    def register(view):
+        api.add_url_rule(path, endpoint=view.__name__,
+                         view_func=lambda: view(**{p.name: _parse(p) for p in params}))
+        return view
+    return register
+
+
+def _known_month(lang: str, month: str) -> dict:
+    """The month's totals, or a 404 when its load has not completed (an empty list alone is no answer)."""
+    found = db.queries().month(lang, month)
+    if found is None:
+        raise NotFound(f"no complete load for {lang} {month}")
+    return found
+
+
+def _known_article(lang: str, month: str, title: str) -> None:
+    if not db.queries().article_exists(lang, month, title):
+        raise NotFound(f"no clickstream rows for {title!r} in {lang} {month}")
+
+
+@_route("/article")
+def article(title: str, lang: str, month: str, limit: int):
     found = db.queries().article(lang, month, title, limit)
     if found is None:
-        return jsonify(error=f"no clickstream rows for {title!r} in {lang} {month}"), 404
+        raise NotFound(f"no clickstream rows for {title!r} in {lang} {month}")
     return jsonify(found)
 
 
-@api.get("/ingestion")
+@_route("/months")
+def months(lang: str):
+    found = db.queries().months(lang)
+    if not found:
+        raise NotFound(f"no complete load for language {lang!r}")
+    return jsonify(lang=lang, months=found)
+
+
+@_route("/languages")
+def languages():
+    return jsonify(languages=db.queries().languages())
+
+
+@_route("/month")
+def month_totals(lang: str, month: str):
+    return jsonify(_known_month(lang, month))
+
+
+@_route("/top")
+def top(lang: str, month: str, limit: int):
+    articles = db.queries().top(lang, month, limit)
+    if not articles:
+        _known_month(lang, month)
+    return jsonify(lang=lang, month=month, articles=articles)
+
+
+@_route("/movers")
+def movers(lang: str, month: str, limit: int):
+    # The first loaded month has no movers: an empty list, once the month itself is known.
+    found = db.queries().movers(lang, month, limit)
+    if not found:
+        _known_month(lang, month)
+    return jsonify(lang=lang, month=month, movers=found)
+
+
+@_route("/search")
+def search(q: str, lang: str, month: str, limit: int):
+    return jsonify(titles=db.queries().search(lang, month, q, limit))
+
+
+@_route("/trend")
+def trend(title: str, lang: str):
+    found = db.queries().trend(lang, title)
+    if not found:
+        raise NotFound(f"no month has clickstream rows for {title!r} in {lang}")
+    return jsonify(title=title, lang=lang, months=found)
+
+
+@_route("/related")
+def related(title: str, lang: str, month: str, limit: int):
+    # Analytics may find nothing for a real article; only an unknown article is a 404.
+    found = db.queries().related(lang, month, title, limit)
+    if not found:
+        _known_article(lang, month, title)
+    return jsonify(title=title, lang=lang, month=month, related=found)
+
+
+@_route("/paths")
+def paths(title: str, lang: str, month: str, k: int, limit: int):
+    found = db.queries().paths(lang, month, title, k, limit)
+    if not found:
+        _known_article(lang, month, title)
+    return jsonify(title=title, lang=lang, month=month, k=k, paths=found)
+
+
+@_route("/pagerank")
+def pagerank(lang: str, month: str, limit: int):
+    articles = db.queries().pagerank(lang, month, limit)
+    if not articles:
+        _known_month(lang, month)
+    return jsonify(lang=lang, month=month, articles=articles)
+
+
+@_route("/ingestion")
 def ingestion():
-    """Every load and its status: loading, processing, complete or failed."""
     return jsonify(loads=db.queries().ingestion())
 
 
-@api.get("/health")
+@_route("/health")
 def health():
-    """Whether the web UI can read Cassandra."""
     try:
-        db.queries().ingestion()
-    except Exception as err:  # noqa: BLE001 - health reports any failure instead of raising it
-        return jsonify(status="unavailable", cassandra=str(err)), 503
-    return jsonify(status="ok", cassandra="ok")
+        report = db.queries().health()
+    except Exception as err:  # noqa: BLE001 - no session at all (Cassandra down at first use) is a report too
+        report = {"status": "unavailable", "cassandra": {"status": "unavailable", "error": str(err), "hosts": []},
+                  "streaming": {"status": "unknown", "age_seconds": None, "lag": None}}
+    return jsonify(report), 200 if report["status"] == "ok" else 503
+
+
+@_route("/openapi.json")
+def openapi_document():
+    return jsonify(openapi.document())
+
+
+# Without this, Dash's catch-all page route would answer unknown API paths with HTML and a 200.
+@api.get("/", defaults={"unknown": ""})
+@api.get("/<path:unknown>")
+def unknown_path(unknown: str):
+    raise NotFound(f"no such API route: {request.path} (see {PREFIX}/openapi.json)")
+
+
+@api.errorhandler(HTTPException)
+def _http_error(err: HTTPException):
+    return jsonify(error=err.description), err.code
+
+
+@api.app_errorhandler(405)
+def _method_not_allowed(err: HTTPException):
+    # A routing error belongs to no blueprint, so this handler is app-wide; other paths keep Flask's page.
+    if request.path.startswith(PREFIX + "/"):
+        return jsonify(error=err.description), 405, {"Allow": ", ".join(err.valid_methods or ())}
+    return err
+
+
+@api.errorhandler(InternalServerError)
+def _internal_error(err: InternalServerError):
+    # Flask has already logged the exception with its traceback (Flask.log_exception).
+    return jsonify(error="internal error; the server log has the details"), 500

@@ -9,12 +9,20 @@ from webui.api import api
 
 
 def create_app() -> Dash:
-    app = Dash(__name__, use_pages=True, pages_folder="pages", title="Clickstream explorer",
-               suppress_callback_exceptions=True)
+    # suppress_callback_exceptions: each page's callbacks name components only that page renders.
+    # update_title=None: the ingestion page polls every 2 s, and "Updating..." would flicker in the tab.
+    # Named after the package, so Dash loads pages as webui.pages.* - the modules tests and other
+    # code import - rather than as a second, top-level `pages` copy with its own registrations.
+    app = Dash("webui", use_pages=True, pages_folder="pages", title="Clickstream explorer",
+               suppress_callback_exceptions=True, update_title=None)
     app.server.register_blueprint(api)
     app.layout = html.Div([
-        html.Nav([dcc.Link(page["name"], href=page["relative_path"], className="nav-link")
-                  for page in dash.page_registry.values()], className="nav"),
-        dash.page_container,
+        html.Header([
+            dcc.Link("Clickstream explorer", href="/", className="brand"),
+            html.Nav([dcc.Link(page["name"], href=page["relative_path"], className="nav-link",
+                               id="nav-" + page["name"].lower())
+                      for page in dash.page_registry.values()], className="nav"),
+        ], className="topbar"),
+        html.Main(dash.page_container, className="page"),
     ])
     return app

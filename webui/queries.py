@@ -6,9 +6,10 @@ callbacks and Flask routes stay thin and tests can pass a fake session.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 
-from contract.records import OTHER_SOURCES, SOURCE_KEYS, source_key
+from contract.records import OTHER_SOURCES, SOURCE_KEYS, search_prefix, search_text, source_key
 from contract.schema import INGESTION_SCOPE, SOURCE_BUCKETS
 
 CQL = {
@@ -18,8 +19,30 @@ CQL = {
     "all_incoming": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=?",
     "outgoing_total": "SELECT sum(n) AS total FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=?",
     "loads": "SELECT * FROM ingestion WHERE scope=?",
+    "lang_loads": "SELECT month, status FROM ingestion WHERE scope=? AND lang=?",
     "progress": "SELECT * FROM stream_progress WHERE query=?",
+    "month_stats": "SELECT rows, total_clicks, sources FROM month_stats WHERE lang=? AND month=?",
+    "top": "SELECT rank, title, incoming_total FROM top_articles WHERE lang=? AND month=? LIMIT ?",
+    "movers": "SELECT rank, title, incoming_total, previous_total, change FROM movers WHERE lang=? AND month=? LIMIT ?",
+    "titles": "SELECT title FROM titles WHERE lang=? AND month=? AND prefix=? AND title>=? AND title<? LIMIT ?",
+    "trend": "SELECT month, incoming_total, outgoing_total FROM article_trend WHERE lang=? AND title=? "
+             "ORDER BY month ASC",
+    "related": "SELECT rank, related, score FROM related WHERE lang=? AND month=? AND title=? LIMIT ?",
+    "paths": "SELECT rank, path, probability FROM likely_paths WHERE lang=? AND month=? AND title=? AND steps=? "
+             "LIMIT ?",
+    "pagerank": "SELECT rank, title, score FROM pagerank WHERE lang=? AND month=? LIMIT ?",
 }
+
+#: Status of a load whose every accepted row is queryable (jobs/ingestion.py writes it).
+COMPLETE = "complete"
+
+#: The streaming driver reports progress every few seconds, but finalizing a big load blocks its
+#: loop for minutes; only a report older than this suggests the job is stuck or gone.
+STREAM_STALE_SECONDS = 600
+
+#: The largest code point, a noncharacter no title uses: `prefix + LAST_CHARACTER` sorts after
+#: every title that starts with prefix (Cassandra compares text as UTF-8 bytes, i.e. by code point).
+LAST_CHARACTER = "\U0010ffff"
 
 
 class Queries:
@@ -69,6 +92,70 @@ class Queries:
             "sources": {key: sources.get(key, 0) for key in SOURCE_KEYS},
         }
 
+    def article_exists(self, lang: str, month: str, title: str) -> bool:
+        """Whether `article` would find `title`: stored totals or, before completion, any landed row."""
+        return bool(self._rows("stats", lang, month, title) or self._rows("incoming", lang, month, title, 1)
+                    or self._outgoing(lang, month, title, 1))
+
+    def months(self, lang: str) -> list[str]:
+        """Months of `lang` with a complete load, newest first."""
+        rows = self._rows("lang_loads", INGESTION_SCOPE, lang)
+        return sorted((r.month for r in rows if r.status == COMPLETE), reverse=True)
+
+    def languages(self) -> list[str]:
+        """Languages with at least one complete load."""
+        return sorted({r.lang for r in self._rows("loads", INGESTION_SCOPE) if r.status == COMPLETE})
+
+    def month(self, lang: str, month: str) -> dict | None:
+        """Totals and source mix of a whole month; None before its load completes."""
+        rows = self._rows("month_stats", lang, month)
+        if not rows:
+            return None
+        (row,) = rows
+        sources = dict(row.sources or {})
+        return {"lang": lang, "month": month, "rows": row.rows or 0, "total_clicks": row.total_clicks or 0,
+                "sources": {key: sources.get(key, 0) for key in SOURCE_KEYS}}
+
+    def top(self, lang: str, month: str, limit: int) -> list[dict]:
+        """The month's most-read articles, best first."""
+        return [{"title": r.title, "incoming_total": r.incoming_total} for r in self._rows("top", lang, month, limit)]
+
+    def movers(self, lang: str, month: str, limit: int) -> list[dict]:
+        """The biggest changes in incoming clicks against the previous month, biggest first."""
+        return [{"title": r.title, "incoming_total": r.incoming_total, "previous_total": r.previous_total,
+                 "change": r.change} for r in self._rows("movers", lang, month, limit)]
+
+    def search(self, lang: str, month: str, q: str, limit: int) -> list[str]:
+        """Titles starting with what the reader typed, in title order; the first letter matches either case."""
+        prefix = search_text(q)
+        if not prefix:
+            return []
+        # Both cases share one partition (search_prefix lower-cases), but each is its own title range.
+        starts = dict.fromkeys((prefix[0].upper() + prefix[1:], prefix[0].lower() + prefix[1:]))
+        partition = search_prefix(prefix)
+        titles = {r.title for start in starts
+                  for r in self._rows("titles", lang, month, partition, start, start + LAST_CHARACTER, limit)}
+        return sorted(titles)[:limit]
+
+    def trend(self, lang: str, title: str) -> list[dict]:
+        """An article's totals in every loaded month, oldest first."""
+        return [{"month": r.month, "incoming_total": r.incoming_total, "outgoing_total": r.outgoing_total}
+                for r in self._rows("trend", lang, title)]
+
+    def related(self, lang: str, month: str, title: str, limit: int) -> list[dict]:
+        """Articles read from the same places as `title`, best first."""
+        return [{"title": r.related, "score": r.score} for r in self._rows("related", lang, month, title, limit)]
+
+    def paths(self, lang: str, month: str, title: str, steps: int, limit: int) -> list[dict]:
+        """The most probable paths of exactly `steps` clicks out of `title`, most probable first."""
+        rows = self._rows("paths", lang, month, title, steps, limit)
+        return [{"path": list(r.path), "probability": r.probability} for r in rows]
+
+    def pagerank(self, lang: str, month: str, limit: int) -> list[dict]:
+        """The month's articles by PageRank, best first."""
+        rows = self._rows("pagerank", lang, month, limit)
+        return [{"rank": r.rank, "title": r.title, "score": r.score} for r in rows]
+
     def ingestion(self) -> list[dict]:
         """Every load with its status, newest month first, plus the stream's lag."""
         progress = self._rows("progress", "rows")
@@ -87,6 +174,27 @@ class Queries:
         loads.sort(key=lambda load: (load["month"], load["lang"]), reverse=True)
         return loads
 
+    def health(self, now: dt.datetime | None = None) -> dict:
+        """Status of Cassandra and of the streaming job; overall "ok" exactly when Cassandra answers."""
+        now = now or _utcnow()
+        try:
+            progress = self._rows("progress", "rows")
+        except Exception as err:  # noqa: BLE001 - a health report describes any failure instead of raising it
+            return {"status": "unavailable",
+                    "cassandra": {"status": "unavailable", "error": str(err), "hosts": self._hosts()},
+                    "streaming": _streaming(None, now)}
+        return {"status": "ok", "cassandra": {"status": "ok", "hosts": self._hosts()},
+                "streaming": _streaming(progress[0] if progress else None, now)}
+
+    def _hosts(self) -> list[dict]:
+        # Every node the driver has discovered, with its view of whether the node is up. A session
+        # without a cluster (a test's fake) simply knows no hosts.
+        cluster = getattr(self._session, "cluster", None)
+        if cluster is None:
+            return []
+        return [{"address": str(h.address), "datacenter": h.datacenter, "is_up": h.is_up}
+                for h in cluster.metadata.all_hosts()]
+
 
 def _buckets(title: str):
     """The edges_out partitions of `title`: all buckets for an other-* source, else bucket 0."""
@@ -95,3 +203,18 @@ def _buckets(title: str):
 
 def _iso(value) -> str | None:
     return value.isoformat() + "Z" if value else None
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _streaming(progress, now: dt.datetime) -> dict:
+    """The streaming job's state from its last progress report (None: it has not reported yet)."""
+    if progress is None or progress.updated_at is None:
+        return {"status": "unknown", "age_seconds": None, "lag": None}
+    # The driver returns timestamps as naive UTC datetimes.
+    updated_at = progress.updated_at.replace(tzinfo=progress.updated_at.tzinfo or dt.timezone.utc)
+    age = max((now - updated_at).total_seconds(), 0.0)
+    return {"status": "ok" if age <= STREAM_STALE_SECONDS else "stale", "age_seconds": round(age, 1),
+            "lag": progress.lag}

@@ -1,48 +1,386 @@
+"""The dashboard without a browser or Cassandra: figure builders on plain dicts, and callbacks and
+layouts called directly over a fake query layer."""
+
+import json
+
 import dash
 import pytest
+from dash import dcc
+from dash._pages import _parse_query_string
+from dash.exceptions import PreventUpdate
 
-from webui import db
+from webui import charts, db, ids
 from webui.app import create_app
+
+SOURCES = {"link": 40, "other": 5, "other-search": 10, "other-external": 3, "other-internal": 1,
+           "other-empty": 1, "other-other": 0}
+AC_DC = {
+    "title": "AC/DC", "lang": "en", "month": "2024-11", "incoming_total": 60, "outgoing_total": 25,
+    "sources": SOURCES,
+    "incoming": [{"title": "other-search", "type": "external", "n": 30},
+                 {"title": "Back_in_Black", "type": "link", "n": 20}],
+    "outgoing": [{"title": "Back_in_Black", "type": "link", "n": 15}, {"title": "Bon_Scott", "type": "other", "n": 10}],
+}
 
 
 class FakeQueries:
+    """The query layer's shapes, with English loaded for two months and German for one."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __getattribute__(self, name):  # records each method looked up, so a test can assert "no read"
+        if not name.startswith("_") and name != "calls":
+            self.calls.append(name)
+        return object.__getattribute__(self, name)
+
+    def languages(self):
+        return ["de", "en"]
+
+    def months(self, lang):
+        return {"en": ["2024-11", "2024-10"], "de": ["2024-11"]}.get(lang, [])
+
     def article(self, lang, month, title, limit):
-        if title == "Missing":
+        return {**AC_DC, "lang": lang, "month": month} if (lang, title) == ("en", "AC/DC") else None
+
+    def search(self, lang, month, q, limit):
+        return ["AC/DC", "AC_Milan"][:limit]
+
+    def trend(self, lang, title):
+        return [{"month": "2024-10", "incoming_total": 50, "outgoing_total": 20},
+                {"month": "2024-11", "incoming_total": 60, "outgoing_total": 25}]
+
+    def related(self, lang, month, title, limit):
+        return [{"title": "Bon_Scott", "score": 0.5}]
+
+    def paths(self, lang, month, title, steps, limit):
+        return [{"path": ["AC/DC", "Back_in_Black", "Bon_Scott"][:steps + 1], "probability": 0.25}]
+
+    def month(self, lang, month):
+        if month != "2024-11":
             return None
-        return {"title": title, "lang": lang, "month": month, "incoming_total": 30, "outgoing_total": 0,
-                "sources": {"link": 30}, "incoming": [{"title": "B", "type": "link", "n": 30}], "outgoing": []}
+        return {"lang": lang, "month": month, "rows": 7, "total_clicks": 120, "sources": SOURCES}
+
+    def top(self, lang, month, limit):
+        return [{"title": "AC/DC", "incoming_total": 60}]
+
+    def movers(self, lang, month, limit):
+        return [{"title": "AC/DC", "incoming_total": 60, "previous_total": 50, "change": 10},
+                {"title": "Bon_Scott", "incoming_total": 2, "previous_total": 9, "change": -7}]
+
+    def pagerank(self, lang, month, limit):
+        return [{"rank": 1, "title": "AC/DC", "score": 0.0123}]
 
     def ingestion(self):
-        return [{"lang": "en", "month": "2024-11", "status": "complete", "rows_accepted": 1, "rows_rejected": 0,
-                 "rows_per_second": 1.0, "lag": 0, "error": None}]
+        return [
+            {"lang": "en", "month": "2024-11", "run": "r2", "status": "processing", "file": "f.tsv.gz",
+             "rows_accepted": 1000, "rows_rejected": 3,
+             "rejected_by_reason": {"blank_title": 1, "n_not_integer": 2}, "rows_processed": 500,
+             "rows_per_second": 250.5, "seconds": 2.0, "error": None, "lag": 500,
+             "started_at": "2024-12-01T10:00:00.123456Z", "produced_at": None, "completed_at": None,
+             "updated_at": "2024-12-01T10:00:02Z"},
+            {"lang": "en", "month": "2024-10", "run": "r1", "status": "complete", "file": "g.tsv.gz",
+             "rows_accepted": 9, "rows_rejected": 0, "rejected_by_reason": {}, "rows_processed": 9,
+             "rows_per_second": 9.0, "seconds": 1.0, "error": None, "lag": 500, "started_at": None,
+             "produced_at": None, "completed_at": None, "updated_at": None},
+        ]
+
+
+class DownQueries:
+    """Cassandra unreachable: every read raises, as the driver does."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("no host available")
+        return fail
 
 
 @pytest.fixture(autouse=True)
 def fake(monkeypatch):
     create_app()  # registers the pages and their callbacks
-    monkeypatch.setattr(db, "queries", lambda: FakeQueries())
+    queries = FakeQueries()
+    monkeypatch.setattr(db, "queries", lambda: queries)
+    return queries
 
 
-def test_article_callback_renders_and_puts_choices_in_the_url():
+@pytest.fixture
+def down(monkeypatch):
+    monkeypatch.setattr(db, "queries", lambda: DownQueries())
+
+
+def walk(component):
+    """Every component in a tree (children may be a component, a list, text or None)."""
+    if isinstance(component, (list, tuple)):
+        for child in component:
+            yield from walk(child)
+    elif hasattr(component, "to_plotly_json"):
+        yield component
+        yield from walk(getattr(component, "children", None))
+
+
+def text(component) -> str:
+    parts = []
+
+    def collect(node):
+        if isinstance(node, (list, tuple)):
+            for child in node:
+                collect(child)
+        elif isinstance(node, (str, int, float)):
+            parts.append(str(node))
+        elif hasattr(node, "to_plotly_json"):
+            collect(getattr(node, "children", None))
+    collect(component)
+    return " ".join(parts)
+
+
+def by_id(component, id_):
+    return next(c for c in walk(component) if getattr(c, "id", None) == id_)
+
+
+def links(component) -> list[str]:
+    return [c.href for c in walk(component) if isinstance(c, dcc.Link)]
+
+
+def graphs(component) -> list:
+    return [c.figure for c in walk(component) if isinstance(c, dcc.Graph)]
+
+
+# Figure builders.
+
+def test_sankey_article_node_carries_the_articles_real_totals():
+    figure = charts.sankey(AC_DC)
+    node, link = figure.data[0].node, figure.data[0].link
+    assert list(node.label) == ["AC/DC", "other-search", "Back in Black", "Other sources", "Back in Black", "Bon Scott"]
+    into = [v for t, v in zip(link.target, link.value) if t == 0]
+    out = [v for s, v in zip(link.source, link.value) if s == 0]
+    assert sum(into) == AC_DC["incoming_total"]  # the top 50 plus 10 folded into "Other sources"
+    assert sum(out) == AC_DC["outgoing_total"]  # all shown: no "Other destinations" node
+    # A click re-centres on a node's or flow's title; the article and the folded rest have none.
+    assert list(node.customdata) == ["", "other-search", "Back_in_Black", "", "Back_in_Black", "Bon_Scott"]
+    assert list(link.customdata) == ["other-search", "Back_in_Black", "", "Back_in_Black", "Bon_Scott"]
+
+
+def test_treemap_leaves_are_the_sources_and_each_parent_the_sum_of_its_children():
+    tree = charts.sources_treemap(SOURCES).data[0]
+    values = dict(zip(tree.ids, tree.values))
+    assert {key: values[key] for key in SOURCES} == SOURCES
+    for parent in set(tree.parents) - {""}:
+        assert values[parent] == sum(v for v, p in zip(tree.values, tree.parents) if p == parent)
+    assert values[charts.ALL_SOURCES] == sum(SOURCES.values())
+    assert charts.sources_treemap(dict.fromkeys(SOURCES, 0)) is None
+
+
+def test_movers_are_green_up_red_down_biggest_gain_on_top():
+    bar = charts.movers(FakeQueries().movers("en", "2024-11", 10)).data[0]
+    assert list(bar.y) == ["Bon Scott", "AC/DC"]  # plotly draws the last category at the top
+    assert list(bar.x) == [-7, 10]
+    assert list(bar.marker.color) == [charts.DOWN_COLOUR, charts.UP_COLOUR]
+
+
+def test_trend_has_one_point_per_month_each_carrying_its_month():
+    figure = charts.trend(FakeQueries().trend("en", "AC/DC"), "2024-11")
+    incoming, outgoing = figure.data
+    assert list(incoming.x) == ["2024-10", "2024-11"] and list(incoming.y) == [50, 60]
+    assert list(outgoing.y) == [20, 25] and list(incoming.customdata) == ["2024-10", "2024-11"]
+    assert len(figure.layout.shapes) == 1  # the month on show is marked
+
+
+# The article page.
+
+def test_article_renders_totals_tables_sankey_and_treemap():
     from webui.pages.article import show_article
 
-    children, search = show_article("AC/DC", "en", "2024-11")
-    assert search == "?title=AC%2FDC&lang=en&month=2024-11"
-    assert "30" in str(children)
+    body = show_article("AC/DC", "en", "2024-11")
+    assert "60 clicks in" in text(body) and "25 clicks out" in text(body)
+    assert by_id(body, ids.ARTICLE_SANKEY).figure.data[0].type == "sankey"
+    assert [f.data[0].type for f in graphs(body)] == ["sankey", "treemap"]
+    assert "/?title=Back_in_Black&lang=en&month=2024-11" in links(body)
+    assert "50.0%" in text(body)  # other-search's 30 of 60 clicks in
 
 
-def test_article_callback_says_when_nothing_is_found():
+def test_unknown_article_is_a_message():
     from webui.pages.article import show_article
 
-    children, _ = show_article("Missing", "en", "2024-11")
-    assert "No clickstream rows" in str(children)
+    assert "No clickstream rows for “Missing”" in text(show_article("Missing", "en", "2024-11"))
 
 
-def test_ingestion_page_lists_loads():
+@pytest.mark.parametrize("title, lang, month, message", [
+    ("", "en", "2024-11", "Pick an article"),
+    ("x" * 256, "en", "2024-11", "255 bytes"),
+    ("A", "EN!", "2024-11", "unknown language code"),
+    ("A", "en", "2024-13", "impossible month"),
+    ("A", "en", "", "No month is loaded for en"),
+])
+def test_bad_choices_are_explained_without_a_read(fake, title, lang, month, message):
+    from webui.pages.article import show_article
+
+    assert message in text(show_article(title, lang, month))
+    assert fake.calls == []
+
+
+def test_article_url_round_trips_through_the_layout():
+    from webui.pages.article import layout, sync_url
+
+    search = sync_url("AC/DC & co?", "de", "2024-11", 3)
+    assert search == "?title=AC%2FDC+%26+co%3F&lang=de&month=2024-11&steps=3"
+    page = layout(**_parse_query_string(search))
+    assert by_id(page, ids.ARTICLE_TITLE).value == "AC/DC & co?"
+    assert by_id(page, ids.ARTICLE_LANG).value == "de"
+    assert by_id(page, ids.ARTICLE_MONTH).value == "2024-11"
+    assert by_id(page, ids.ARTICLE_STEPS).value == 3
+
+
+def test_article_layout_defaults_to_english_and_its_newest_month():
+    from webui.pages.article import layout
+
+    page = layout()
+    assert by_id(page, ids.ARTICLE_MONTH).value == "2024-11"
+    assert [o["value"] for o in by_id(page, ids.ARTICLE_MONTH).options] == ["2024-11", "2024-10"]
+    assert by_id(page, ids.ARTICLE_LANG).value == "en"
+    assert by_id(page, ids.ARTICLE_STEPS).value == 1
+
+
+def test_layout_keeps_a_url_choice_that_is_not_loaded_so_the_dropdown_does_not_drop_it():
+    from webui.pages.article import layout
+
+    page = layout(title="X", lang="fr", month="2023-01", steps="9")
+    assert "fr" in [o["value"] for o in by_id(page, ids.ARTICLE_LANG).options]
+    assert "2023-01" in [o["value"] for o in by_id(page, ids.ARTICLE_MONTH).options]
+    assert by_id(page, ids.ARTICLE_STEPS).value == 1  # out of range: the default
+
+
+def test_suggestions_offer_hits_the_typed_text_and_keep_the_current_title():
+    from webui.pages.article import suggest
+
+    values = [o["value"] for o in suggest("ac m", "Main_Page", "en", "2024-11")]
+    assert values == ["AC/DC", "AC_Milan", "ac_m", "Main_Page"]
+    with pytest.raises(PreventUpdate):
+        suggest("", "Main_Page", "en", "2024-11")
+
+
+def test_clicking_the_sankey_recentres_and_the_folded_rest_does_not():
+    from webui.pages.article import recentre
+
+    title, options = recentre({"points": [{"label": "Bon Scott", "customdata": "Bon_Scott"}]})
+    assert title == "Bon_Scott" and options == [{"label": "Bon Scott", "value": "Bon_Scott"}]
+    for click in ({"points": [{"label": "Other sources", "customdata": ""}]}, None):
+        with pytest.raises(PreventUpdate):
+            recentre(click)
+
+
+def test_clicking_the_trend_shows_that_month_if_it_is_offered():
+    from webui.pages.article import pick_month
+
+    offered = [{"label": "2024-10", "value": "2024-10"}]
+    assert pick_month({"points": [{"customdata": "2024-10"}]}, offered) == "2024-10"
+    with pytest.raises(PreventUpdate):
+        pick_month({"points": [{"customdata": "2023-01"}]}, offered)
+
+
+def test_changing_language_keeps_the_month_if_loaded_else_takes_the_newest():
+    from webui.pages.article import language_changed
+
+    assert language_changed("en", "2024-10")[1] == "2024-10"
+    options, month = language_changed("de", "2024-10")
+    assert month == "2024-11" and options == [{"label": "2024-11", "value": "2024-11"}]
+    assert language_changed("fr", "2024-10") == ([], None)
+
+
+def test_side_panels_link_to_the_article_page():
+    from webui.pages.article import show_languages, show_paths, show_related, show_trend
+
+    assert graphs(show_trend("AC/DC", "en", "2024-11"))[0].data[0].type == "scatter"
+    langs = show_languages("AC/DC", "en", "2024-11")
+    assert "not found" in text(langs) and links(langs) == ["/?title=AC%2FDC&lang=en&month=2024-11"]
+    assert links(show_related("AC/DC", "en", "2024-11")) == ["/?title=Bon_Scott&lang=en&month=2024-11"]
+    paths = show_paths("AC/DC", "en", "2024-11", 2)
+    assert "25.0%" in text(paths) and len(links(paths)) == 2
+
+
+def test_side_panels_say_when_analytics_are_not_computed(monkeypatch, fake):
+    from webui.pages.article import show_paths, show_related
+
+    monkeypatch.setattr(FakeQueries, "related", lambda *a: [])
+    monkeypatch.setattr(FakeQueries, "paths", lambda *a: [])
+    assert "computed after" in text(show_related("AC/DC", "en", "2024-11"))
+    assert "No paths of 3 clicks" in text(show_paths("AC/DC", "en", "2024-11", 3))
+
+
+# The month page.
+
+def test_month_page_shows_top_sources_movers_and_pagerank_and_writes_the_url():
+    from webui.pages.month import layout, show_month
+
+    body, search = show_month("en", "2024-11")
+    assert search == "?lang=en&month=2024-11"
+    assert [f.data[0].type for f in graphs(body)] == ["treemap", "bar"]
+    assert "120 clicks" in text(body) and "50.0%" in text(body)  # AC/DC: 60 of the month's 120
+    assert links(body) == ["/?title=AC%2FDC&lang=en&month=2024-11"] * 2  # most read, PageRank
+    page = layout(**_parse_query_string(search))
+    assert (by_id(page, ids.MONTH_LANG).value, by_id(page, ids.MONTH_MONTH).value) == ("en", "2024-11")
+
+
+def test_month_page_explains_a_month_without_totals_and_missing_movers(monkeypatch):
+    from webui.pages.month import show_month
+
+    assert "has no totals" in text(show_month("en", "2024-10")[0])
+    monkeypatch.setattr(FakeQueries, "movers", lambda *a: [])
+    assert "movers need the previous month" in text(show_month("en", "2024-11")[0])
+
+
+# The ingestion page.
+
+def test_ingestion_rows_show_reasons_and_the_timer_is_fast_while_a_load_runs():
+    from webui.pages import ingestion
+
+    rows, interval, message = ingestion.refresh(0)
+    assert interval == ingestion.FAST_MS and message is None
+    assert rows[0]["status"] == "processing" and rows[0]["lag"] == 500
+    assert rows[0]["reasons"] == "n not integer: 2, blank title: 1"
+    assert rows[0]["started_at"] == "2024-12-01 10:00:00"
+    assert ingestion.interval([{"status": "complete"}, {"status": "failed"}]) == ingestion.SLOW_MS
+
+
+def test_ingestion_with_no_loads_says_how_to_start(monkeypatch):
     from webui.pages.ingestion import refresh
 
-    assert refresh(0)[0]["status"] == "complete"
+    monkeypatch.setattr(FakeQueries, "ingestion", lambda self: [])
+    rows, _, message = refresh(0)
+    assert rows == [] and "Nothing loaded yet" in text(message)
 
 
-def test_every_page_is_registered():
-    assert {p["path"] for p in dash.page_registry.values()} >= {"/", "/ingestion"}
+# Cassandra down: a message everywhere, never a traceback.
+
+def test_every_page_says_the_database_is_down(down):
+    from webui.pages import article, ingestion, month
+
+    for body in (article.show_article("AC/DC", "en", "2024-11"), article.show_trend("AC/DC", "en", "2024-11"),
+                 article.show_languages("AC/DC", "en", "2024-11"), article.show_related("AC/DC", "en", "2024-11"),
+                 article.show_paths("AC/DC", "en", "2024-11", 1), month.show_month("en", "2024-11")[0],
+                 article.layout(), month.layout(lang="en", month="2024-11")):
+        assert "database is not answering" in text(body)
+    data, interval, message = ingestion.refresh(0)
+    assert data is dash.no_update and interval == ingestion.RETRY_MS and "not answering" in text(message)
+    with pytest.raises(PreventUpdate):
+        article.suggest("ac", "AC/DC", "en", "2024-11")
+
+
+# The app.
+
+def test_create_app_registers_the_three_pages_in_the_nav():
+    app = create_app()
+    assert [p["path"] for p in dash.page_registry.values()] == ["/", "/month", "/ingestion"]
+    assert [c.href for c in walk(app.layout) if getattr(c, "className", "") == "nav-link"] == \
+        ["/", "/month", "/ingestion"]
+
+
+def test_the_load_test_payload_in_ids_drives_the_main_callback():
+    """The exact body documented in webui/ids.py, posted as a browser would."""
+    payload = json.loads(ids.__doc__.split("POST /_dash-update-component")[1].split("\n\n")[0])
+    payload["inputs"][0]["value"] = "AC/DC"  # the fake's one article
+    client = create_app().server.test_client()
+    client.get("/")  # Dash finishes registering callbacks on the first request
+    response = client.post("/_dash-update-component", json=payload)
+    assert response.status_code == 200
+    body = response.get_json()["response"][ids.ARTICLE_RESULT]["children"]
+    assert "sankey" in json.dumps(body)

@@ -1,11 +1,27 @@
+import datetime as dt
+import re
 from collections import namedtuple
+from types import SimpleNamespace
 
-from contract.schema import SOURCE_BUCKETS
-from webui.queries import CQL, Queries
+import pytest
+
+from contract.schema import SOURCE_BUCKETS, TABLES
+from webui.queries import CQL, STREAM_STALE_SECONDS, Queries
 
 Edge = namedtuple("Edge", "prev curr type n")
 Stats = namedtuple("Stats", "incoming_total outgoing_total sources")
 Total = namedtuple("Total", "total")
+Load = namedtuple("Load", "lang month status")
+MonthStats = namedtuple("MonthStats", "rows total_clicks sources")
+Top = namedtuple("Top", "rank title incoming_total")
+Mover = namedtuple("Mover", "rank title incoming_total previous_total change")
+Title = namedtuple("Title", "title")
+Trend = namedtuple("Trend", "month incoming_total outgoing_total")
+Related = namedtuple("Related", "rank related score")
+Path = namedtuple("Path", "rank path probability")
+Rank = namedtuple("Rank", "rank title score")
+Progress = namedtuple("Progress", "lag updated_at")
+Host = namedtuple("Host", "address datacenter is_up")
 
 
 class FakeSession:
@@ -21,7 +37,32 @@ class FakeSession:
     def execute(self, name, params):
         self.calls.append((name, params))
         answer = self.answers.get(name, [])
+        if isinstance(answer, Exception):
+            raise answer
         return answer(params) if callable(answer) else answer
+
+
+def _columns(create: str) -> tuple[set[str], list[str]]:
+    """A CREATE TABLE's column names and its partition key columns."""
+    # The first word of each comma-separated chunk: every column, plus harmless debris like `bigint>`.
+    columns = {chunk.split()[0] for chunk in create[create.index("(") + 1:].split(",") if chunk.split()}
+    key = re.search(r"PRIMARY KEY \(\(([^)]*)\)", create) or re.search(r"(\w+) text PRIMARY KEY", create)
+    return columns, [c.strip() for c in key.group(1).split(",")]
+
+
+@pytest.mark.parametrize("name", CQL)
+def test_every_statement_reads_one_partition_of_a_schema_table(name):
+    cql = CQL[name]
+    table = re.search(r"FROM (\w+)", cql).group(1)
+    assert table in TABLES
+    columns, partition_key = _columns(TABLES[table])
+    selected = re.match(r"SELECT (.*) FROM", cql).group(1)
+    if selected != "*":
+        named = [re.sub(r"^\w+\((\w+)\) AS \w+$", r"\1", c.strip()) for c in selected.split(",")]
+        assert set(named) <= columns
+    restricted = re.findall(r"(\w+)\s*(?:=|>=|<)\s*\?", cql)
+    assert set(restricted) <= columns
+    assert all(f"{key}=?" in cql for key in partition_key)
 
 
 def test_article_uses_stored_stats_and_fills_every_source_key():
@@ -61,3 +102,116 @@ def test_other_sources_merge_all_buckets_in_order():
 
 def test_unknown_article_is_none():
     assert Queries(FakeSession({})).article("en", "2024-11", "Nope", 10) is None
+
+
+def test_article_exists_stops_at_the_first_read_that_finds_something():
+    session = FakeSession({"stats": [Stats(1, 0, {})]})
+    assert Queries(session).article_exists("en", "2024-11", "A")
+    assert [name for name, _ in session.calls] == ["stats"]
+    assert not Queries(FakeSession({})).article_exists("en", "2024-11", "Nope")
+    landed = FakeSession({"outgoing": [Edge("A", "B", "link", 3)]})
+    assert Queries(landed).article_exists("en", "2024-11", "A")
+
+
+def test_months_are_the_complete_loads_of_one_language_newest_first():
+    session = FakeSession({"lang_loads": [Load("en", "2024-10", "complete"), Load("en", "2024-12", "complete"),
+                                          Load("en", "2024-11", "processing"), Load("en", "2024-09", "failed")]})
+    assert Queries(session).months("en") == ["2024-12", "2024-10"]
+    assert session.calls == [("lang_loads", ("loads", "en"))]
+
+
+def test_languages_have_a_complete_load_and_are_sorted():
+    session = FakeSession({"loads": [Load("en", "2024-11", "complete"), Load("de", "2024-11", "complete"),
+                                     Load("en", "2024-10", "complete"), Load("fr", "2024-11", "loading")]})
+    assert Queries(session).languages() == ["de", "en"]
+
+
+def test_month_fills_every_source_key_and_is_none_before_completion():
+    session = FakeSession({"month_stats": [MonthStats(3, 60, {"link": 50, "other-search": 10})]})
+    month = Queries(session).month("en", "2024-11")
+    assert month == {"lang": "en", "month": "2024-11", "rows": 3, "total_clicks": 60,
+                     "sources": {"link": 50, "other": 0, "other-search": 10, "other-external": 0,
+                                 "other-internal": 0, "other-empty": 0, "other-other": 0}}
+    assert Queries(FakeSession({})).month("en", "2024-11") is None
+
+
+def test_ranked_lists_keep_rank_order_and_pass_the_limit():
+    session = FakeSession({
+        "top": [Top(1, "A", 90), Top(2, "B", 80)],
+        "movers": [Mover(1, "B", 10, 70, -60), Mover(2, "A", 90, 40, 50)],
+        "pagerank": [Rank(1, "A", 0.5), Rank(2, "B", 0.25)],
+        "related": [Related(1, "C", 0.9)],
+    })
+    queries = Queries(session)
+    assert queries.top("en", "2024-11", 2) == [{"title": "A", "incoming_total": 90},
+                                               {"title": "B", "incoming_total": 80}]
+    assert queries.movers("en", "2024-11", 2)[0] == {"title": "B", "incoming_total": 10, "previous_total": 70,
+                                                     "change": -60}
+    assert queries.pagerank("en", "2024-11", 2) == [{"rank": 1, "title": "A", "score": 0.5},
+                                                    {"rank": 2, "title": "B", "score": 0.25}]
+    assert queries.related("en", "2024-11", "A", 5) == [{"title": "C", "score": 0.9}]
+    assert session.calls == [("top", ("en", "2024-11", 2)), ("movers", ("en", "2024-11", 2)),
+                             ("pagerank", ("en", "2024-11", 2)), ("related", ("en", "2024-11", "A", 5))]
+
+
+def test_search_reads_both_first_letter_cases_from_one_partition_and_merges_them():
+    def titles(params):
+        start = params[3]
+        return {"New_Y": [Title("New_York"), Title("New_York_City")], "new_Y": [Title("new_York_(band)")]}[start]
+
+    session = FakeSession({"titles": titles})
+    assert Queries(session).search("en", "2024-11", "new Y", 2) == ["New_York", "New_York_City"]
+    assert session.calls == [
+        ("titles", ("en", "2024-11", "n", "New_Y", "New_Y\U0010ffff", 2)),
+        ("titles", ("en", "2024-11", "n", "new_Y", "new_Y\U0010ffff", 2)),
+    ]
+    assert Queries(session).search("en", "2024-11", "new Y", 10)[-1] == "new_York_(band)"
+
+
+def test_search_reads_once_when_the_first_character_has_no_case_and_never_for_nothing():
+    session = FakeSession({"titles": [Title("1984")]})
+    assert Queries(session).search("en", "2024-11", "19", 10) == ["1984"]
+    assert len(session.calls) == 1
+    assert Queries(session).search("en", "2024-11", "", 10) == []
+    assert len(session.calls) == 1
+
+
+def test_trend_and_paths_shapes():
+    session = FakeSession({
+        "trend": [Trend("2024-10", 5, 1), Trend("2024-11", 7, 2)],
+        "paths": [Path(1, ("A", "B", "C"), 0.5)],
+    })
+    queries = Queries(session)
+    assert queries.trend("en", "A") == [{"month": "2024-10", "incoming_total": 5, "outgoing_total": 1},
+                                        {"month": "2024-11", "incoming_total": 7, "outgoing_total": 2}]
+    assert queries.paths("en", "2024-11", "A", 2, 10) == [{"path": ["A", "B", "C"], "probability": 0.5}]
+    assert ("paths", ("en", "2024-11", "A", 2, 10)) in session.calls
+
+
+NOW = dt.datetime(2024, 12, 1, 12, 0, tzinfo=dt.timezone.utc)
+
+
+def test_health_reports_hosts_and_the_stream_age_and_lag():
+    session = FakeSession({"progress": [Progress(42, dt.datetime(2024, 12, 1, 11, 59, 30))]})
+    session.cluster = SimpleNamespace(metadata=SimpleNamespace(all_hosts=lambda: [
+        Host("10.0.0.1", "dc1", True), Host("10.0.0.2", "dc1", False)]))
+    assert Queries(session).health(now=NOW) == {
+        "status": "ok",
+        "cassandra": {"status": "ok", "hosts": [{"address": "10.0.0.1", "datacenter": "dc1", "is_up": True},
+                                                {"address": "10.0.0.2", "datacenter": "dc1", "is_up": False}]},
+        "streaming": {"status": "ok", "age_seconds": 30.0, "lag": 42},
+    }
+
+
+def test_health_calls_an_old_report_stale_and_a_missing_one_unknown():
+    old = NOW.replace(tzinfo=None) - dt.timedelta(seconds=STREAM_STALE_SECONDS + 1)
+    stale = Queries(FakeSession({"progress": [Progress(0, old)]})).health(now=NOW)
+    assert stale["status"] == "ok" and stale["streaming"]["status"] == "stale"
+    assert Queries(FakeSession({})).health(now=NOW)["streaming"] == {"status": "unknown", "age_seconds": None,
+                                                                     "lag": None}
+
+
+def test_health_is_unavailable_when_cassandra_does_not_answer():
+    report = Queries(FakeSession({"progress": RuntimeError("no host available")})).health()
+    assert report["status"] == "unavailable"
+    assert report["cassandra"] == {"status": "unavailable", "error": "no host available", "hosts": []}

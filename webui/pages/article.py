@@ -1,61 +1,300 @@
-"""Explore one article: totals, source mix, top incoming and outgoing rows. State lives in the URL."""
+"""Explore one article: where its readers come from and go next, its trend, the same title in the
+other loaded languages, related articles and likely paths. Every choice lives in the URL.
+
+`show_article` is the page's main callback (one read; see webui/ids.py); the side panels each have
+their own small callback so a slow analytics read never holds up the article itself.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 import dash
-from dash import Input, Output, State, callback, dash_table, dcc, html
+from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
 
-from webui import db, ids
+from contract.records import search_text
+from contract.schema import MAX_PATH_STEPS
+from webui import charts, db, ids
+from webui.charts import pretty
+from webui.pages._common import (arg, labelled, month_href, months_of, notice, options, period_controls,
+                                 period_problem, search, share_bar, table, title_link, title_problem,
+                                 unavailable)
 
-dash.register_page(__name__, path="/", name="Article")
+dash.register_page(__name__, path="/", name="Article", order=0, title="Article · Clickstream explorer")
+
+DEFAULT_TITLE = "Main_Page"
+LIMIT = 20  # rows each way, in the tables and the Sankey
+SUGGESTIONS = 15
+ANALYTICS_ROWS = 10
+GRAPH_CONFIG = {"displayModeBar": False}
 
 
-def layout(title: str = "Main_Page", lang: str = "en", month: str = "", **_):
+def layout(title=None, lang=None, month=None, steps=None, **_):
+    title = arg(title, DEFAULT_TITLE)
+    period, trouble = period_controls(ids.ARTICLE_LANG, ids.ARTICLE_MONTH, arg(lang), arg(month))
     return html.Div([
         dcc.Location(id=ids.ARTICLE_URL, refresh=False),
-        html.H2("Explore an article"),
         html.Div([
-            dcc.Input(id=ids.ARTICLE_TITLE, value=title, placeholder="Exact title, e.g. Main_Page", debounce=True),
-            dcc.Input(id=ids.ARTICLE_LANG, value=lang, placeholder="en", size="4", debounce=True),
-            dcc.Input(id=ids.ARTICLE_MONTH, value=month, placeholder="YYYY-MM", size="8", debounce=True),
+            labelled("Article", dcc.Dropdown(
+                id=ids.ARTICLE_TITLE, value=title, options=options([], [title], pretty), clearable=False,
+                placeholder="Type a title…", className="title-picker")),
+            *period,
         ], className="controls"),
-        html.Div(id=ids.ARTICLE_RESULT),
+        trouble,
+        dcc.Loading(html.Div(id=ids.ARTICLE_RESULT), delay_show=300),
+        html.Div([
+            _panel("Over time", "Clicks per loaded month. Click a point to show that month.", ids.ARTICLE_TREND),
+            _panel("In other languages", "The same title in each language loaded for this month; most articles "
+                   "have another name elsewhere.", ids.ARTICLE_LANGS),
+            _panel("Related articles", "Read by people who arrive from the same places.", ids.ARTICLE_RELATED),
+            html.Section([
+                html.H3("Likely paths"),
+                dcc.RadioItems(id=ids.ARTICLE_STEPS, value=_steps(arg(steps, "1")), inline=True,
+                               options=[{"label": f"{n} click{'s' if n > 1 else ''}", "value": n}
+                                        for n in range(1, MAX_PATH_STEPS + 1)], className="steps"),
+                html.Div(id=ids.ARTICLE_PATHS),
+            ], className="card"),
+        ], className="grid"),
     ])
+
+
+def _panel(heading: str, hint: str, body_id: str):
+    return html.Section([html.H3(heading), html.P(hint, className="hint"), html.Div(id=body_id)], className="card")
+
+
+def _steps(text: str) -> int:
+    return int(text) if text.isdigit() and 1 <= int(text) <= MAX_PATH_STEPS else 1
 
 
 @callback(
     Output(ids.ARTICLE_RESULT, "children"),
-    Output(ids.ARTICLE_URL, "search"),
     Input(ids.ARTICLE_TITLE, "value"),
     Input(ids.ARTICLE_LANG, "value"),
     Input(ids.ARTICLE_MONTH, "value"),
 )
 def show_article(title, lang, month):
-    search = "?" + urlencode({"title": title or "", "lang": lang or "", "month": month or ""})
-    if not (title and lang and month):
-        return html.P("Enter a title, a language and a month."), search
-    found = db.queries().article(lang, month, title, limit=20)
+    """The page's main callback: one article read, rendered."""
+    why = title_problem(title) or period_problem(lang, month)
+    if why:
+        return notice(why)
+    try:
+        found = db.queries().article(lang, month, title, LIMIT)
+    except Exception as err:  # noqa: BLE001 - a read failure is shown, not raised
+        return unavailable(err)
     if found is None:
-        return html.P(f"No clickstream rows for {title} in {lang} {month}."), search
-    return render(found), search
+        return notice(f"No clickstream rows for “{pretty(title)}” in {lang} {month}. Titles are exact: "
+                      "pick one of the suggestions as you type.", "warn")
+    return render(found)
 
 
 def render(article: dict):
-    """The article's numbers as tables; each row carries its share of the total."""
+    lang, month = article["lang"], article["month"]
+    treemap = charts.sources_treemap(article["sources"])
+    api = "/api/v1/article?" + urlencode({"title": article["title"], "lang": lang, "month": month, "limit": LIMIT})
     return html.Div([
-        html.P(f"Incoming clicks: {article['incoming_total']:,} · outgoing clicks: {article['outgoing_total']:,}"),
-        html.H3("Where readers come from"),
-        _table(article["incoming"], article["incoming_total"]),
-        html.H3("Where readers go next"),
-        _table(article["outgoing"], article["outgoing_total"]),
-        html.H3("Source mix"),
-        _table([{"title": k, "type": "", "n": v} for k, v in article["sources"].items()], article["incoming_total"]),
+        html.P([html.Strong(pretty(article["title"])), f" · {lang} · {month} · ",
+                f"{article['incoming_total']:,} clicks in · {article['outgoing_total']:,} clicks out · ",
+                dcc.Link("the whole month", href=month_href(lang, month)), " · ", html.A("JSON", href=api)],
+               className="headline"),
+        html.Section([
+            html.H3("Where readers come from and go next"),
+            html.P("Click a title or a flow to re-centre on it.", className="hint"),
+            dcc.Graph(id=ids.ARTICLE_SANKEY, figure=charts.sankey(article), config=GRAPH_CONFIG)
+            if article["incoming"] or article["outgoing"] else notice("No clicks recorded in either direction."),
+        ], className="card"),
+        html.Div([
+            html.Section([html.H3("Top sources"), _rows(article["incoming"], article["incoming_total"], lang, month)],
+                         className="card"),
+            html.Section([html.H3("Top destinations"),
+                          _rows(article["outgoing"], article["outgoing_total"], lang, month)], className="card"),
+            html.Section([html.H3("Source mix"), dcc.Graph(figure=treemap, config=GRAPH_CONFIG) if treemap
+                          else notice("No clicks in.")], className="card"),
+        ], className="grid"),
     ])
 
 
-def _table(rows: list[dict], total: int):
-    data = [{**r, "share": f"{r['n'] / total:.1%}" if total else ""} for r in rows]
-    columns = [{"name": c, "id": c} for c in ("title", "type", "n", "share")]
-    return dash_table.DataTable(data=data, columns=columns, page_size=20)
+def _rows(rows: list[dict], total: int, lang: str, month: str):
+    """Top rows with each one's share of the article's total in that direction."""
+    if not rows:
+        return notice("None recorded.")
+    return table(["Title", "Type", "Clicks", "Share"],
+                 [[title_link(r["title"], lang, month), r["type"], f"{r['n']:,}", share_bar(r["n"], total)]
+                  for r in rows], numeric=(2,))
+
+
+@callback(
+    Output(ids.ARTICLE_URL, "search"),
+    Input(ids.ARTICLE_TITLE, "value"),
+    Input(ids.ARTICLE_LANG, "value"),
+    Input(ids.ARTICLE_MONTH, "value"),
+    Input(ids.ARTICLE_STEPS, "value"),
+)
+def sync_url(title, lang, month, steps):
+    """Every choice back into the address bar (refresh=False: the page is not reloaded)."""
+    return search(title=title, lang=lang, month=month, steps=steps)
+
+
+@callback(
+    Output(ids.ARTICLE_TITLE, "options"),
+    Input(ids.ARTICLE_TITLE, "search_value"),
+    State(ids.ARTICLE_TITLE, "value"),
+    State(ids.ARTICLE_LANG, "value"),
+    State(ids.ARTICLE_MONTH, "value"),
+    prevent_initial_call=True,
+)
+def suggest(typed, title, lang, month):
+    """Titles starting with what is typed. The typed text is an option too, so an exact title the
+    prefix search ranks low stays reachable, and the current title stays so the dropdown keeps it."""
+    if not typed or period_problem(lang, month):
+        raise PreventUpdate
+    try:
+        hits = db.queries().search(lang, month, search_text(typed), SUGGESTIONS)
+    except Exception:  # noqa: BLE001 - no suggestions; the main callback reports the outage
+        raise PreventUpdate from None
+    return options(hits, [search_text(typed), title], pretty)
+
+
+@callback(
+    Output(ids.ARTICLE_TITLE, "value"),
+    Output(ids.ARTICLE_TITLE, "options", allow_duplicate=True),
+    Input(ids.ARTICLE_SANKEY, "clickData"),
+    prevent_initial_call=True,
+)
+def recentre(click):
+    """A click on a Sankey node or flow re-centres on its title (its customdata; '' for none)."""
+    title = _clicked(click)
+    if not title:
+        raise PreventUpdate
+    return title, options([], [title], pretty)
+
+
+@callback(
+    Output(ids.ARTICLE_MONTH, "value", allow_duplicate=True),
+    Input(ids.ARTICLE_TREND_GRAPH, "clickData"),
+    State(ids.ARTICLE_MONTH, "options"),
+    prevent_initial_call=True,
+)
+def pick_month(click, month_options):
+    """A click on the trend shows that month, if it is one the month picker offers."""
+    month = _clicked(click)
+    if month not in {o["value"] for o in month_options or []}:
+        raise PreventUpdate
+    return month
+
+
+def _clicked(click) -> str | None:
+    points = (click or {}).get("points") or [{}]
+    value = points[0].get("customdata")
+    return value if isinstance(value, str) else None
+
+
+@callback(
+    Output(ids.ARTICLE_MONTH, "options"),
+    Output(ids.ARTICLE_MONTH, "value"),
+    Input(ids.ARTICLE_LANG, "value"),
+    State(ids.ARTICLE_MONTH, "value"),
+    prevent_initial_call=True,
+)
+def language_changed(lang, month):
+    return months_of(lang, month)
+
+
+@callback(
+    Output(ids.ARTICLE_TREND, "children"),
+    Input(ids.ARTICLE_TITLE, "value"),
+    Input(ids.ARTICLE_LANG, "value"),
+    Input(ids.ARTICLE_MONTH, "value"),
+)
+def show_trend(title, lang, month):
+    # Bad choices are explained once, by the main callback; the panels stay empty.
+    if title_problem(title) or period_problem(lang, month):
+        return None
+    try:
+        points = db.queries().trend(lang, title)
+    except Exception as err:  # noqa: BLE001
+        return unavailable(err)
+    if not points:
+        return notice("No month has totals for this title yet; they are stored once a load completes.")
+    graph = dcc.Graph(id=ids.ARTICLE_TREND_GRAPH, figure=charts.trend(points, month), config=GRAPH_CONFIG)
+    return [graph, notice("Only one month is loaded so far.")] if len(points) == 1 else graph
+
+
+@callback(
+    Output(ids.ARTICLE_LANGS, "children"),
+    Input(ids.ARTICLE_TITLE, "value"),
+    Input(ids.ARTICLE_LANG, "value"),
+    Input(ids.ARTICLE_MONTH, "value"),
+)
+def show_languages(title, lang, month):
+    if title_problem(title) or period_problem(lang, month):
+        return None
+    try:
+        q = db.queries()
+        # The title's incoming total in every language that has this month loaded (None: not there).
+        totals = {}
+        for other in q.languages():
+            if month in q.months(other):
+                found = q.article(other, month, title, 1)
+                totals[other] = found["incoming_total"] if found else None
+    except Exception as err:  # noqa: BLE001
+        return unavailable(err)
+    return languages_table(totals, title, lang, month)
+
+
+def languages_table(totals: dict, title: str, lang: str, month: str):
+    if not totals:
+        return notice(f"No language has {month} loaded.")
+    rows = [[html.Strong(other) if other == lang else other,
+             title_link(title, other, month) if n is not None else html.Span("not found", className="muted"),
+             f"{n:,}" if n is not None else ""] for other, n in sorted(totals.items())]
+    return table(["Language", "Article", "Clicks in"], rows, numeric=(2,))
+
+
+@callback(
+    Output(ids.ARTICLE_RELATED, "children"),
+    Input(ids.ARTICLE_TITLE, "value"),
+    Input(ids.ARTICLE_LANG, "value"),
+    Input(ids.ARTICLE_MONTH, "value"),
+)
+def show_related(title, lang, month):
+    if title_problem(title) or period_problem(lang, month):
+        return None
+    try:
+        rows = db.queries().related(lang, month, title, ANALYTICS_ROWS)
+    except Exception as err:  # noqa: BLE001
+        return unavailable(err)
+    if not rows:
+        return notice("Nothing yet: related articles are computed after a month's load completes, "
+                      "for articles with enough readers.")
+    return table(["Article", "Score"], [[title_link(r["title"], lang, month), f"{r['score']:.3f}"] for r in rows],
+                 numeric=(1,))
+
+
+@callback(
+    Output(ids.ARTICLE_PATHS, "children"),
+    Input(ids.ARTICLE_TITLE, "value"),
+    Input(ids.ARTICLE_LANG, "value"),
+    Input(ids.ARTICLE_MONTH, "value"),
+    Input(ids.ARTICLE_STEPS, "value"),
+)
+def show_paths(title, lang, month, steps):
+    if title_problem(title) or period_problem(lang, month):
+        return None
+    try:
+        rows = db.queries().paths(lang, month, title, steps, ANALYTICS_ROWS)
+    except Exception as err:  # noqa: BLE001
+        return unavailable(err)
+    if not rows:
+        return notice(f"No paths of {steps} click{'s' if steps > 1 else ''} from here: they are computed after "
+                      "a month's load completes, and need readers who click on.")
+    return table(["Path", "Probability"], [[_path(r["path"], lang, month), f"{r['probability']:.1%}"] for r in rows],
+                 numeric=(1,))
+
+
+def _path(titles: list[str], lang: str, month: str):
+    """A path starts at the article itself: shown plain, then each next title as a link."""
+    parts = [html.Span(pretty(titles[0]))] if titles else []
+    for title in titles[1:]:
+        parts += [" → ", title_link(title, lang, month)]
+    return html.Span(parts, className="path")

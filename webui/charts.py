@@ -1,0 +1,144 @@
+"""Figure builders: plain dicts from the query layer in, Plotly figures out. No Dash, no I/O,
+so every chart can be checked in a unit test."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from contract.records import OTHER_SOURCES
+
+#: How each source-mix key reads to someone who has not seen the dump format.
+SOURCE_LABELS = {
+    "link": "Links in articles",
+    "other": "Articles without a link",
+    "other-search": "Search engines",
+    "other-external": "Other websites",
+    "other-internal": "Other Wikimedia projects",
+    "other-empty": "No referrer",
+    "other-other": "Unclassified",
+}
+#: Treemap parents: clicks from this wiki's own articles against everything else.
+SOURCE_GROUPS = {"link": "Within the wiki", "other": "Within the wiki",
+                 **{key: "From elsewhere" for key in OTHER_SOURCES}}
+ALL_SOURCES = "All clicks in"
+
+TYPE_COLOURS = {"link": "#3366cc", "other": "#7fa7e8", "external": "#e69138"}
+CENTRE_COLOUR, REST_COLOUR = "#202122", "#c8ccd1"
+UP_COLOUR, DOWN_COLOUR = "#14866d", "#d33"
+MARGIN = {"l": 10, "r": 10, "t": 10, "b": 10}
+
+
+def pretty(title: str) -> str:
+    """A title as readers see it: MediaWiki stores spaces as underscores."""
+    return title.replace("_", " ")
+
+
+def _type_colour(type_: str) -> str:
+    return TYPE_COLOURS.get(type_, REST_COLOUR)
+
+
+def _fade(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},0.35)"
+
+
+def sankey(article: dict) -> go.Figure:
+    """Sources -> article -> destinations, with the rows past the top N folded into one node per side
+    so the article's node carries its real totals. `customdata` of every node and link is the title
+    a click on it should re-centre on ('' where there is none: the article itself, the folded rest)."""
+    labels, colours, centre_on = [], [], []
+    sources, targets, values, link_colours, link_centre_on = [], [], [], [], []
+
+    def node(label, colour, title):
+        labels.append(label), colours.append(colour), centre_on.append(title)
+        return len(labels) - 1
+
+    def link(source, target, value, colour, title):
+        sources.append(source), targets.append(target), values.append(value)
+        link_colours.append(_fade(colour)), link_centre_on.append(title)
+
+    centre = node(pretty(article["title"]), CENTRE_COLOUR, "")
+    # A title can be both a source and a destination (A -> B -> A): it gets a node on each side.
+    for row in article["incoming"]:
+        colour = _type_colour(row["type"])
+        link(node(pretty(row["title"]), colour, row["title"]), centre, row["n"], colour, row["title"])
+    rest_in = article["incoming_total"] - sum(r["n"] for r in article["incoming"])
+    if rest_in > 0:
+        link(node("Other sources", REST_COLOUR, ""), centre, rest_in, REST_COLOUR, "")
+    for row in article["outgoing"]:
+        colour = _type_colour(row["type"])
+        link(centre, node(pretty(row["title"]), colour, row["title"]), row["n"], colour, row["title"])
+    rest_out = article["outgoing_total"] - sum(r["n"] for r in article["outgoing"])
+    if rest_out > 0:
+        link(centre, node("Other destinations", REST_COLOUR, ""), rest_out, REST_COLOUR, "")
+
+    figure = go.Figure(go.Sankey(
+        arrangement="snap", valueformat=",d",
+        node={"label": labels, "color": colours, "customdata": centre_on, "pad": 8, "thickness": 14,
+              "hovertemplate": "%{label}<br>%{value:,d} clicks<extra></extra>"},
+        link={"source": sources, "target": targets, "value": values, "color": link_colours,
+              "customdata": link_centre_on,
+              "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,d} clicks<extra></extra>"},
+    ))
+    rows = max(len(article["incoming"]), len(article["outgoing"])) + 1
+    figure.update_layout(margin=MARGIN, height=max(320, 26 * rows), font={"size": 12})
+    return figure
+
+
+def sources_treemap(sources: dict) -> go.Figure | None:
+    """The source mix as a treemap grouped into within-the-wiki and elsewhere; None if it is all zero."""
+    total = sum(sources.values())
+    if not total:
+        return None
+    groups: dict[str, int] = {}
+    for key, n in sources.items():
+        groups[SOURCE_GROUPS[key]] = groups.get(SOURCE_GROUPS[key], 0) + n
+    figure = go.Figure(go.Treemap(
+        ids=[ALL_SOURCES, *groups, *sources],
+        labels=[ALL_SOURCES, *groups, *(SOURCE_LABELS[k] for k in sources)],
+        parents=["", *(ALL_SOURCES for _ in groups), *(SOURCE_GROUPS[k] for k in sources)],
+        values=[total, *groups.values(), *sources.values()],
+        # Parents are the sum of their children, so shares read straight off the boxes.
+        branchvalues="total",
+        texttemplate="%{label}<br>%{value:,d} · %{percentRoot:.1%}",
+        hovertemplate="%{label}<br>%{value:,d} clicks · %{percentRoot:.1%} of all<extra></extra>",
+    ))
+    figure.update_layout(margin=MARGIN, height=300)
+    return figure
+
+
+def trend(points: list[dict], month: str | None = None) -> go.Figure:
+    """Incoming and outgoing clicks per month, oldest first; the month on show is marked.
+    Each point's customdata is its month, so a click can switch to it."""
+    months = [p["month"] for p in points]
+    figure = go.Figure()
+    for key, name, colour in (("incoming_total", "Clicks in", TYPE_COLOURS["link"]),
+                              ("outgoing_total", "Clicks out", TYPE_COLOURS["external"])):
+        figure.add_trace(go.Scatter(
+            x=months, y=[p[key] for p in points], name=name, mode="lines+markers", customdata=months,
+            line={"color": colour}, hovertemplate="%{x}: %{y:,d}<extra>" + name + "</extra>"))
+    if month in months:
+        figure.add_vline(x=months.index(month), line={"color": REST_COLOUR, "dash": "dot"})
+    # Months are categories: a date axis would invent days and hours between two loaded months.
+    figure.update_layout(margin=MARGIN, height=260, xaxis={"type": "category"}, yaxis={"rangemode": "tozero"},
+                         legend={"orientation": "h", "y": 1.1}, hovermode="x unified")
+    return figure
+
+
+def _sign_colour(change: int) -> str:
+    return UP_COLOUR if change > 0 else DOWN_COLOUR if change < 0 else REST_COLOUR
+
+
+def movers(rows: list[dict]) -> go.Figure:
+    """Change in incoming clicks against the previous month: gains in green, losses in red,
+    biggest gain at the top."""
+    rows = sorted(rows, key=lambda r: r["change"])
+    figure = go.Figure(go.Bar(
+        x=[r["change"] for r in rows], y=[pretty(r["title"]) for r in rows], orientation="h",
+        marker={"color": [_sign_colour(r["change"]) for r in rows]},
+        customdata=[[r["previous_total"], r["incoming_total"]] for r in rows],
+        hovertemplate="%{y}<br>%{customdata[0]:,d} → %{customdata[1]:,d} (%{x:+,d})<extra></extra>",
+    ))
+    figure.update_layout(margin=MARGIN, height=max(260, 22 * len(rows) + 40),
+                         yaxis={"automargin": True}, xaxis={"zeroline": True})
+    return figure

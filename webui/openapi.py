@@ -1,0 +1,187 @@
+"""The /api/v1 routes, described once: `webui.api` parses every request's parameters from this
+table (so a range is written only here) and `document()` turns it into the OpenAPI 3.1 document
+served at /api/v1/openapi.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contract.records import LANG_PATTERN, MAX_TITLE_BYTES, MONTH_PATTERN, SOURCE_KEYS
+from contract.schema import (
+    ANALYTICS_TOP, MAX_PATH_STEPS, MOVERS_LIMIT, PAGERANK_LIMIT, TOP_ARTICLES_LIMIT,
+)
+
+PREFIX = "/api/v1"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query parameter. `kind` picks the parser in `webui.api`: lang, month, text (non-empty, at
+    most MAX_TITLE_BYTES UTF-8 bytes) or integer (from `low` to `high`). Without a default it is required."""
+
+    name: str
+    kind: str
+    description: str
+    default: int | None = None
+    low: int = 1
+    high: int = 1
+
+
+@dataclass(frozen=True)
+class Route:
+    summary: str
+    params: tuple[Param, ...]
+    response: dict
+    errors: tuple[int, ...] = (400,)
+
+
+LANG = Param("lang", "lang", "Wiki code, e.g. `en`, `de`, `zh_yue`.")
+MONTH = Param("month", "month", "Month of the dump, `YYYY-MM`.")
+TITLE = Param("title", "text", "Exact article title, with `_` for spaces (e.g. `AC/DC`, `New_York_City`).")
+
+
+def limit(default: int, high: int) -> Param:
+    return Param("limit", "integer", "Number of rows to return.", default=default, high=high)
+
+
+# JSON Schema pieces of the responses.
+STRING, INTEGER, NUMBER = {"type": "string"}, {"type": "integer"}, {"type": "number"}
+
+
+def obj(**properties) -> dict:
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+def array(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def nullable(schema: dict) -> dict:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+SOURCES = obj(**{key: INTEGER for key in SOURCE_KEYS})
+EDGE = obj(title=STRING, type=STRING, n=INTEGER)
+RANKED = obj(title=STRING, incoming_total=INTEGER)
+LOAD = {
+    "type": "object",
+    "properties": {
+        "lang": STRING, "month": STRING, "run": nullable(STRING),
+        "status": {"enum": ["loading", "processing", "complete", "failed"]},
+        "rows_accepted": INTEGER, "rows_rejected": INTEGER, "rows_processed": nullable(INTEGER),
+        "rejected_by_reason": {"type": "object", "additionalProperties": INTEGER},
+        "lag": nullable(INTEGER), "error": nullable(STRING),
+    },
+    "required": ["lang", "month", "status"],
+}
+HEALTH = {
+    "type": "object",
+    "properties": {
+        "status": {"enum": ["ok", "unavailable"]},
+        "cassandra": {"type": "object", "properties": {
+            "status": {"enum": ["ok", "unavailable"]}, "error": STRING,
+            "hosts": array(obj(address=STRING, datacenter=nullable(STRING), is_up=nullable({"type": "boolean"}))),
+        }},
+        "streaming": {"type": "object", "properties": {
+            "status": {"enum": ["ok", "stale", "unknown"]}, "age_seconds": nullable(NUMBER), "lag": nullable(INTEGER),
+        }},
+    },
+    "required": ["status", "cassandra"],
+}
+
+ROUTES = {
+    "/article": Route(
+        "Totals, source mix and top incoming/outgoing rows of one article in one month.",
+        (TITLE, LANG, MONTH, limit(10, 500)),
+        obj(title=STRING, lang=STRING, month=STRING, incoming_total=INTEGER, outgoing_total=INTEGER,
+            sources=SOURCES, incoming=array(EDGE), outgoing=array(EDGE)),
+        (400, 404),
+    ),
+    "/months": Route("Months of a language with a complete load, newest first.", (LANG,),
+                     obj(lang=STRING, months=array(STRING)), (400, 404)),
+    "/languages": Route("Languages with at least one complete load.", (), obj(languages=array(STRING)), ()),
+    "/month": Route("Totals and source mix of a whole month.", (LANG, MONTH),
+                    obj(lang=STRING, month=STRING, rows=INTEGER, total_clicks=INTEGER, sources=SOURCES), (400, 404)),
+    "/top": Route("The month's most-read articles, by incoming clicks.", (LANG, MONTH, limit(10, TOP_ARTICLES_LIMIT)),
+                  obj(lang=STRING, month=STRING, articles=array(RANKED)), (400, 404)),
+    "/movers": Route(
+        "The biggest changes in incoming clicks against the previous month, by absolute change.",
+        (LANG, MONTH, limit(10, MOVERS_LIMIT)),
+        obj(lang=STRING, month=STRING,
+            movers=array(obj(title=STRING, incoming_total=INTEGER, previous_total=INTEGER, change=INTEGER))),
+        (400, 404),
+    ),
+    "/search": Route(
+        "Titles starting with `q` (spaces read as `_`, first letter in either case), in title order.",
+        (Param("q", "text", "What the reader typed so far."), LANG, MONTH, limit(10, 100)),
+        obj(titles=array(STRING)),
+    ),
+    "/trend": Route("An article's totals in every loaded month, oldest first.", (TITLE, LANG),
+                    obj(title=STRING, lang=STRING,
+                        months=array(obj(month=STRING, incoming_total=INTEGER, outgoing_total=INTEGER))),
+                    (400, 404)),
+    "/related": Route("Articles read from the same places as this one, best first.",
+                      (TITLE, LANG, MONTH, limit(ANALYTICS_TOP, ANALYTICS_TOP)),
+                      obj(title=STRING, lang=STRING, month=STRING, related=array(obj(title=STRING, score=NUMBER))),
+                      (400, 404)),
+    "/paths": Route(
+        "The most probable paths of exactly `k` clicks out of an article; each path starts with the article.",
+        (TITLE, LANG, MONTH, Param("k", "integer", "Clicks per path.", default=3, high=MAX_PATH_STEPS),
+         limit(ANALYTICS_TOP, ANALYTICS_TOP)),
+        obj(title=STRING, lang=STRING, month=STRING, k=INTEGER,
+            paths=array(obj(path=array(STRING), probability=NUMBER))),
+        (400, 404),
+    ),
+    "/pagerank": Route("The month's articles by PageRank, best first.", (LANG, MONTH, limit(10, PAGERANK_LIMIT)),
+                       obj(lang=STRING, month=STRING, articles=array(obj(rank=INTEGER, title=STRING, score=NUMBER))),
+                       (400, 404)),
+    "/ingestion": Route("Every load and its status: loading, processing, complete or failed.", (),
+                        obj(loads=array(LOAD)), ()),
+    "/health": Route("Whether Cassandra answers (503 if not), the nodes the driver knows, and the stream's lag.",
+                     (), HEALTH, (503,)),
+    "/openapi.json": Route("This document.", (), {"type": "object"}, ()),
+}
+
+ERRORS = {
+    400: "A parameter is missing or malformed.",
+    404: "Nothing is stored for these parameters.",
+    503: "Cassandra does not answer.",
+}
+
+
+def param_schema(param: Param) -> dict:
+    if param.kind == "integer":
+        return {"type": "integer", "minimum": param.low, "maximum": param.high, "default": param.default}
+    if param.kind == "lang":
+        return {"type": "string", "pattern": LANG_PATTERN.pattern}
+    if param.kind == "month":
+        return {"type": "string", "pattern": MONTH_PATTERN.pattern}
+    # maxLength counts characters; the real limit is in UTF-8 bytes, so it is also in the description.
+    return {"type": "string", "minLength": 1, "maxLength": MAX_TITLE_BYTES}
+
+
+def _operation(path: str, route: Route) -> dict:
+    responses = {"200": {"description": "OK", "content": {"application/json": {"schema": route.response}}}}
+    for status in route.errors:
+        error = {"$ref": "#/components/schemas/Error"}
+        responses[str(status)] = {"description": ERRORS[status], "content": {"application/json": {"schema": error}}}
+    parameters = [{
+        "name": p.name, "in": "query", "required": p.default is None, "schema": param_schema(p),
+        "description": p.description + (f" At most {MAX_TITLE_BYTES} UTF-8 bytes." if p.kind == "text" else ""),
+    } for p in route.params]
+    operation_id = path.strip("/").replace(".", "_")
+    return {"get": {"operationId": operation_id, "summary": route.summary, "parameters": parameters,
+                    "responses": responses}}
+
+
+def document() -> dict:
+    """The OpenAPI 3.1 description of every route in ROUTES."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Wikipedia clickstream API", "version": "1",
+                 "description": "Read-only JSON over the loaded clickstream months. Errors are `{error}`; "
+                                "an unknown /api/v1 path is 404 and a method other than GET is 405."},
+        "paths": {PREFIX + path: _operation(path, route) for path, route in ROUTES.items()},
+        "components": {"schemas": {"Error": obj(error=STRING)}},
+    }

@@ -1,0 +1,102 @@
+"""One language's month: its most-read articles, where its clicks come from, the biggest movers
+against the previous month and the top of the PageRank. lang and month live in the URL."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+
+from webui import charts, db, ids
+from webui.pages._common import (arg, months_of, notice, period_controls, period_problem, search, share_bar, table,
+                                 title_link, unavailable)
+
+dash.register_page(__name__, path="/month", name="Month", order=1, title="Month · Clickstream explorer")
+
+TOP = 25
+MOVERS = 20
+PAGERANK = 25
+GRAPH_CONFIG = {"displayModeBar": False}
+
+
+def layout(lang=None, month=None, **_):
+    period, trouble = period_controls(ids.MONTH_LANG, ids.MONTH_MONTH, arg(lang), arg(month))
+    return html.Div([
+        dcc.Location(id=ids.MONTH_URL, refresh=False),
+        html.Div(period, className="controls"),
+        trouble,
+        dcc.Loading(html.Div(id=ids.MONTH_RESULT), delay_show=300),
+    ])
+
+
+@callback(
+    Output(ids.MONTH_RESULT, "children"),
+    Output(ids.MONTH_URL, "search"),
+    Input(ids.MONTH_LANG, "value"),
+    Input(ids.MONTH_MONTH, "value"),
+)
+def show_month(lang, month):
+    url = search(lang=lang, month=month)
+    why = period_problem(lang, month)
+    if why:
+        return notice(why), url
+    try:
+        q = db.queries()
+        stats = q.month(lang, month)
+        if stats is None:
+            return notice(f"{lang} {month} has no totals: it is not loaded, or its load has not completed "
+                          "(see Ingestion).", "warn"), url
+        top, movers, ranks = q.top(lang, month, TOP), q.movers(lang, month, MOVERS), q.pagerank(lang, month, PAGERANK)
+    except Exception as err:  # noqa: BLE001 - a read failure is shown, not raised
+        return unavailable(err), url
+    return render(stats, top, movers, ranks), url
+
+
+def render(stats: dict, top: list[dict], movers: list[dict], ranks: list[dict]):
+    lang, month, total = stats["lang"], stats["month"], stats["total_clicks"]
+    treemap = charts.sources_treemap(stats["sources"])
+    return html.Div([
+        html.P([html.Strong(f"{lang} · {month}"), f" · {total:,} clicks over {stats['rows']:,} distinct links"],
+               className="headline"),
+        html.Div([
+            html.Section([html.H3("Most read"), html.P("Clicks in, and their share of all the month's clicks.",
+                                                       className="hint"),
+                          _top(top, total, lang, month)], className="card"),
+            html.Section([html.H3("Where the clicks come from"),
+                          dcc.Graph(figure=treemap, config=GRAPH_CONFIG) if treemap else notice("No clicks.")],
+                         className="card"),
+            html.Section([html.H3("Biggest movers"), html.P("Change in clicks in against the previous month.",
+                                                            className="hint"),
+                          dcc.Graph(figure=charts.movers(movers), config=GRAPH_CONFIG) if movers else
+                          notice("Nothing to compare yet: movers need the previous month loaded too.")],
+                         className="card"),
+            html.Section([html.H3("PageRank"), html.P("Where a reader following links at random ends up most.",
+                                                      className="hint"),
+                          _pagerank(ranks, lang, month)], className="card"),
+        ], className="grid"),
+    ])
+
+
+def _top(rows: list[dict], total: int, lang: str, month: str):
+    if not rows:
+        return notice("Not computed yet: the top list is written after the load completes.")
+    return table(["#", "Article", "Clicks in", "Share"],
+                 [[i, title_link(r["title"], lang, month), f"{r['incoming_total']:,}",
+                   share_bar(r["incoming_total"], total)] for i, r in enumerate(rows, 1)], numeric=(0, 2))
+
+
+def _pagerank(rows: list[dict], lang: str, month: str):
+    if not rows:
+        return notice("Not computed yet: PageRank runs after the load completes.")
+    return table(["#", "Article", "Score"],
+                 [[r["rank"], title_link(r["title"], lang, month), f"{r['score']:.3g}"] for r in rows], numeric=(0, 2))
+
+
+@callback(
+    Output(ids.MONTH_MONTH, "options"),
+    Output(ids.MONTH_MONTH, "value"),
+    Input(ids.MONTH_LANG, "value"),
+    State(ids.MONTH_MONTH, "value"),
+    prevent_initial_call=True,
+)
+def language_changed(lang, month):
+    return months_of(lang, month)
