@@ -8,7 +8,7 @@ FILE ?=
 WIKI ?=
 MONTH ?=
 
-.PHONY: help setup up down load test test-unit lock stack
+.PHONY: help setup up down load test test-unit lock stack loadtest bench-producer
 
 help:
 	@echo "make up          stand up the $(STACK) stack, load the bundled sample, print the dashboard URL"
@@ -17,6 +17,8 @@ help:
 	@echo "make load FILE=clickstream-<lang>wiki-<YYYY-MM>.tsv[.gz] [WIKI=xx] [MONTH=YYYY-MM]"
 	@echo "make test-unit   only the tests that need no stack"
 	@echo "make lock        re-pin requirements.lock from requirements.in"
+	@echo "make bench-producer [ROWS=1000000]  our producer vs Kafka's ProducerPerformance on the $(STACK) stack"
+	@echo "make loadtest [SCENARIO=api] [TASKSET=0]  Locust against the $(STACK) stack, thresholds checked (docs/loadtests.md)"
 
 setup:
 	@bash scripts/setup.sh
@@ -44,3 +46,11 @@ test-unit: setup
 
 lock:
 	@$(ENV) uv pip compile requirements.in --python-version 3.11 --python-platform x86_64-manylinux_2_36 --generate-hashes -o requirements.lock
+
+# Scenarios: loadtests/thresholds.toml; results: $CLICKSTREAM_CACHE/loadtests/<time>-<scenario>/.
+loadtest: setup
+	@$(ENV) python -m loadtests.run $(or $(SCENARIO),api) --stack $(STACK) $(if $(TASKSET),--taskset $(TASKSET))
+
+# Our producer against Kafka's own ProducerPerformance, same cluster and settings (docs/benchmarks.md).
+bench-producer: setup
+	@$(ENV) python -m scripts.bench_producer --stack $(STACK) --rows $(or $(ROWS),1000000)

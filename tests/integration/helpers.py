@@ -1,0 +1,20 @@
+"""Helpers of the stack suite: which stack, and reading its JSON API."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+STACK = "dev"
+
+
+def api(outputs, path: str, **params) -> tuple[int, dict]:
+    """GET /api/v1/<path> on the stack's web UI: (status, JSON body), for errors too."""
+    url = f"{outputs['webUrl']}/api/v1/{path}?{urllib.parse.urlencode(params)}"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
