@@ -127,7 +127,7 @@ CREATE TABLE IF NOT EXISTS {keyspace}.likely_paths (
     # Status of each load, kept in one small partition so listing them is one read.
     "ingestion": """
 CREATE TABLE IF NOT EXISTS {keyspace}.ingestion (
-  scope text, lang text, month text, run text, status text, file text,
+  scope text, lang text, month text, run text, status text, file text, checksum text,
   rows_accepted bigint, rows_rejected bigint, rejected_by_reason map<text, bigint>,
   start_offsets map<int, bigint>, end_offsets map<int, bigint>,
   rows_processed bigint, seconds double, rows_per_second double, error text,
@@ -152,6 +152,7 @@ CREATE TABLE IF NOT EXISTS {keyspace}.stream_progress (
 ADDED_COLUMNS = [
     ("ingestion", "run", "text"),
     ("ingestion", "analyzed_at", "timestamp"),
+    ("ingestion", "checksum", "text"),
 ]
 
 

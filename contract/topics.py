@@ -62,6 +62,8 @@ class LoadEvent:
     month: str
     status: str
     file: str = ""
+    #: "md5:<hex>" of the source file, as read for this load.
+    checksum: str = ""
     #: Identifies one run of a load, so a caller can wait for *its* completion, not an earlier one's.
     run: str = field(default_factory=lambda: uuid.uuid4().hex)
     rows_accepted: int = 0

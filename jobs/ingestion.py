@@ -56,6 +56,7 @@ class IngestionTable:
         at = dt.datetime.fromtimestamp(event.at, dt.timezone.utc)
         columns = {
             "status": STATUS_OF_EVENT.get(event.status, event.status), "file": event.file, "run": event.run,
+            "checksum": event.checksum or None,
             "rows_accepted": event.rows_accepted, "rows_rejected": event.rows_rejected,
             "rejected_by_reason": event.rejected_by_reason, "start_offsets": event.start_offsets,
             "end_offsets": event.end_offsets, "seconds": event.seconds,

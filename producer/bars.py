@@ -47,8 +47,10 @@ def loading(description: str, size: int) -> Iterator[tuple]:
             if not bar.tasks[load_task].started:
                 bar.update(check_task, completed=size)
                 bar.start_task(load_task)
-            elapsed = bar.tasks[load_task].elapsed or 1e-9
-            bar.update(load_task, completed=position, rows=f"{rows:,} rows  {rows / elapsed:,.0f} rows/s")
+            elapsed = bar.tasks[load_task].elapsed or 0.0
+            # A rate over a few milliseconds is noise (a small file reports once, at its end).
+            rate = f"  {rows / elapsed:,.0f} rows/s" if elapsed >= 1.0 else ""
+            bar.update(load_task, completed=position, rows=f"{rows:,} rows{rate}")
 
         yield check, load
 

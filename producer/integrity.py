@@ -54,40 +54,41 @@ def md5_of(path: Path, progress: Callable[[int], None] | None = None) -> str:
     return digest.hexdigest()
 
 
-def check_file(path: Path, md5: str | None = None, progress: Callable[[int], None] | None = None) -> None:
-    """Raise DumpError unless `path` is non-empty, matches `md5` (if given) and, if gzip, is whole."""
+def check_file(path: Path, md5: str | None = None, progress: Callable[[int], None] | None = None) -> str:
+    """Raise DumpError unless `path` is non-empty, matches `md5` (if given) and, if gzip, is whole.
+
+    Returns the file's md5, which the load ledger records.
+    """
     if path.stat().st_size == 0:
         raise DumpError(f"{path.name}: the file is empty")
     with path.open("rb") as f:
         compressed = f.read(2) == GZIP_MAGIC
-    if not md5 and not compressed:
-        return  # a plain .tsv without a known md5: nothing to check ahead of the line reader
-    digest = hashlib.md5() if md5 else None
+    digest = hashlib.md5()
     gz = _GzipCheck(path.name) if compressed else None
     done = 0
     gz_error: DumpError | None = None
     with path.open("rb") as f:
         while chunk := f.read(CHUNK):
-            if digest:
-                digest.update(chunk)
+            digest.update(chunk)
             if gz and not gz_error:
                 try:
                     gz.feed(chunk)
                 except DumpError as err:
                     gz_error = err
-                    if not digest:
+                    if not md5:
                         break
             done += len(chunk)
             if progress:
                 progress(done)
     # A wrong md5 says more than a gzip error (it also explains one), so it is reported first.
-    if digest and digest.hexdigest() != md5.lower():
+    if md5 and digest.hexdigest() != md5.lower():
         raise DumpError(f"{path.name}: md5 {digest.hexdigest()} does not match the expected {md5}; "
                         "delete it and download it again")
     if gz_error:
         raise gz_error
     if gz:
         gz.finish()
+    return digest.hexdigest()
 
 
 class _GzipCheck:

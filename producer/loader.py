@@ -34,6 +34,7 @@ class LoadSummary:
     rejected: Counter = field(default_factory=Counter)
     seconds: float = 0.0
     error: str = ""
+    checksum: str = ""
 
     @property
     def rows_per_second(self) -> float:
@@ -57,7 +58,7 @@ def load_file(path: Path, name: DumpName, publisher: Publisher, progress: Progre
     started = time.monotonic()
     interrupted = False
     try:
-        check_file(path, read_sidecar(path), check_progress)
+        event.checksum = summary.checksum = "md5:" + check_file(path, read_sidecar(path), check_progress)
         with LineReader(path) as reader:
             event.start_offsets = publisher.end_offsets(topics.RAW)
             publish_event(publisher, event)

@@ -1,4 +1,5 @@
 import gzip
+import hashlib
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -66,6 +67,8 @@ def test_sample_loads_every_row_packed_by_partition_in_file_order_with_events():
     assert produced.start_offsets == {0: 0, 1: 0, 2: 0}
     assert sum(produced.end_offsets.values()) == len(pub.sent[topics.RAW]) >= 1039 // records.ROWS_PER_RECORD
     assert produced.rows_accepted == 1039
+    # The ledger records which bytes were loaded.
+    assert produced.checksum == loading.checksum == "md5:" + hashlib.md5(SAMPLE.read_bytes()).hexdigest()
 
 
 def test_gzip_is_read_the_same(tmp_path: Path):
