@@ -99,7 +99,10 @@ class Apps(pulumi.ComponentResource):
             f"{name}-webui", name=n.resource("webui"), image=image_ref(webui),
             entrypoints=["/usr/bin/tini", "--"],
             command=["/opt/venv/bin/gunicorn", "--bind", f"0.0.0.0:{WEBUI_PORT}", "--workers",
-                     str(args.webui_workers), "--threads", "4", "webui.wsgi:server"],
+                     str(args.webui_workers), "--threads", "4",
+                     # Longer than any client's idle gap: with gunicorn's 2 s default, a client that
+                     # reuses a connection the server is closing gets a reset (seen as HTTP 0 in Locust).
+                     "--keep-alive", "75", "webui.wsgi:server"],
             healthcheck=docker.ContainerHealthcheckArgs(
                 tests=["CMD", "/opt/venv/bin/python", "-c", "import urllib.request; urllib.request.urlopen("
                        f"'http://127.0.0.1:{WEBUI_PORT}/api/v1/health', timeout=2)"],

@@ -73,7 +73,8 @@ def sankey(article: dict) -> go.Figure:
         link(centre, node("Other destinations", REST_COLOUR, ""), rest_out, REST_COLOUR, "")
 
     figure = go.Figure(go.Sankey(
-        arrangement="snap", valueformat=",d",
+        # "fixed": draggable nodes swallow clicks in Chromium (plotly.js#3297), and a click re-centres.
+        arrangement="fixed", valueformat=",d",
         node={"label": labels, "color": colours, "customdata": centre_on, "pad": 8, "thickness": 14,
               "hovertemplate": "%{label}<br>%{value:,d} clicks<extra></extra>"},
         link={"source": sources, "target": targets, "value": values, "color": link_colours,

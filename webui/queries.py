@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+from webui.cache import TTLCache, memoized
 from contract.records import OTHER_SOURCES, SOURCE_KEYS, search_prefix, search_text, source_key
 from contract.schema import INGESTION_SCOPE, SOURCE_BUCKETS
 
@@ -48,13 +49,15 @@ LAST_CHARACTER = "\U0010ffff"
 class Queries:
     """Prepared statements over one session; one instance per process."""
 
-    def __init__(self, session):
+    def __init__(self, session, cache: TTLCache | None = None):
         self._session = session
+        self.cache = cache or TTLCache()
         self._stmt = {name: session.prepare(cql) for name, cql in CQL.items()}
 
     def _rows(self, name: str, *params):
         return list(self._session.execute(self._stmt[name], params))
 
+    @memoized
     def article(self, lang: str, month: str, title: str, limit: int) -> dict | None:
         """An article's totals, source mix and top incoming/outgoing rows; None if it has no rows."""
         incoming = [{"title": r.prev, "type": r.type, "n": r.n} for r in self._rows("incoming", lang, month, title, limit)]
@@ -97,15 +100,18 @@ class Queries:
         return bool(self._rows("stats", lang, month, title) or self._rows("incoming", lang, month, title, 1)
                     or self._outgoing(lang, month, title, 1))
 
+    @memoized
     def months(self, lang: str) -> list[str]:
         """Months of `lang` with a complete load, newest first."""
         rows = self._rows("lang_loads", INGESTION_SCOPE, lang)
         return sorted((r.month for r in rows if r.status == COMPLETE), reverse=True)
 
+    @memoized
     def languages(self) -> list[str]:
         """Languages with at least one complete load."""
         return sorted({r.lang for r in self._rows("loads", INGESTION_SCOPE) if r.status == COMPLETE})
 
+    @memoized
     def month(self, lang: str, month: str) -> dict | None:
         """Totals and source mix of a whole month; None before its load completes."""
         rows = self._rows("month_stats", lang, month)
@@ -116,15 +122,18 @@ class Queries:
         return {"lang": lang, "month": month, "rows": row.rows or 0, "total_clicks": row.total_clicks or 0,
                 "sources": {key: sources.get(key, 0) for key in SOURCE_KEYS}}
 
+    @memoized
     def top(self, lang: str, month: str, limit: int) -> list[dict]:
         """The month's most-read articles, best first."""
         return [{"title": r.title, "incoming_total": r.incoming_total} for r in self._rows("top", lang, month, limit)]
 
+    @memoized
     def movers(self, lang: str, month: str, limit: int) -> list[dict]:
         """The biggest changes in incoming clicks against the previous month, biggest first."""
         return [{"title": r.title, "incoming_total": r.incoming_total, "previous_total": r.previous_total,
                  "change": r.change} for r in self._rows("movers", lang, month, limit)]
 
+    @memoized
     def search(self, lang: str, month: str, q: str, limit: int) -> list[str]:
         """Titles starting with what the reader typed, in title order; the first letter matches either case."""
         prefix = search_text(q)
@@ -137,20 +146,24 @@ class Queries:
                   for r in self._rows("titles", lang, month, partition, start, start + LAST_CHARACTER, limit)}
         return sorted(titles)[:limit]
 
+    @memoized
     def trend(self, lang: str, title: str) -> list[dict]:
         """An article's totals in every loaded month, oldest first."""
         return [{"month": r.month, "incoming_total": r.incoming_total, "outgoing_total": r.outgoing_total}
                 for r in self._rows("trend", lang, title)]
 
+    @memoized
     def related(self, lang: str, month: str, title: str, limit: int) -> list[dict]:
         """Articles read from the same places as `title`, best first."""
         return [{"title": r.related, "score": r.score} for r in self._rows("related", lang, month, title, limit)]
 
+    @memoized
     def paths(self, lang: str, month: str, title: str, steps: int, limit: int) -> list[dict]:
         """The most probable paths of exactly `steps` clicks out of `title`, most probable first."""
         rows = self._rows("paths", lang, month, title, steps, limit)
         return [{"path": list(r.path), "probability": r.probability} for r in rows]
 
+    @memoized
     def pagerank(self, lang: str, month: str, limit: int) -> list[dict]:
         """The month's articles by PageRank, best first."""
         rows = self._rows("pagerank", lang, month, limit)
@@ -164,6 +177,7 @@ class Queries:
         for r in self._rows("loads", INGESTION_SCOPE):
             loads.append({
                 "lang": r.lang, "month": r.month, "run": r.run, "status": r.status, "file": r.file,
+                "checksum": r.checksum,
                 "rows_accepted": r.rows_accepted or 0, "rows_rejected": r.rows_rejected or 0,
                 "rejected_by_reason": dict(r.rejected_by_reason or {}),
                 "rows_processed": r.rows_processed, "rows_per_second": r.rows_per_second,

@@ -215,3 +215,41 @@ def test_health_is_unavailable_when_cassandra_does_not_answer():
     report = Queries(FakeSession({"progress": RuntimeError("no host available")})).health()
     assert report["status"] == "unavailable"
     assert report["cassandra"] == {"status": "unavailable", "error": "no host available", "hosts": []}
+
+
+def test_ingestion_lists_each_load_with_its_ledger_fields_newest_month_first():
+    columns = ("lang month run status file checksum rows_accepted rows_rejected rejected_by_reason rows_processed "
+               "rows_per_second seconds error started_at produced_at completed_at updated_at")
+    Ledger = namedtuple("Ledger", columns)
+    at = dt.datetime(2024, 12, 1, 12, 0, 0)
+    rows = [Ledger("en", "2024-10", "r1", "complete", "a.tsv", "md5:aa", 10, 0, {}, 10, 5.0, 2.0, None, at, at, at, at),
+            Ledger("en", "2024-11", "r2", "loading", "b.tsv", "md5:bb", 3, 1, {"n_below_one": 1}, None, 1.5, 2.0,
+                   None, at, None, None, at)]
+    loads = Queries(FakeSession({"loads": rows, "progress": [Progress(7, at)]})).ingestion()
+    assert [(x["month"], x["checksum"], x["lag"]) for x in loads] == [("2024-11", "md5:bb", 7), ("2024-10", "md5:aa", 7)]
+    assert loads[0]["rejected_by_reason"] == {"n_below_one": 1} and loads[0]["started_at"] == "2024-12-01T12:00:00Z"
+
+
+def test_reads_are_memoized_for_a_few_seconds_but_ingestion_is_live():
+    from webui.cache import TTLCache
+
+    now = [0.0]
+    session = FakeSession({"top": [Top(1, "A", 5)], "loads": []})
+    queries = Queries(session, TTLCache(ttl=5.0, clock=lambda: now[0]))
+    assert queries.top("en", "2024-11", 10) == queries.top("en", "2024-11", 10)
+    assert [c[0] for c in session.calls].count("top") == 1
+    queries.top("en", "2024-11", 20)  # other arguments, other entry
+    now[0] = 6.0
+    queries.top("en", "2024-11", 10)  # expired
+    assert [c[0] for c in session.calls].count("top") == 3
+    queries.ingestion(), queries.ingestion()
+    assert [c[0] for c in session.calls].count("loads") == 2
+
+
+def test_the_memo_evicts_the_least_recently_used_entry():
+    from webui.cache import TTLCache
+
+    cache, computed = TTLCache(ttl=60, max_entries=2), []
+    for key in ("a", "b", "a", "c", "a", "b"):
+        cache.get_or_compute(key, lambda k=key: computed.append(k) or k)
+    assert computed == ["a", "b", "c", "b"]
