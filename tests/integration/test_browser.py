@@ -1,0 +1,297 @@
+"""The dashboard in a real browser: Debian's headless chromium, driven by selenium through Debian's
+chromedriver, against the stack's web UI once the bundled sample is loaded. Expected values come from
+ground truth computed straight from the sample file.
+
+Only loopback is reached: the web URL must be a loopback address, chromium sends everything else to a
+dead proxy (so a page that fetched anything from outside would log a console error here), and Selenium
+Manager, which would download a driver, is never run (the driver's path is given; a call fails the test).
+`scripts/setup/browser.sh` installs chromium and chromedriver; without them the module is skipped.
+
+Sankey nodes are fixed in place (webui/charts.py): Chromium fires no click on a draggable node
+(plotly.js#3297), so a test clicks a node as well as a flow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.selenium_manager import SeleniumManager
+from selenium.webdriver.support.ui import WebDriverWait
+
+from loadtests.target import loopback
+from tests.conftest import ground_truth, read_sample
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
+    pytest.skip(f"browser tests need Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}); "
+                "install them with: bash scripts/setup/browser.sh", allow_module_level=True)
+
+pytestmark = pytest.mark.stack
+
+LANG, MONTH = "en", "2024-11"
+#: Longest wait for one thing to show up: a page's first render reads Cassandra on a busy 2-core machine.
+RENDER_SECONDS = 45
+PAGE_LOAD_SECONDS = 60
+WINDOW = (1400, 1000)
+#: Rows each way in the article's tables and Sankey (webui.pages.article.LIMIT).
+LIMIT = 20
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={WINDOW[0]},{WINDOW[1]}",
+    # Anything not loopback goes to a closed port (Chromium never proxies loopback): no traffic leaves.
+    "--proxy-server=http://127.0.0.1:9", "--disable-background-networking", "--disable-component-update",
+    "--no-first-run", "--disable-default-apps", "--disable-sync",
+]
+
+
+def pretty(title: str) -> str:
+    return title.replace("_", " ")
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return ground_truth(read_sample())
+
+
+@pytest.fixture(scope="module")
+def web(sample_loaded) -> str:
+    url = sample_loaded["webUrl"].rstrip("/")
+    assert loopback(url), f"the browser only opens this machine's web UI, not {url}"
+    return url
+
+
+@pytest.fixture(scope="module")
+def driver():
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in CHROMIUM_ARGS:
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+
+    def no_selenium_manager(*_):
+        raise AssertionError("Selenium Manager was asked for a driver: it would download one")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SeleniumManager, "binary_paths", no_selenium_manager)
+        browser = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    try:
+        browser.set_page_load_timeout(PAGE_LOAD_SECONDS)
+        yield browser
+    finally:
+        browser.quit()
+
+
+@pytest.fixture(autouse=True)
+def console(driver):
+    """Start each test with an empty console log (reading the log drains it)."""
+    driver.get_log("browser")
+
+
+def assert_no_console_errors(driver):
+    severe = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    assert severe == [], "browser console errors:\n" + "\n".join(e["message"] for e in severe)
+
+
+def wait(driver, condition, what: str, seconds: float = RENDER_SECONDS):
+    """Wait until `condition(driver)` is truthy and return it; a re-rendered element is retried. A timeout
+    fails with the console's errors, which usually say why the page never got there."""
+    try:
+        return WebDriverWait(driver, seconds, poll_frequency=0.2,
+                             ignored_exceptions=[StaleElementReferenceException]).until(condition)
+    except TimeoutException:
+        pass
+    errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    pytest.fail(f"no {what} within {seconds} s at {driver.current_url}; browser console errors:\n"
+                + ("\n".join(errors) or "none"))
+
+
+def text(element) -> str:
+    """An element's text as the DOM holds it (SVG text and cells hidden by a loading overlay included)."""
+    return (element.get_attribute("textContent") or "").strip()
+
+
+def wait_for_article(driver, title: str, seconds: float = RENDER_SECONDS):
+    """Wait until the article panel shows `title` and return its headline."""
+    def shown(d):
+        found = d.find_elements(By.CSS_SELECTOR, "#article-result p.headline")
+        return found[0] if found and text(found[0].find_element(By.TAG_NAME, "strong")) == pretty(title) else None
+    return wait(driver, shown, f"article panel for {title}", seconds)
+
+
+def table_rows(driver, heading: str, container: str = "article-result"):
+    """Body rows (lists of cells) of the table in the card headed `heading`, once it has rows."""
+    xpath = f"//*[@id='{container}']//section[h3='{heading}']//table/tbody/tr"
+    return wait(driver, lambda d: [row.find_elements(By.TAG_NAME, "td") for row in d.find_elements(By.XPATH, xpath)],
+                f"rows in the '{heading}' table")
+
+
+def query(driver) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(driver.current_url).query).items()}
+
+
+def article_url(web: str, title: str) -> str:
+    return f"{web}/?title={title}&lang={LANG}&month={MONTH}"
+
+
+def wait_for_url_title(driver, title: str):
+    wait(driver, lambda d: query(d).get("title") == title, f"title={title} in the address bar")
+    assert (query(driver)["lang"], query(driver)["month"]) == (LANG, MONTH)
+
+
+def sankey_nodes(driver) -> list[str]:
+    return [text(node) for node in driver.find_elements(By.CSS_SELECTOR, "#article-sankey .sankey-node .node-label")]
+
+
+def single_source_article(truth: dict) -> tuple[str, str]:
+    """(article, source): the most-read article whose every click in comes from one other article and
+    that has no click out, so its Sankey is one flow between two nodes."""
+    candidates = [(a["incoming_total"], title, a["incoming"][0]["title"]) for title, a in truth.items()
+                  if len(a["incoming"]) == 1 and not a["incoming"][0]["title"].startswith("other-")
+                  and not a["outgoing"]]
+    _, title, source = max(candidates)
+    return title, source
+
+
+def test_article_page_shows_ground_truth(driver, web, truth):
+    main = truth["Main_Page"]
+    driver.get(article_url(web, "Main_Page"))
+    headline = text(wait_for_article(driver, "Main_Page"))
+    assert f"{LANG} · {MONTH}" in headline
+    assert f"{main['incoming_total']:,} clicks in" in headline and f"{main['outgoing_total']:,} clicks out" in headline
+
+    incoming = table_rows(driver, "Top sources")
+    assert len(incoming) == min(LIMIT, len(main["incoming"]))
+    top = main["incoming"][0]
+    assert [text(cell) for cell in incoming[0][:3]] == [pretty(top["title"]), top["type"], f"{top['n']:,}"]
+    outgoing = table_rows(driver, "Top destinations")
+    assert [text(row[0]) for row in outgoing] == [pretty(r["title"]) for r in main["outgoing"][:LIMIT]]
+
+    # The Sankey: the article, its top sources and destinations, a folded node for each side's rest.
+    wait(driver, sankey_nodes, "Sankey nodes")
+    rest_in = main["incoming_total"] - sum(r["n"] for r in main["incoming"][:LIMIT])
+    rest_out = main["outgoing_total"] - sum(r["n"] for r in main["outgoing"][:LIMIT])
+    expected = ([pretty("Main_Page")] + [pretty(r["title"]) for r in main["incoming"][:LIMIT]]
+                + ["Other sources"] * (rest_in > 0) + [pretty(r["title"]) for r in main["outgoing"][:LIMIT]]
+                + ["Other destinations"] * (rest_out > 0))
+    assert sorted(sankey_nodes(driver)) == sorted(expected)
+    assert driver.find_elements(By.CSS_SELECTOR, "#article-sankey svg.main-svg .sankey-link")
+
+    # The source-mix treemap, its biggest box the biggest source with its click count.
+    boxes = "//section[h3='Source mix']//*[contains(@class, 'treemap')]//*[@class='slicetext' and @data-unformatted]"
+    slices = wait(driver, lambda d: [s.get_attribute("data-unformatted") for s in d.find_elements(By.XPATH, boxes)],
+                  "treemap boxes")
+    assert "All clicks in" in slices
+    assert any(s.startswith(f"No referrer<br>{main['sources']['other-empty']:,}") for s in slices), slices
+    assert_no_console_errors(driver)
+
+
+def test_chosen_article_lives_in_the_url_and_survives_a_reload(driver, web, truth):
+    """Re-centre through a link in the destinations table: the address bar follows, and that URL,
+    opened again, shows the same article."""
+    driver.get(article_url(web, "Main_Page"))
+    wait_for_article(driver, "Main_Page")
+    nxt = truth["Main_Page"]["outgoing"][0]["title"]
+    link = table_rows(driver, "Top destinations")[0][0].find_element(By.TAG_NAME, "a")
+    assert text(link) == pretty(nxt)
+    link.click()
+    headline = text(wait_for_article(driver, nxt))
+    assert f"{truth[nxt]['incoming_total']:,} clicks in" in headline
+    wait_for_url_title(driver, nxt)
+    assert text(driver.find_element(By.ID, "article-title-value")) == pretty(nxt)
+
+    shared = driver.current_url
+    driver.refresh()
+    wait_for_article(driver, nxt)
+    assert text(driver.find_element(By.ID, "article-title-value")) == pretty(nxt)
+    driver.get(shared)  # as someone the link was sent to opens it
+    wait_for_article(driver, nxt)
+    assert query(driver)["title"] == nxt
+    assert_no_console_errors(driver)
+
+
+def test_clicking_a_sankey_flow_recentres(driver, web, truth):
+    article, source = single_source_article(truth)
+    driver.get(article_url(web, article))
+    wait_for_article(driver, article)
+    (flow,) = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#article-sankey .sankey-link"), "Sankey flow")
+    ActionChains(driver).move_to_element(flow).pause(0.2).click().perform()
+    wait_for_article(driver, source)
+    wait_for_url_title(driver, source)
+    assert_no_console_errors(driver)
+
+
+def test_clicking_a_sankey_node_recentres(driver, web, truth):
+    article, source = single_source_article(truth)
+    driver.get(article_url(web, article))
+    wait_for_article(driver, article)
+    node = wait(driver, lambda d: [n for n in d.find_elements(By.CSS_SELECTOR, "#article-sankey .sankey-node")
+                                   if text(n.find_element(By.CSS_SELECTOR, ".node-label")) == pretty(source)],
+                "Sankey node")[0]
+    rect = node.find_element(By.CSS_SELECTOR, ".node-rect")
+    ActionChains(driver).move_to_element(rect).pause(0.2).click().perform()
+    wait_for_article(driver, source, seconds=10)  # a flow click re-centres in about a second
+    wait_for_url_title(driver, source)
+    assert_no_console_errors(driver)
+
+
+def test_autocomplete_suggests_and_opens_a_title(driver, web, truth):
+    start = truth["Main_Page"]["outgoing"][0]["title"]  # any article whose title does not start with "Main"
+    driver.get(article_url(web, start))
+    wait_for_article(driver, start)
+    driver.find_element(By.ID, "article-title").click()
+    box = wait(driver, lambda d: next((e for e in d.find_elements(
+        By.CSS_SELECTOR, ".dash-dropdown-content input.dash-dropdown-search") if e.is_displayed()), None),
+        "title search box")
+    box.send_keys("Main")
+
+    def option(d):
+        for opt in d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-content .dash-dropdown-option"):
+            if opt.find_element(By.TAG_NAME, "input").get_attribute("value") == "Main_Page":
+                return opt
+        return None
+    suggestion = wait(driver, option, "suggestion Main_Page")
+    assert text(suggestion) == pretty("Main_Page")
+    suggestion.click()
+    wait_for_article(driver, "Main_Page")
+    wait_for_url_title(driver, "Main_Page")
+    assert_no_console_errors(driver)
+
+
+def test_month_page_lists_the_most_read_articles(driver, web, truth):
+    rows = read_sample()
+    ranked = sorted(((t, a["incoming_total"]) for t, a in truth.items() if a["incoming_total"]),
+                    key=lambda kv: (-kv[1], kv[0]))
+    driver.get(f"{web}/month?lang={LANG}&month={MONTH}")
+    top = table_rows(driver, "Most read", container="month-result")
+    headline = text(driver.find_element(By.CSS_SELECTOR, "#month-result p.headline"))
+    assert headline == f"{LANG} · {MONTH} · {sum(r[3] for r in rows):,} clicks over {len(rows):,} distinct links"
+    assert [text(cell) for cell in top[0][:3]] == ["1", "Main Page", f"{ranked[0][1]:,}"]
+    assert [(text(r[1]), text(r[2])) for r in top[:10]] == [(pretty(t), f"{n:,}") for t, n in ranked[:10]]
+    assert top[0][1].find_element(By.TAG_NAME, "a").get_attribute("href").endswith(
+        f"/?title=Main_Page&lang={LANG}&month={MONTH}")
+    assert_no_console_errors(driver)
+
+
+def test_ingestion_page_shows_the_completed_load(driver, web):
+    rows = read_sample()
+    driver.get(f"{web}/ingestion")
+
+    def load_row(d):
+        for cell in d.find_elements(By.CSS_SELECTOR, "#ingestion-table td[data-dash-column='lang']"):
+            r = cell.get_attribute("data-dash-row")
+            row = {c.get_attribute("data-dash-column"): text(c)
+                   for c in d.find_elements(By.CSS_SELECTOR, f"#ingestion-table td[data-dash-row='{r}']")}
+            if (row.get("lang"), row.get("month")) == (LANG, MONTH):
+                return row
+        return None
+    row = wait(driver, load_row, f"ingestion row for {LANG} {MONTH}")
+    assert row["status"] == "complete"
+    assert (row["rows_accepted"], row["rows_rejected"]) == (f"{len(rows):,}", "0")
+    assert_no_console_errors(driver)
