@@ -8,7 +8,7 @@ FILE ?=
 WIKI ?=
 MONTH ?=
 
-.PHONY: help setup up down load test test-unit lock stack loadtest bench-producer
+.PHONY: help setup up down load test test-unit lock stack loadtest bench-producer bench-pipeline
 
 help:
 	@echo "make up          stand up the $(STACK) stack, load the bundled sample, print the dashboard URL"
@@ -18,6 +18,7 @@ help:
 	@echo "make test-unit   only the tests that need no stack"
 	@echo "make lock        re-pin requirements.lock from requirements.in"
 	@echo "make bench-producer [ROWS=1000000]  our producer vs Kafka's ProducerPerformance on the $(STACK) stack"
+	@echo "make bench-pipeline [ROWS=300000]  file to queryable on the $(STACK) stack; sink vs a Cassandra write stress"
 	@echo "make loadtest [SCENARIO=api] [TASKSET=0]  Locust against the $(STACK) stack, thresholds checked (docs/loadtests.md)"
 
 setup:
@@ -54,3 +55,7 @@ loadtest: setup
 # Our producer against Kafka's own ProducerPerformance, same cluster and settings (docs/benchmarks.md).
 bench-producer: setup
 	@$(ENV) python -m scripts.bench_producer --stack $(STACK) --rows $(or $(ROWS),1000000)
+
+# A synthetic month from file to queryable, phase by phase, and the sink against the storage tier.
+bench-pipeline: setup
+	@$(ENV) python -m scripts.bench_pipeline --stack $(STACK) --rows $(or $(ROWS),300000)

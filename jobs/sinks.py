@@ -8,6 +8,7 @@ from pyspark.sql import functions as F
 from contract.settings import Settings
 
 CASSANDRA_FORMAT = "org.apache.spark.sql.cassandra"
+SINK_WRITES_IN_FLIGHT = 64
 
 
 def write_table(df: DataFrame, settings: Settings, table: str) -> None:
@@ -54,6 +55,10 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.cassandra.connection.port": str(settings.cassandra_port),
         "spark.cassandra.connection.localDC": settings.cassandra_datacenter,
         "spark.cassandra.output.consistency.level": "LOCAL_QUORUM",
+        # Writes in flight per task (default 5). Each edges row is its own partition, so the
+        # connector cannot batch; a write at QUORUM takes ~20 ms here, so 5 in flight per core
+        # caps a task far below what the ring takes (docs/benchmarks.md).
+        "spark.cassandra.output.concurrent.writes": str(SINK_WRITES_IN_FLIGHT),
         "spark.cassandra.input.consistency.level": "LOCAL_QUORUM",
         "spark.sql.extensions": "com.datastax.spark.connector.CassandraSparkExtensions",
     }

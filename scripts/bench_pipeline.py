@@ -1,0 +1,166 @@
+"""Benchmark: the whole pipeline on a running stack, and the streaming sink against the storage tier.
+
+    python -m scripts.bench_pipeline [--rows 300000] [--stress-rows 100000] [--stack dev]
+
+1. End to end: a synthetic month (`producer generate`) goes from file to `complete`. Phases:
+   producing (the CLI), the stream catching up (lag back to 0), finalizing (aggregates), analytics.
+   The sink's sustained rate is rows / (start -> caught up). Peak memory of the stack's containers
+   is sampled with `docker stats` meanwhile.
+2. Storage tier: scripts/bench/CassandraStress.java writes rows of the same file to the same two
+   tables, same cluster, RF and consistency, with async writes in flight (a cassandra-stress
+   stand-in: cassandra-stress itself is only in Cassandra's binary tarball). Printed: the ratio
+   sink / storage tier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+from contract.db import connect
+from contract.settings import Settings
+from producer import generate
+from scripts import stack as stack_tool
+from scripts.bench_producer import CACHE
+
+LANG, MONTH = "en", "2001-03"
+ROOT = Path(__file__).resolve().parent.parent
+STRESS = ROOT / "scripts" / "bench" / "CassandraStress.java"
+
+
+def bench_file(rows: int) -> Path:
+    path = CACHE / "bench" / f"pipeline-{rows}" / f"clickstream-{LANG}wiki-{MONTH}.tsv"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        generate.write(path.with_suffix(".part"), rows, 7, LANG, MONTH)
+        path.with_suffix(".part").rename(path)
+    return path
+
+
+def get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.load(r)
+
+
+class MemorySampler(threading.Thread):
+    """Peak of the summed memory of the stack's containers, from `docker stats` every few seconds."""
+
+    UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
+
+    def __init__(self, stack: str):
+        super().__init__(daemon=True)
+        self.prefix, self.peak, self.peak_by_container, self._stop = f"clickstream-{stack}-", 0, {}, threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            out = subprocess.run(["docker", "stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}"],
+                                 capture_output=True, text=True).stdout
+            sizes = {}
+            for line in out.splitlines():
+                name, usage = line.split(" ", 1)
+                if name.startswith(self.prefix):
+                    number, unit = re.match(r"([\d.]+)(\w+)", usage.split("/")[0].strip()).groups()
+                    sizes[name] = float(number) * self.UNITS[unit]
+            if sum(sizes.values()) > self.peak:
+                self.peak, self.peak_by_container = sum(sizes.values()), sizes
+            self._stop.wait(5)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def stream_passed(session, run: str) -> bool:
+    """True once the rows query has processed every RAW offset of the load `run` (as the driver checks)."""
+    load = session.execute("SELECT run, end_offsets FROM ingestion WHERE scope='loads' AND lang=%s AND month=%s",
+                           (LANG, MONTH)).one()
+    progress = session.execute("SELECT end_offsets FROM stream_progress WHERE query='rows'").one()
+    if not load or load.run != run or not load.end_offsets or not progress:
+        return False
+    done = progress.end_offsets or {}
+    return all(done.get(p, 0) >= end for p, end in load.end_offsets.items())
+
+
+def end_to_end(stack: str, path: Path, rows: int) -> dict:
+    out = stack_tool.outputs(stack)
+    web = out["webUrl"]
+    run = uuid.uuid4().hex
+    sampler = MemorySampler(stack)
+    sampler.start()
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "producer", "load", str(path), "--bootstrap", out["kafkaBootstrap"],
+                    "--run-id", run], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    produced = time.monotonic()
+    caught_up = complete = analyzed = None
+    session = connect(Settings(cassandra_hosts=out["cassandraAdmin"].split(":")[0],
+                               cassandra_port=int(out["cassandraAdmin"].split(":")[1])), "clickstream")
+    deadline = produced + 6 * 3600
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = time.monotonic()
+        if caught_up is None and stream_passed(session, run):
+            caught_up = now
+        if complete is None:
+            loads = get(f"{web}/api/v1/ingestion")["loads"]
+            mine = [x for x in loads if (x["lang"], x["month"], x["run"]) == (LANG, MONTH, run)]
+            if mine and mine[0]["status"] == "failed":
+                raise SystemExit(f"load failed: {mine[0]['error']}")
+            if mine and mine[0]["status"] == "complete":
+                complete, caught_up = now, caught_up or now
+        elif analyzed is None:
+            ranks = get(f"{web}/api/v1/pagerank?lang={LANG}&month={MONTH}&limit=1")
+            if ranks.get("articles"):
+                analyzed = now
+                break
+    sampler.stop()
+    return {
+        "rows": rows, "produce_s": produced - started, "catch_up_s": caught_up - started,
+        "finalize_s": complete - caught_up, "complete_s": complete - started,
+        "analytics_s": (analyzed - complete) if analyzed else None,
+        "sink_rows_per_s": rows / (caught_up - started), "peak_memory_gib": sampler.peak / (1 << 30),
+        "peak_by_container_mib": {k: round(v / (1 << 20)) for k, v in sorted(sampler.peak_by_container.items())},
+    }
+
+
+def storage_tier(stack: str, path: Path, rows: int, in_flight: int) -> dict:
+    settings = stack_tool.config(stack)
+    jars = CACHE / "artifacts" / f"spark-connectors-{settings['sparkVersion']}-scc{settings['sparkCassandraConnectorVersion']}"
+    import pyspark  # its jars hold the SLF4J API the driver logs through
+
+    classpath = f"{jars}/jars/*:{Path(pyspark.__file__).parent / 'jars'}/*"
+    cassandra = stack_tool.outputs(stack)["cassandraAdmin"]
+    done = subprocess.run(["java", "-Xmx512m", "-cp", classpath, str(STRESS), cassandra,
+                           settings["cassandra"]["datacenter"], "clickstream", str(path), str(rows), str(in_flight)],
+                          capture_output=True, text=True, check=True)
+    line = done.stdout.strip().splitlines()[-1]
+    return {k: float(v) for k, v in (pair.split("=") for pair in line.split())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=300_000)
+    parser.add_argument("--stress-rows", type=int, default=100_000)
+    parser.add_argument("--in-flight", type=int, default=128)
+    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--skip-pipeline", action="store_true")
+    args = parser.parse_args()
+    path = bench_file(args.rows)
+    if not args.skip_pipeline:
+        pipeline = end_to_end(args.stack, path, args.rows)
+        print(json.dumps(pipeline, indent=2), flush=True)
+    stress = storage_tier(args.stack, path, args.stress_rows, args.in_flight)
+    print(json.dumps({"storage_tier": stress}, indent=2))
+    if not args.skip_pipeline:
+        print(f"\nsink {pipeline['sink_rows_per_s']:,.0f} rows/s / storage tier {stress['rows_per_second']:,.0f} rows/s"
+              f" = {pipeline['sink_rows_per_s'] / stress['rows_per_second']:.2f}   (goal >= 0.50)")
+
+
+if __name__ == "__main__":
+    main()
