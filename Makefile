@@ -8,7 +8,7 @@ FILE ?=
 WIKI ?=
 MONTH ?=
 
-.PHONY: help setup up down load test test-unit lock stack loadtest bench-producer bench-pipeline
+.PHONY: help setup up down load test test-unit lock stack loadtest bench-producer bench-pipeline bench-render
 
 help:
 	@echo "make up          stand up the $(STACK) stack, load the bundled sample, print the dashboard URL"
@@ -19,6 +19,7 @@ help:
 	@echo "make lock        re-pin requirements.lock from requirements.in"
 	@echo "make bench-producer [ROWS=1000000]  our producer vs Kafka's ProducerPerformance on the $(STACK) stack"
 	@echo "make bench-pipeline [ROWS=300000]  file to queryable on the $(STACK) stack; sink vs a Cassandra write stress"
+	@echo "make bench-render   first render of the article page in headless chromium; refreshes docs/screenshots/"
 	@echo "make loadtest [SCENARIO=api] [TASKSET=0]  Locust against the $(STACK) stack, thresholds checked (docs/loadtests.md)"
 
 setup:
@@ -59,3 +60,7 @@ bench-producer: setup
 # A synthetic month from file to queryable, phase by phase, and the sink against the storage tier.
 bench-pipeline: setup
 	@$(ENV) python -m scripts.bench_pipeline --stack $(STACK) --rows $(or $(ROWS),300000)
+
+# First render of the article page in headless chromium, and the README's screenshots.
+bench-render: setup
+	@$(ENV) python -m scripts.bench_render --stack $(STACK) --screenshots docs/screenshots

@@ -100,15 +100,18 @@ class IngestionTable:
         now = _now()
         self._session.execute(self._complete, (rows_processed, now, now, INGESTION_SCOPE, load.lang, load.month))
 
-    def record_progress(self, query: str, progress: dict) -> None:
-        """Store the stream's last progress report, with lag = latest - processed offsets."""
+    def record_progress(self, query: str, progress: dict, rows: tuple[int, int] | None = None) -> None:
+        """Store the stream's last progress report, with lag = latest - processed offsets (records).
+
+        `rows` is the batch's (rows in, rows landed); without it, Spark's record counts stand in.
+        """
         source = progress["sources"][0]
         end = partition_offsets(source.get("endOffset"))
         latest = partition_offsets(source.get("latestOffset")) or end
         lag = sum(max(latest.get(p, 0) - end.get(p, 0), 0) for p in latest)
         self._session.execute(self._progress, (
-            query, progress["batchId"], end, latest, progress.get("numInputRows", 0),
-            progress.get("numInputRows", 0), progress.get("durationMs", {}).get("triggerExecution", 0),
+            query, progress["batchId"], end, latest, *(rows or (progress.get("numInputRows", 0),) * 2),
+            progress.get("durationMs", {}).get("triggerExecution", 0),
             progress.get("inputRowsPerSecond") or 0.0, progress.get("processedRowsPerSecond") or 0.0,
             lag, _now(),
         ))

@@ -55,8 +55,12 @@ def read_source(spark: SparkSession, settings: Settings, topic: str) -> DataFram
     )
 
 
-def write_rows(settings: Settings):
-    """foreachBatch sink of the rows query: edges tables, and Spark-side rejects to the dead letters."""
+def write_rows(settings: Settings, counts: dict[int, tuple[int, int]]):
+    """foreachBatch sink of the rows query: edges tables, and Spark-side rejects to the dead letters.
+
+    Records (rows in, rows landed) of each batch in `counts`: Spark's own progress counts Kafka
+    records, and a RAW record packs many rows.
+    """
 
     def sink(batch: DataFrame, batch_id: int) -> None:
         parsed = transforms.parse_values(batch).persist()
@@ -64,8 +68,10 @@ def write_rows(settings: Settings):
             rows = transforms.valid_rows(parsed)
             write_table(transforms.edges_in(rows), settings, "edges_in")
             write_table(transforms.edges_out(rows), settings, "edges_out")
+            by_verdict = dict(parsed.groupBy(F.col("reason").isNull().alias("valid")).count().collect())
+            counts[batch_id] = (sum(by_verdict.values()), by_verdict.get(True, 0))
             rejected = transforms.rejected_rows(parsed)
-            if not rejected.isEmpty():
+            if by_verdict.get(False):
                 letters = rejected.select(F.to_json(F.struct(F.lit("spark").alias("file"), "*")).alias("value"))
                 letters.write.format("kafka").option("kafka.bootstrap.servers", settings.kafka_bootstrap) \
                     .option("topic", topics.DEAD_LETTER).save()
@@ -104,9 +110,10 @@ def main() -> None:
     spark = build_session(settings)
     session = connect(settings, settings.keyspace)
     table = IngestionTable(session)
+    batch_rows: dict[int, tuple[int, int]] = {}
     rows_query = (
         read_source(spark, settings, topics.RAW).writeStream.queryName("rows")
-        .foreachBatch(write_rows(settings)).trigger(processingTime=TRIGGER)
+        .foreachBatch(write_rows(settings, batch_rows)).trigger(processingTime=TRIGGER)
         .option("checkpointLocation", f"{settings.checkpoint_dir}/rows").start()
     )
     loads_query = (
@@ -123,7 +130,9 @@ def main() -> None:
         spark.streams.awaitAnyTermination(5)
         progress = rows_query.lastProgress
         if progress:
-            table.record_progress("rows", progress)
+            table.record_progress("rows", progress, batch_rows.get(progress["batchId"]))
+            for done in [b for b in batch_rows if b < progress["batchId"]]:
+                del batch_rows[done]
         processed = partition_offsets(progress["sources"][0].get("endOffset")) if progress else {}
         for load in table.processing():
             if caught_up(load, processed):

@@ -27,22 +27,12 @@ from pathlib import Path
 
 from contract.db import connect
 from contract.settings import Settings
-from producer import generate
 from scripts import stack as stack_tool
-from scripts.bench_producer import CACHE
+from scripts.bench_producer import CACHE, bench_file
 
 LANG, MONTH = "en", "2001-03"
 ROOT = Path(__file__).resolve().parent.parent
 STRESS = ROOT / "scripts" / "bench" / "CassandraStress.java"
-
-
-def bench_file(rows: int) -> Path:
-    path = CACHE / "bench" / f"pipeline-{rows}" / f"clickstream-{LANG}wiki-{MONTH}.tsv"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        generate.write(path.with_suffix(".part"), rows, 7, LANG, MONTH)
-        path.with_suffix(".part").rename(path)
-    return path
 
 
 def get(url: str) -> dict:
@@ -151,7 +141,7 @@ def main() -> None:
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--skip-pipeline", action="store_true")
     args = parser.parse_args()
-    path = bench_file(args.rows)
+    path = bench_file(args.rows, LANG, MONTH, seed=7)
     if not args.skip_pipeline:
         pipeline = end_to_end(args.stack, path, args.rows)
         print(json.dumps(pipeline, indent=2), flush=True)

@@ -59,12 +59,12 @@ class Redirected:
         self._inner.close()
 
 
-def bench_file(rows: int) -> Path:
+def bench_file(rows: int, lang: str = LANG, month: str = MONTH, seed: int = 1) -> Path:
     """A synthetic month of `rows` rows, made once and cached."""
-    path = CACHE / "bench" / f"rows-{rows}" / f"clickstream-{LANG}wiki-{MONTH}.tsv"
+    path = CACHE / "bench" / f"{lang}-{month}-{rows}-{seed}" / f"clickstream-{lang}wiki-{month}.tsv"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        generate.write(path.with_suffix(".part"), rows, 1, LANG, MONTH)
+        generate.write(path.with_suffix(".part"), rows, seed, lang, month)
         path.with_suffix(".part").rename(path)
     return path
 

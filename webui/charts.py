@@ -3,6 +3,8 @@ so every chart can be checked in a unit test."""
 
 from __future__ import annotations
 
+import html
+
 import plotly.graph_objects as go
 
 from contract.records import OTHER_SOURCES
@@ -33,6 +35,14 @@ def pretty(title: str) -> str:
     return title.replace("_", " ")
 
 
+def chart_label(title: str) -> str:
+    """A title as a Plotly label shows it, exactly as `pretty` gives it. Plotly reads label text as
+    pseudo-HTML (`<b>`, `<i>`, `<br>`, `<a href>`, `&amp;`): unescaped, a title would be formatted,
+    cut or turned into a link. Escaping `&`, `<` and `>` makes Plotly show every character as typed
+    (it decodes those entities and sets the text as text, never as markup)."""
+    return html.escape(pretty(title), quote=False)
+
+
 def _type_colour(type_: str) -> str:
     return TYPE_COLOURS.get(type_, REST_COLOUR)
 
@@ -57,17 +67,17 @@ def sankey(article: dict) -> go.Figure:
         sources.append(source), targets.append(target), values.append(value)
         link_colours.append(_fade(colour)), link_centre_on.append(title)
 
-    centre = node(pretty(article["title"]), CENTRE_COLOUR, "")
+    centre = node(chart_label(article["title"]), CENTRE_COLOUR, "")
     # A title can be both a source and a destination (A -> B -> A): it gets a node on each side.
     for row in article["incoming"]:
         colour = _type_colour(row["type"])
-        link(node(pretty(row["title"]), colour, row["title"]), centre, row["n"], colour, row["title"])
+        link(node(chart_label(row["title"]), colour, row["title"]), centre, row["n"], colour, row["title"])
     rest_in = article["incoming_total"] - sum(r["n"] for r in article["incoming"])
     if rest_in > 0:
         link(node("Other sources", REST_COLOUR, ""), centre, rest_in, REST_COLOUR, "")
     for row in article["outgoing"]:
         colour = _type_colour(row["type"])
-        link(centre, node(pretty(row["title"]), colour, row["title"]), row["n"], colour, row["title"])
+        link(centre, node(chart_label(row["title"]), colour, row["title"]), row["n"], colour, row["title"])
     rest_out = article["outgoing_total"] - sum(r["n"] for r in article["outgoing"])
     if rest_out > 0:
         link(centre, node("Other destinations", REST_COLOUR, ""), rest_out, REST_COLOUR, "")
@@ -135,7 +145,7 @@ def movers(rows: list[dict]) -> go.Figure:
     biggest gain at the top."""
     rows = sorted(rows, key=lambda r: r["change"])
     figure = go.Figure(go.Bar(
-        x=[r["change"] for r in rows], y=[pretty(r["title"]) for r in rows], orientation="h",
+        x=[r["change"] for r in rows], y=[chart_label(r["title"]) for r in rows], orientation="h",
         marker={"color": [_sign_colour(r["change"]) for r in rows]},
         customdata=[[r["previous_total"], r["incoming_total"]] for r in rows],
         hovertemplate="%{y}<br>%{customdata[0]:,d} → %{customdata[1]:,d} (%{x:+,d})<extra></extra>",

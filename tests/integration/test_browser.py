@@ -2,10 +2,14 @@
 chromedriver, against the stack's web UI once the bundled sample is loaded. Expected values come from
 ground truth computed straight from the sample file.
 
-Only loopback is reached: the web URL must be a loopback address, chromium sends everything else to a
-dead proxy (so a page that fetched anything from outside would log a console error here), and Selenium
-Manager, which would download a driver, is never run (the driver's path is given; a call fails the test).
-`scripts/setup/browser.sh` installs chromium and chromedriver; without them the module is skipped.
+Only loopback is reached: the web URL must be a loopback address, and the browser (scripts/browser.py,
+shared with the render benchmark) sends everything else to a dead proxy (so a page that fetched anything
+from outside would log a console error here) and never runs Selenium Manager, which would download a
+driver. `scripts/setup/browser.sh` installs chromium and chromedriver; without them the module is skipped.
+
+Every page a test checks is saved as a full-page PNG in $CLICKSTREAM_SCREENSHOTS, else in `screenshots/`
+under pytest's temporary folder for the run (printed when the module ends); a failed test adds
+`FAILED-<test>.png` of the page it stopped on.
 
 Sankey nodes are fixed in place (webui/charts.py): Chromium fires no click on a draggable node
 (plotly.js#3297), so a test clicks a node as well as a flow.
@@ -13,42 +17,33 @@ Sankey nodes are fixed in place (webui/charts.py): Chromium fires no click on a 
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
-from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.selenium_manager import SeleniumManager
 from selenium.webdriver.support.ui import WebDriverWait
 
 from loadtests.target import loopback
+from scripts import browser
 from tests.conftest import ground_truth, read_sample
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
-    pytest.skip(f"browser tests need Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}); "
-                "install them with: bash scripts/setup/browser.sh", allow_module_level=True)
+if browser.missing():
+    pytest.skip(f"browser tests {browser.missing()}", allow_module_level=True)
 
 pytestmark = pytest.mark.stack
 
 LANG, MONTH = "en", "2024-11"
 #: Longest wait for one thing to show up: a page's first render reads Cassandra on a busy 2-core machine.
 RENDER_SECONDS = 45
-PAGE_LOAD_SECONDS = 60
-WINDOW = (1400, 1000)
 #: Rows each way in the article's tables and Sankey (webui.pages.article.LIMIT).
 LIMIT = 20
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={WINDOW[0]},{WINDOW[1]}",
-    # Anything not loopback goes to a closed port (Chromium never proxies loopback): no traffic leaves.
-    "--proxy-server=http://127.0.0.1:9", "--disable-background-networking", "--disable-component-update",
-    "--no-first-run", "--disable-default-apps", "--disable-sync",
-]
+#: Where screenshots go; unset, a `screenshots` folder in the run's pytest temporary folder.
+SCREENSHOTS_ENV = "CLICKSTREAM_SCREENSHOTS"
 
 
 def pretty(title: str) -> str:
@@ -69,23 +64,47 @@ def web(sample_loaded) -> str:
 
 @pytest.fixture(scope="module")
 def driver():
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in CHROMIUM_ARGS:
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-
-    def no_selenium_manager(*_):
-        raise AssertionError("Selenium Manager was asked for a driver: it would download one")
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(SeleniumManager, "binary_paths", no_selenium_manager)
-        browser = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    chromium = browser.chrome()
     try:
-        browser.set_page_load_timeout(PAGE_LOAD_SECONDS)
-        yield browser
+        yield chromium
     finally:
-        browser.quit()
+        chromium.quit()
+
+
+@pytest.fixture(scope="module")
+def screenshots(request, tmp_path_factory) -> Path:
+    """The folder the module's screenshots go to; named on the terminal when the module is done."""
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path_factory.getbasetemp() / "screenshots").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    yield folder
+    shots = sorted(p.name for p in folder.glob("*.png"))
+    line = f"browser screenshots ({len(shots)}) in {folder}: {', '.join(shots)}"
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        print(line)
+        return
+    with capture.global_and_fixture_disabled():  # teardown output is captured, and shown only on failure
+        reporter.write(f"\n{line}\n")  # ends the line of dots or of the last result first
+
+
+@pytest.fixture(autouse=True)
+def screenshot_on_failure(request, driver, screenshots):
+    """A failed test leaves a picture of the page it stopped on (the call's failure is counted by then)."""
+    failed = request.session.testsfailed
+    yield
+    if request.session.testsfailed > failed:
+        try:
+            name = re.sub(r"[^\w.-]+", "_", request.node.name)  # a parameter may hold / < > ...
+            browser.screenshot(driver, screenshots / f"FAILED-{name}.png")
+        except Exception as err:  # noqa: BLE001 - a missing picture must not hide the failure itself
+            print(f"no screenshot of the failed page: {err}")
+
+
+def shoot(driver, folder: Path, name: str) -> None:
+    """Save the page on show as `name`.png once its callbacks are done: called after a test's checks."""
+    browser.settle(driver)
+    browser.screenshot(driver, folder / f"{name}.png")
 
 
 @pytest.fixture(autouse=True)
@@ -137,7 +156,7 @@ def query(driver) -> dict[str, str]:
 
 
 def article_url(web: str, title: str) -> str:
-    return f"{web}/?title={title}&lang={LANG}&month={MONTH}"
+    return f"{web}/?" + urlencode({"title": title, "lang": LANG, "month": MONTH})
 
 
 def wait_for_url_title(driver, title: str):
@@ -159,7 +178,7 @@ def single_source_article(truth: dict) -> tuple[str, str]:
     return title, source
 
 
-def test_article_page_shows_ground_truth(driver, web, truth):
+def test_article_page_shows_ground_truth(driver, web, truth, screenshots):
     main = truth["Main_Page"]
     driver.get(article_url(web, "Main_Page"))
     headline = text(wait_for_article(driver, "Main_Page"))
@@ -190,9 +209,10 @@ def test_article_page_shows_ground_truth(driver, web, truth):
     assert "All clicks in" in slices
     assert any(s.startswith(f"No referrer<br>{main['sources']['other-empty']:,}") for s in slices), slices
     assert_no_console_errors(driver)
+    shoot(driver, screenshots, "article")
 
 
-def test_chosen_article_lives_in_the_url_and_survives_a_reload(driver, web, truth):
+def test_chosen_article_lives_in_the_url_and_survives_a_reload(driver, web, truth, screenshots):
     """Re-centre through a link in the destinations table: the address bar follows, and that URL,
     opened again, shows the same article."""
     driver.get(article_url(web, "Main_Page"))
@@ -214,9 +234,10 @@ def test_chosen_article_lives_in_the_url_and_survives_a_reload(driver, web, trut
     wait_for_article(driver, nxt)
     assert query(driver)["title"] == nxt
     assert_no_console_errors(driver)
+    shoot(driver, screenshots, "article-reopened")
 
 
-def test_clicking_a_sankey_flow_recentres(driver, web, truth):
+def test_clicking_a_sankey_flow_recentres(driver, web, truth, screenshots):
     article, source = single_source_article(truth)
     driver.get(article_url(web, article))
     wait_for_article(driver, article)
@@ -225,9 +246,10 @@ def test_clicking_a_sankey_flow_recentres(driver, web, truth):
     wait_for_article(driver, source)
     wait_for_url_title(driver, source)
     assert_no_console_errors(driver)
+    shoot(driver, screenshots, "article-after-flow-click")
 
 
-def test_clicking_a_sankey_node_recentres(driver, web, truth):
+def test_clicking_a_sankey_node_recentres(driver, web, truth, screenshots):
     article, source = single_source_article(truth)
     driver.get(article_url(web, article))
     wait_for_article(driver, article)
@@ -239,9 +261,10 @@ def test_clicking_a_sankey_node_recentres(driver, web, truth):
     wait_for_article(driver, source, seconds=10)  # a flow click re-centres in about a second
     wait_for_url_title(driver, source)
     assert_no_console_errors(driver)
+    shoot(driver, screenshots, "article-after-node-click")
 
 
-def test_autocomplete_suggests_and_opens_a_title(driver, web, truth):
+def test_autocomplete_suggests_and_opens_a_title(driver, web, truth, screenshots):
     start = truth["Main_Page"]["outgoing"][0]["title"]  # any article whose title does not start with "Main"
     driver.get(article_url(web, start))
     wait_for_article(driver, start)
@@ -258,13 +281,35 @@ def test_autocomplete_suggests_and_opens_a_title(driver, web, truth):
         return None
     suggestion = wait(driver, option, "suggestion Main_Page")
     assert text(suggestion) == pretty("Main_Page")
+    shoot(driver, screenshots, "autocomplete")
     suggestion.click()
     wait_for_article(driver, "Main_Page")
     wait_for_url_title(driver, "Main_Page")
     assert_no_console_errors(driver)
 
 
-def test_month_page_lists_the_most_read_articles(driver, web, truth):
+@pytest.mark.parametrize("title, shot", [
+    pytest.param("<script>alert(1)</script>", "article-script-title", id="script"),
+    pytest.param("A_b\"c'&<i>x</i>", "article-markup-title", id="markup"),
+])
+def test_a_title_that_looks_like_markup_is_shown_as_typed(driver, web, screenshots, title, shot):
+    """Not in the sample, so the page says so and names the title: as text, underscores as spaces,
+    never run or parsed as HTML, and kept exactly in the address bar."""
+    driver.get(article_url(web, title))
+    message = wait(driver, lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, "#article-result .notice")
+                                           if text(e)), None), "the not-found message")
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert  # noqa: B018 - reading it is the check: a script that ran would have opened one
+    said = f"No clickstream rows for “{pretty(title)}” in {LANG} {MONTH}."
+    assert text(message).startswith(said) and message.text.startswith(said)  # in the DOM and on screen
+    assert not driver.find_elements(By.CSS_SELECTOR, "#article-result script, #article-result i")
+    assert text(driver.find_element(By.ID, "article-title-value")) == pretty(title)
+    assert query(driver)["title"] == title
+    assert_no_console_errors(driver)
+    shoot(driver, screenshots, shot)
+
+
+def test_month_page_lists_the_most_read_articles(driver, web, truth, screenshots):
     rows = read_sample()
     ranked = sorted(((t, a["incoming_total"]) for t, a in truth.items() if a["incoming_total"]),
                     key=lambda kv: (-kv[1], kv[0]))
@@ -277,9 +322,10 @@ def test_month_page_lists_the_most_read_articles(driver, web, truth):
     assert top[0][1].find_element(By.TAG_NAME, "a").get_attribute("href").endswith(
         f"/?title=Main_Page&lang={LANG}&month={MONTH}")
     assert_no_console_errors(driver)
+    shoot(driver, screenshots, "month")
 
 
-def test_ingestion_page_shows_the_completed_load(driver, web):
+def test_ingestion_page_shows_the_completed_load(driver, web, screenshots):
     rows = read_sample()
     driver.get(f"{web}/ingestion")
 
@@ -295,3 +341,4 @@ def test_ingestion_page_shows_the_completed_load(driver, web):
     assert row["status"] == "complete"
     assert (row["rows_accepted"], row["rows_rejected"]) == (f"{len(rows):,}", "0")
     assert_no_console_errors(driver)
+    shoot(driver, screenshots, "ingestion")

@@ -2,11 +2,14 @@
 layouts called directly over a fake query layer."""
 
 import json
+import re
+from urllib.parse import parse_qs, urlsplit
 
 import dash
 import pytest
 from dash import dcc
 from dash._pages import _parse_query_string
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
 from webui import charts, db, ids
@@ -326,6 +329,110 @@ def test_month_page_explains_a_month_without_totals_and_missing_movers(monkeypat
     assert "has no totals" in text(show_month("en", "2024-10")[0])
     monkeypatch.setattr(FakeQueries, "movers", lambda *a: [])
     assert "movers need the previous month" in text(show_month("en", "2024-11")[0])
+
+
+# Titles as readers know them, and never as markup.
+
+SCRIPT, QUOTES = "<script>alert(1)</script>", "A_b\"c'&<i>x</i>"
+#: Named entities Plotly decodes in label text (plotly.js src/lib/svg_text_utils.js, entityToUnicode).
+PLOTLY_ENTITIES = {"mu": "μ", "amp": "&", "lt": "<", "gt": ">", "nbsp": "\xa0", "times": "×", "plusmn": "±",
+                   "deg": "°"}
+
+
+def plotly_text(label: str) -> str:
+    """What Plotly draws for a label: it would format or drop any <tag> (b, i, br, a, span, ...) and
+    decodes entities; a label with no tag and only entities it knows is drawn as this text."""
+    assert "<" not in label and ">" not in label, f"Plotly would read a tag in {label!r}"
+
+    def decode(match):
+        name = match.group(1)
+        if name.startswith("#"):
+            return chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
+        return PLOTLY_ENTITIES.get(name, match.group(0))
+    return re.sub(r"&(#\d+|#x[\da-fA-F]+|[a-z]+);", decode, label)
+
+
+@pytest.mark.parametrize("title", [SCRIPT, QUOTES, "AT&amp;T", "x_<br>_y", "<a_href=\"//example.com\">z</a>",
+                                   "&lt;b&gt;", "$1_bill$"])
+def test_a_chart_label_is_drawn_as_the_title_reads(title):
+    assert plotly_text(charts.chart_label(title)) == charts.pretty(title)
+
+
+def assert_no_raw_html(tree):
+    """No component that would put a string into the page as HTML rather than as text."""
+    for component in walk(tree):
+        props = component.to_plotly_json()["props"]
+        assert not isinstance(component, dcc.Markdown), component
+        assert not props.get("dangerously_allow_html"), component
+        assert "srcDoc" not in props, component  # an iframe's inline document
+        assert not (props.get("markdown_options") or {}).get("html"), component
+        # walk() follows children only: no component may hide in another prop.
+        assert not any(isinstance(v, Component) for k, v in props.items() if k != "children"), component
+
+
+def nasty_article(lang, month, title, limit):
+    """An article whose own and neighbours' titles look like markup."""
+    return {**AC_DC, "title": title, "lang": lang, "month": month,
+            "incoming": [{"title": QUOTES, "type": "link", "n": 30},
+                         {"title": "other-search", "type": "external", "n": 20}],
+            "outgoing": [{"title": SCRIPT, "type": "link", "n": 15}, {"title": QUOTES, "type": "other", "n": 10}]}
+
+
+def test_titles_show_with_spaces_as_plain_text_and_keep_their_exact_form_in_links(monkeypatch, fake):
+    from webui.pages.article import layout, show_article, show_languages, show_paths, show_related
+
+    monkeypatch.setattr(FakeQueries, "article", lambda self, *a: nasty_article(*a))
+    monkeypatch.setattr(FakeQueries, "related", lambda self, *a: [{"title": QUOTES, "score": 0.5}])
+    monkeypatch.setattr(FakeQueries, "paths", lambda self, *a: [{"path": [SCRIPT, QUOTES], "probability": 0.5}])
+    body = show_article(SCRIPT, "en", "2024-11")
+    shown = text(body)
+    assert SCRIPT in shown and 'A b"c\'&<i>x</i>' in shown and "A_b" not in shown
+    headline = next(c for c in walk(body) if getattr(c, "className", None) == "headline")
+    assert headline.children[0].children == SCRIPT
+    # A link shows the title with spaces and carries it exactly, in its URL and its tooltip.
+    table_links = [c for c in walk(body) if isinstance(c, dcc.Link) and c.href.startswith("/?")]
+    assert [(c.children, c.title) for c in table_links] == [
+        ('A b"c\'&<i>x</i>', QUOTES), ("other-search", "other-search"), (SCRIPT, SCRIPT),
+        ('A b"c\'&<i>x</i>', QUOTES)]
+    assert [parse_qs(urlsplit(c.href).query)["title"] for c in table_links] == [
+        [QUOTES], ["other-search"], [SCRIPT], [QUOTES]]
+    # The Sankey's labels and hover text are drawn as typed; a click still re-centres on the exact title.
+    node = by_id(body, ids.ARTICLE_SANKEY).figure.data[0].node
+    assert [plotly_text(label) for label in node.label] == [
+        SCRIPT, 'A b"c\'&<i>x</i>', "other-search", "Other sources", SCRIPT, 'A b"c\'&<i>x</i>']
+    assert list(node.customdata) == ["", QUOTES, "other-search", "", SCRIPT, QUOTES]
+    assert_no_raw_html(body)
+
+    monkeypatch.setattr(FakeQueries, "article", lambda self, *a: None)
+    missing = show_article(SCRIPT, "en", "2024-11")
+    assert f"No clickstream rows for “{SCRIPT}”" in text(missing)
+    assert_no_raw_html(missing)
+    for panel in (show_related(SCRIPT, "en", "2024-11"), show_paths(SCRIPT, "en", "2024-11", 1),
+                  show_languages(QUOTES, "en", "2024-11")):
+        assert_no_raw_html(panel)
+    assert 'A b"c\'&<i>x</i>' in text(show_related(SCRIPT, "en", "2024-11"))
+    assert f'{SCRIPT}  →  A b"c\'&<i>x</i>' in text(show_paths(SCRIPT, "en", "2024-11", 1))
+    page = layout(title=QUOTES, lang="en", month="2024-11")
+    assert by_id(page, ids.ARTICLE_TITLE).options == [{"label": 'A b"c\'&<i>x</i>', "value": QUOTES}]
+    assert_no_raw_html(page)
+
+
+def test_month_page_shows_markup_like_titles_as_text(monkeypatch):
+    from webui.pages.month import show_month
+
+    titles = [SCRIPT, QUOTES]
+    monkeypatch.setattr(FakeQueries, "top", lambda self, *a: [{"title": t, "incoming_total": 30} for t in titles])
+    monkeypatch.setattr(FakeQueries, "pagerank",
+                        lambda self, *a: [{"rank": i, "title": t, "score": 0.1} for i, t in enumerate(titles, 1)])
+    monkeypatch.setattr(FakeQueries, "movers", lambda self, *a: [
+        {"title": t, "incoming_total": 30, "previous_total": 20, "change": 10 - i} for i, t in enumerate(titles)])
+    body, _ = show_month("en", "2024-11")
+    top = [c for c in walk(body) if isinstance(c, dcc.Link)]
+    assert [(c.children, c.title) for c in top] == [(SCRIPT, SCRIPT), ('A b"c\'&<i>x</i>', QUOTES)] * 2
+    assert [parse_qs(urlsplit(c.href).query)["title"] for c in top] == [[SCRIPT], [QUOTES]] * 2
+    (movers,) = [f for f in graphs(body) if f.data[0].type == "bar"]
+    assert [plotly_text(y) for y in movers.data[0].y] == ['A b"c\'&<i>x</i>', SCRIPT]
+    assert_no_raw_html(body)
 
 
 # The ingestion page.
