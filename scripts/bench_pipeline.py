@@ -26,7 +26,9 @@ import uuid
 from pathlib import Path
 
 from contract.db import connect
+from contract.schema import INGESTION_SCOPE
 from contract.settings import Settings
+from jobs.ingestion import PendingLoad, caught_up
 from scripts import stack as stack_tool
 from scripts.bench_producer import CACHE, bench_file
 
@@ -68,14 +70,13 @@ class MemorySampler(threading.Thread):
 
 
 def stream_passed(session, run: str) -> bool:
-    """True once the rows query has processed every RAW offset of the load `run` (as the driver checks)."""
-    load = session.execute("SELECT run, end_offsets FROM ingestion WHERE scope='loads' AND lang=%s AND month=%s",
-                           (LANG, MONTH)).one()
+    """True once the rows query has processed every RAW offset of the load `run` (the driver's own test)."""
+    load = session.execute("SELECT run, end_offsets FROM ingestion WHERE scope=%s AND lang=%s AND month=%s",
+                           (INGESTION_SCOPE, LANG, MONTH)).one()
     progress = session.execute("SELECT end_offsets FROM stream_progress WHERE query='rows'").one()
     if not load or load.run != run or not load.end_offsets or not progress:
         return False
-    done = progress.end_offsets or {}
-    return all(done.get(p, 0) >= end for p, end in load.end_offsets.items())
+    return caught_up(PendingLoad(LANG, MONTH, {}, dict(load.end_offsets)), dict(progress.end_offsets or {}))
 
 
 def end_to_end(stack: str, path: Path, rows: int) -> dict:
@@ -90,7 +91,7 @@ def end_to_end(stack: str, path: Path, rows: int) -> dict:
     produced = time.monotonic()
     caught_up = complete = analyzed = None
     session = connect(Settings(cassandra_hosts=out["cassandraAdmin"].split(":")[0],
-                               cassandra_port=int(out["cassandraAdmin"].split(":")[1])), "clickstream")
+                               cassandra_port=int(out["cassandraAdmin"].split(":")[1])), Settings().keyspace)
     deadline = produced + 6 * 3600
     while time.monotonic() < deadline:
         time.sleep(1)
@@ -127,7 +128,7 @@ def storage_tier(stack: str, path: Path, rows: int, in_flight: int) -> dict:
     classpath = f"{jars}/jars/*:{Path(pyspark.__file__).parent / 'jars'}/*"
     cassandra = stack_tool.outputs(stack)["cassandraAdmin"]
     done = subprocess.run(["java", "-Xmx512m", "-cp", classpath, str(STRESS), cassandra,
-                           settings["cassandra"]["datacenter"], "clickstream", str(path), str(rows), str(in_flight)],
+                           settings["cassandra"]["datacenter"], Settings().keyspace, str(path), str(rows), str(in_flight)],
                           capture_output=True, text=True, check=True)
     line = done.stdout.strip().splitlines()[-1]
     return {k: float(v) for k, v in (pair.split("=") for pair in line.split())}
