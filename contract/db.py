@@ -5,9 +5,13 @@ from __future__ import annotations
 from contract.settings import Settings
 
 
-def connect(settings: Settings, keyspace: str | None = None):
-    """A cassandra-driver session at LOCAL_QUORUM; import is lazy so Spark-only code skips the driver."""
+def connect(settings: Settings, keyspace: str | None = None, credentials: tuple[str, str] | None = None):
+    """A cassandra-driver session at LOCAL_QUORUM; import is lazy so Spark-only code skips the driver.
+
+    Logs in with `credentials` if given, else with the settings' role (none when auth is off).
+    """
     from cassandra import ConsistencyLevel
+    from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
     from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 
@@ -16,8 +20,10 @@ def connect(settings: Settings, keyspace: str | None = None):
         consistency_level=ConsistencyLevel.LOCAL_QUORUM,
         request_timeout=10,
     )
+    credentials = credentials or settings.cassandra_credentials()
     cluster = Cluster(
         settings.cassandra_host_list,
+        auth_provider=PlainTextAuthProvider(*credentials) if credentials else None,
         port=settings.cassandra_port,
         execution_profiles={EXEC_PROFILE_DEFAULT: profile},
         protocol_version=5,

@@ -160,3 +160,34 @@ def statements(keyspace: str, datacenter: str, replication: int) -> list[str]:
     """Every CREATE statement, keyspace first."""
     params = {"keyspace": keyspace, "datacenter": datacenter, "replication": replication}
     return [KEYSPACE.format(**params)] + [cql.format(**params) for cql in TABLES.values()]
+
+
+# Roles. Authentication and authorization are on in every deployment; the jobs write as WRITER,
+# the web UI reads as READER, and ADMIN (which replaces Cassandra's default `cassandra`
+# superuser) applies the schema. Passwords are the deployment's secrets, never constants.
+ADMIN, WRITER, READER = "admin", "writer", "reader"
+#: Keyspace permissions of each login role; the admin is a superuser instead.
+ROLE_PERMISSIONS = {WRITER: ("SELECT", "MODIFY"), READER: ("SELECT",)}
+#: The superuser a new cluster starts with, which only the very first set-up logs in as.
+DEFAULT_SUPERUSER = ("cassandra", "cassandra")
+
+AUTH_KEYSPACE = """
+ALTER KEYSPACE system_auth
+  WITH replication = {{'class': 'NetworkTopologyStrategy', '{datacenter}': {replication}}}
+"""
+# Passwords are bound as parameters (the driver quotes them); role names come from role_name().
+CREATE_ROLE = "CREATE ROLE IF NOT EXISTS {role} WITH SUPERUSER = {superuser} AND LOGIN = true AND PASSWORD = %s"
+SET_PASSWORD = "ALTER ROLE {role} WITH PASSWORD = %s"
+ROLE_EXISTS = "SELECT role FROM system_auth.roles WHERE role = %s"
+GRANT = "GRANT {permission} ON KEYSPACE {keyspace} TO {role}"
+DROP_ROLE = "DROP ROLE IF EXISTS {role}"
+
+
+def role_name(keyspace: str, role: str) -> str:
+    """The Cassandra role of one of ADMIN, WRITER, READER for this keyspace: `clickstream_reader`."""
+    return f"{keyspace}_{role}"
+
+
+def grants(keyspace: str, role: str) -> list[str]:
+    return [GRANT.format(permission=p, keyspace=keyspace, role=role_name(keyspace, role))
+            for p in ROLE_PERMISSIONS[role]]

@@ -10,6 +10,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 
+#: Where deployments put secret files, one per Cassandra role: `/run/secrets/cassandra-reader`.
+SECRETS_DIR = "/run/secrets"
+
+
+def password_path(role: str) -> str:
+    return f"{SECRETS_DIR}/cassandra-{role}"
+
+
 #: Environment variable of each setting.
 ENV = {
     "kafka_bootstrap": "CLICKSTREAM_KAFKA_BOOTSTRAP",
@@ -20,6 +28,8 @@ ENV = {
     "replication": "CLICKSTREAM_REPLICATION",
     "checkpoint_dir": "CLICKSTREAM_CHECKPOINT_DIR",
     "spark_master": "CLICKSTREAM_SPARK_MASTER",
+    "cassandra_user": "CLICKSTREAM_CASSANDRA_USER",
+    "cassandra_password_file": "CLICKSTREAM_CASSANDRA_PASSWORD_FILE",
 }
 
 
@@ -33,6 +43,11 @@ class Settings:
     replication: int = 3
     checkpoint_dir: str = "/tmp/clickstream-checkpoints"
     spark_master: str = "local[2]"
+    #: The Cassandra role to log in as; empty: no authentication (a local test cluster).
+    cassandra_user: str = ""
+    #: A file holding that role's password. A file, not a variable, so the password stays out of
+    #: `docker inspect` and of process environments.
+    cassandra_password_file: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -48,6 +63,15 @@ class Settings:
     @property
     def cassandra_host_list(self) -> list[str]:
         return [h.strip() for h in self.cassandra_hosts.split(",") if h.strip()]
+
+    def cassandra_credentials(self) -> tuple[str, str] | None:
+        """(user, password) for the configured role, or None when authentication is off."""
+        if not self.cassandra_user:
+            return None
+        if not self.cassandra_password_file:
+            raise ValueError(f"{ENV['cassandra_user']} is set but {ENV['cassandra_password_file']} is not")
+        with open(self.cassandra_password_file, encoding="utf-8") as f:
+            return self.cassandra_user, f.read().strip()
 
     def as_env(self) -> dict[str, str]:
         """The settings as environment variables, for containers."""

@@ -11,12 +11,14 @@ import pulumi_docker as docker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root: contract/ and infra/
 
+from contract import schema  # noqa: E402
 from contract.settings import Settings  # noqa: E402
 from infra.apps import Apps, AppsArgs  # noqa: E402
 from infra.cassandra import CassandraCluster, CassandraClusterArgs  # noqa: E402
 from infra.images import BaseImages, BaseImagesArgs  # noqa: E402
 from infra.kafka import KafkaCluster, KafkaClusterArgs  # noqa: E402
 from infra.naming import Naming  # noqa: E402
+from infra.passwords import Password  # noqa: E402
 from infra.spark import SparkCluster, SparkClusterArgs  # noqa: E402
 
 config = pulumi.Config("clickstream")
@@ -55,6 +57,9 @@ spark = SparkCluster("spark", SparkClusterArgs(
     worker_memory=spark_cfg["workerMemory"], daemon_memory=spark_cfg["daemonMemory"],
     master_ui_port=spark_cfg["masterUiPort"],
 ))
+# One generated password per Cassandra role, kept encrypted in the stack state only.
+cassandra_passwords = {role: Password(f"cassandra-{role}").value
+                       for role in (schema.ADMIN, schema.WRITER, schema.READER)}
 settings = Settings(
     kafka_bootstrap=kafka.bootstrap, cassandra_hosts=cassandra.hosts, cassandra_port=cassandra.port,
     cassandra_datacenter=cassandra_cfg["datacenter"], keyspace=Settings.keyspace,
@@ -63,7 +68,7 @@ settings = Settings(
 )
 apps = Apps("apps", AppsArgs(
     naming=naming, network=network.name, python_image=base.python, wheels_image=base.wheels,
-    spark_image=spark.image, settings=settings, partitions=kafka_cfg["partitions"],
+    spark_image=spark.image, settings=settings, cassandra_passwords=cassandra_passwords, partitions=kafka_cfg["partitions"],
     replication_factor=min(kafka_cfg["replicationFactor"], kafka_cfg["brokers"]),
     min_insync_replicas=min(kafka_cfg["minInsyncReplicas"], kafka_cfg["brokers"]),
     webui_port=webui_cfg["port"], webui_workers=webui_cfg["workers"], driver_memory=spark_cfg["driverMemory"],
@@ -78,3 +83,7 @@ pulumi.export("cassandraAdmin", cassandra.admin_endpoint)
 pulumi.export("sparkMasterUi", spark.master_ui)
 pulumi.export("sparkMasterUrl", spark.master_url)
 pulumi.export("network", network.name)
+# For operators and the test suite on the host: `pulumi stack output --show-secrets cassandraCredentials`.
+pulumi.export("cassandraCredentials", pulumi.Output.secret({
+    role: {"user": schema.role_name(Settings.keyspace, role), "password": password}
+    for role, password in cassandra_passwords.items()}))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pulumi
 import pulumi_docker as docker
 
-from contract.settings import Settings
+from contract import schema
+from contract.settings import Settings, password_path
 from infra.images import IMAGES_DIR, REPO_ROOT, image_ref, local_image
 from infra.naming import Naming
 
@@ -23,6 +24,8 @@ class AppsArgs:
     wheels_image: docker.Image
     spark_image: docker.Image
     settings: Settings
+    #: Password of each Cassandra role (contract.schema ADMIN, WRITER, READER); Pulumi secrets.
+    cassandra_passwords: dict[str, pulumi.Output[str]]
     partitions: int
     replication_factor: int
     min_insync_replicas: int
@@ -45,11 +48,22 @@ class Apps(pulumi.ComponentResource):
         webui = self._image(name, "webui", "app", n, python_bases, {"APP": "webui"})
         jobs = self._image(name, "jobs", "jobs", n, {"SPARK_IMAGE": args.spark_image},
                            {"CHECKPOINT_DIR": args.settings.checkpoint_dir})
-        env = [f"{k}={v}" for k, v in args.settings.as_env().items()]
+        env = _env(args.settings)
         common = dict(
             envs=env,
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network)],
             labels=n.container_labels(),
+        )
+        # One-shot, as the admin: keyspace, tables, and the jobs' and web UI's roles (jobs.schema).
+        self.schema = docker.Container(
+            f"{name}-schema", name=n.resource("cassandra-schema"), image=image_ref(jobs),
+            entrypoints=["/usr/bin/tini", "--"], command=["/opt/venv/bin/python", "-m", "jobs.schema"],
+            envs=_env(args.settings, schema.ADMIN),
+            uploads=[_password_file(role, password) for role, password in args.cassandra_passwords.items()],
+            must_run=False, attach=True, logs=True,
+            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network)],
+            labels=n.container_labels(),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
         )
         # One-shot: create the topics and return once every partition has a full ISR.
         self.topics = docker.Container(
@@ -60,8 +74,9 @@ class Apps(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
         )
         # Carrying the topics step's checked exit code makes a container wait for, and require, its success.
-        env_after_topics = pulumi.Output.all(
-            *env, _succeeded(self.topics, "creating the Kafka topics").apply(lambda code: f"CLICKSTREAM_TOPICS_EXIT={code}"))
+        topics_done = _succeeded(self.topics, "creating the Kafka topics").apply(lambda c: f"CLICKSTREAM_TOPICS_EXIT={c}")
+        schema_done = _succeeded(self.schema, "applying the Cassandra schema").apply(lambda c: f"CLICKSTREAM_SCHEMA_EXIT={c}")
+        env_after_topics = pulumi.Output.all(*env, topics_done)
         # The long-running producer: watches the dumps index and loads each new month. With no
         # route to the dumps site it logs that it is waiting and retries with backoff.
         producer_cache = docker.Volume(f"{name}-producer-cache", name=n.resource("producer-cache"),
@@ -90,7 +105,8 @@ class Apps(pulumi.ComponentResource):
             command=submit, restart="unless-stopped", wait=True, wait_timeout=240,
             volumes=[docker.ContainerVolumeArgs(volume_name=checkpoints.name,
                                                 container_path=args.settings.checkpoint_dir)],
-            envs=env_after_topics,
+            envs=pulumi.Output.all(*_env(args.settings, schema.WRITER), topics_done, schema_done),
+            uploads=[_password_file(schema.WRITER, args.cassandra_passwords[schema.WRITER])],
             labels=n.container_labels(),
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[DRIVER_HOST])],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.topics]),
@@ -102,13 +118,21 @@ class Apps(pulumi.ComponentResource):
                      str(args.webui_workers), "--threads", "4",
                      # Longer than any client's idle gap: with gunicorn's 2 s default, a client that
                      # reuses a connection the server is closing gets a reset (seen as HTTP 0 in Locust).
-                     "--keep-alive", "75", "webui.wsgi:server"],
+                     "--keep-alive", "75",
+                     # Request line and headers bounded explicitly (gunicorn's defaults, made visible);
+                     # bodies are bounded by the app (webui.app.MAX_REQUEST_BYTES).
+                     "--limit-request-line", "4094", "--limit-request-fields", "100",
+                     "--limit-request-field_size", "8190", "webui.wsgi:server"],
             healthcheck=docker.ContainerHealthcheckArgs(
                 tests=["CMD", "/opt/venv/bin/python", "-c", "import urllib.request; urllib.request.urlopen("
                        f"'http://127.0.0.1:{WEBUI_PORT}/api/v1/health', timeout=2)"],
                 interval="5s", timeout="3s", retries=5, start_period="1m0s"),
             ports=[docker.ContainerPortArgs(internal=WEBUI_PORT, external=args.webui_port, ip="127.0.0.1")],
-            restart="unless-stopped", wait=True, wait_timeout=180, **common,
+            envs=pulumi.Output.all(*_env(args.settings, schema.READER), schema_done),
+            uploads=[_password_file(schema.READER, args.cassandra_passwords[schema.READER])],
+            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network)],
+            labels=n.container_labels(),
+            restart="unless-stopped", wait=True, wait_timeout=180,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.streaming]),
         )
         self.web_url = f"http://127.0.0.1:{args.webui_port}"
@@ -117,6 +141,20 @@ class Apps(pulumi.ComponentResource):
     def _image(self, name: str, app: str, dockerfile: str, n: Naming, bases: dict, build_args: dict) -> docker.Image:
         return local_image(f"{name}-{app}-image", n.image(app, "latest"), REPO_ROOT,
                            IMAGES_DIR / dockerfile / "Dockerfile", self, bases=bases, args=build_args)
+
+
+def _env(settings: Settings, role: str | None = None) -> list[str]:
+    """The settings as container env; with a role, logging in to Cassandra as that role."""
+    if role:
+        settings = replace(settings, cassandra_user=schema.role_name(settings.keyspace, role),
+                           cassandra_password_file=password_path(role))
+    return [f"{k}={v}" for k, v in settings.as_env().items()]
+
+
+def _password_file(role: str, password: pulumi.Output[str]) -> docker.ContainerUploadArgs:
+    """A role's password as a file in the container: not in its env, so not in `docker inspect`."""
+    return docker.ContainerUploadArgs(file=password_path(role), content=pulumi.Output.secret(password),
+                                      permissions="0444")
 
 
 def _succeeded(container: docker.Container, what: str) -> pulumi.Output[int]:

@@ -46,6 +46,9 @@ class CassandraCluster(pulumi.ComponentResource):
                 "CASSANDRA_ENDPOINT_SNITCH": "GossipingPropertyFileSnitch",
                 "CASSANDRA_DC": args.datacenter,
                 "CASSANDRA_RACK": "rack1",
+                # Logins and grants are on from the first start; jobs.schema replaces the default superuser.
+                "CASSANDRA_AUTHENTICATOR": "PasswordAuthenticator",
+                "CASSANDRA_AUTHORIZER": "CassandraAuthorizer",
                 "CASSANDRA_NUM_TOKENS": 16,
                 # A new, empty ring: evenly spaced preset tokens and no bootstrap let all nodes start at once.
                 "CASSANDRA_INITIAL_TOKEN": f"{i + 1}/{args.nodes}",

@@ -1,16 +1,36 @@
-"""Apply the contract's Cassandra schema; every statement is idempotent."""
+"""Apply the contract's Cassandra schema and login roles; every step is idempotent.
+
+The Pulumi program runs this once per `pulumi up`, in a one-shot container, as the admin role
+(CLICKSTREAM_CASSANDRA_USER / CLICKSTREAM_CASSANDRA_PASSWORD_FILE) with the writer's and the
+reader's passwords in their files under contract.settings.SECRETS_DIR:
+
+    python -m jobs.schema
+
+On a new cluster the admin role does not exist yet: the first run logs in as Cassandra's default
+superuser, creates the admin, and drops the default. Without CLICKSTREAM_CASSANDRA_USER (a local
+cluster with authentication off) only the keyspace and tables are created.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+
 from contract import schema
 from contract.db import connect
-from contract.settings import Settings
+from contract.settings import Settings, password_path
+
+log = logging.getLogger("clickstream.schema")
+LOGIN_TIMEOUT_S = 240
 
 
-def apply(settings: Settings) -> None:
-    """Create the keyspace and tables if they do not exist yet."""
-    session = connect(settings)
+def apply(settings: Settings, passwords: dict[str, str] | None = None) -> None:
+    """Create the keyspace, tables and, given passwords for the schema's roles, the roles and grants."""
+    session = _admin_session(settings, passwords) if passwords else connect(settings)
     try:
+        if passwords:
+            _secure_auth_keyspace(session, settings)
+            session.execute(schema.DROP_ROLE.format(role=schema.DEFAULT_SUPERUSER[0]), timeout=60)
         for cql in schema.statements(settings.keyspace, settings.cassandra_datacenter, settings.replication):
             session.execute(cql, timeout=60)
         for table, column, cql_type in schema.ADDED_COLUMNS:
@@ -20,9 +40,77 @@ def apply(settings: Settings) -> None:
             )
             if column not in {row.column_name for row in existing}:
                 session.execute(f"ALTER TABLE {settings.keyspace}.{table} ADD {column} {cql_type}", timeout=60)
+        if passwords:
+            for role in schema.ROLE_PERMISSIONS:
+                _ensure_role(session, settings.keyspace, role, passwords[role], superuser=False)
+                for grant in schema.grants(settings.keyspace, role):
+                    session.execute(grant, timeout=60)
     finally:
         session.cluster.shutdown()
 
 
+def _admin_session(settings: Settings, passwords: dict[str, str]):
+    """A session as the admin role, creating that role first on a cluster that still has the default."""
+    from cassandra.cluster import NoHostAvailable
+
+    admin = (schema.role_name(settings.keyspace, schema.ADMIN), passwords[schema.ADMIN])
+    deadline = time.monotonic() + LOGIN_TIMEOUT_S
+    while True:
+        try:
+            return connect(settings, credentials=admin)
+        except NoHostAvailable as admin_error:
+            try:
+                default = connect(settings, credentials=schema.DEFAULT_SUPERUSER)
+            except NoHostAvailable as default_error:
+                # A new node creates the default superuser some seconds after it starts serving.
+                if time.monotonic() > deadline:
+                    raise SystemExit(
+                        f"cannot log in to Cassandra as {admin[0]} ({_reason(admin_error)}) nor as the default "
+                        f"superuser ({_reason(default_error)}). If the nodes' data volumes come from another "
+                        "deployment, their roles do not match this stack's secrets: destroy the stack "
+                        "(pulumi destroy removes the volumes) and bring it up again.") from None
+                time.sleep(5)
+                continue
+        try:
+            log.info("new cluster: creating %s in place of the default superuser", admin[0])
+            _secure_auth_keyspace(default, settings)
+            _ensure_role(default, settings.keyspace, schema.ADMIN, admin[1], superuser=True)
+        finally:
+            default.cluster.shutdown()
+
+
+def _secure_auth_keyspace(session, settings: Settings) -> None:
+    """Replicate roles like the data: with system_auth's default of one replica, one node down locks logins out."""
+    session.execute(schema.AUTH_KEYSPACE.format(datacenter=settings.cassandra_datacenter,
+                                                replication=settings.replication), timeout=60)
+
+
+def _ensure_role(session, keyspace: str, role: str, password: str, superuser: bool) -> None:
+    name = schema.role_name(keyspace, role)
+    if session.execute(schema.ROLE_EXISTS, (name,)).one():
+        # Follows a rotated secret. Not right after CREATE: Cassandra refuses two changes within 5 s.
+        session.execute(schema.SET_PASSWORD.format(role=name), (password,), timeout=60)
+    else:
+        session.execute(schema.CREATE_ROLE.format(role=name, superuser=str(superuser).lower()), (password,),
+                        timeout=60)
+
+
+def _reason(error) -> str:
+    return "; ".join(str(e) for e in getattr(error, "errors", {}).values())[:300] or str(error)[:300]
+
+
+def _read_passwords(settings: Settings) -> dict[str, str] | None:
+    if not settings.cassandra_user:
+        return None
+    passwords = {}
+    for role in (schema.ADMIN, *schema.ROLE_PERMISSIONS):
+        with open(password_path(role), encoding="utf-8") as f:
+            passwords[role] = f.read().strip()
+    return passwords
+
+
 if __name__ == "__main__":
-    apply(Settings.from_env())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    current = Settings.from_env()
+    apply(current, _read_passwords(current))
+    log.info("schema and roles of keyspace %s applied", current.keyspace)

@@ -49,8 +49,12 @@ def replace_ranked(df: DataFrame, settings: Settings, session, table: str, lang:
 
 
 def spark_conf(settings: Settings) -> dict[str, str]:
-    """Connector settings: where Cassandra is, and QUORUM both ways."""
-    return {
+    """Connector settings: where Cassandra is, who logs in, and QUORUM both ways."""
+    credentials = settings.cassandra_credentials()
+    # Spark's UI and event log redact keys matching spark.redaction.regex (…password…).
+    auth = {"spark.cassandra.auth.username": credentials[0],
+            "spark.cassandra.auth.password": credentials[1]} if credentials else {}
+    return auth | {
         "spark.cassandra.connection.host": settings.cassandra_hosts,
         "spark.cassandra.connection.port": str(settings.cassandra_port),
         "spark.cassandra.connection.localDC": settings.cassandra_datacenter,

@@ -24,7 +24,7 @@ from contract.db import connect
 from contract.records import ROWS_PER_RECORD
 from contract.settings import Settings
 from contract.topics import LoadEvent
-from jobs import schema, transforms
+from jobs import transforms
 from jobs.finalize import finalize, run_analytics
 from jobs.ingestion import IngestionTable, partition_offsets, caught_up
 from jobs.sinks import spark_conf, write_table
@@ -105,8 +105,7 @@ def _analyze(spark: SparkSession, settings: Settings, table: IngestionTable, loa
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
-    schema.apply(settings)
+    settings = Settings.from_env()  # the schema is applied before the job starts (jobs.schema)
     spark = build_session(settings)
     session = connect(settings, settings.keyspace)
     table = IngestionTable(session)

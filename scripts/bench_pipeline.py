@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -25,8 +26,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from contract.db import connect
-from contract.schema import INGESTION_SCOPE
+from contract.schema import INGESTION_SCOPE, READER, WRITER
 from contract.settings import Settings
 from jobs.ingestion import PendingLoad, caught_up
 from scripts import stack as stack_tool
@@ -90,8 +90,7 @@ def end_to_end(stack: str, path: Path, rows: int) -> dict:
                     "--run-id", run], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     produced = time.monotonic()
     caught_up = complete = analyzed = None
-    session = connect(Settings(cassandra_hosts=out["cassandraAdmin"].split(":")[0],
-                               cassandra_port=int(out["cassandraAdmin"].split(":")[1])), Settings().keyspace)
+    session = stack_tool.cassandra(out, READER, Settings().keyspace)
     deadline = produced + 6 * 3600
     while time.monotonic() < deadline:
         time.sleep(1)
@@ -126,9 +125,11 @@ def storage_tier(stack: str, path: Path, rows: int, in_flight: int) -> dict:
     import pyspark  # its jars hold the SLF4J API the driver logs through
 
     classpath = f"{jars}/jars/*:{Path(pyspark.__file__).parent / 'jars'}/*"
-    cassandra = stack_tool.outputs(stack)["cassandraAdmin"]
-    done = subprocess.run(["java", "-Xmx512m", "-cp", classpath, str(STRESS), cassandra,
+    out = stack_tool.outputs(stack)
+    writer = out["cassandraCredentials"][WRITER]
+    done = subprocess.run(["java", "-Xmx512m", "-cp", classpath, str(STRESS), out["cassandraAdmin"],
                            settings["cassandra"]["datacenter"], Settings().keyspace, str(path), str(rows), str(in_flight)],
+                          env=os.environ | {"CASSANDRA_USER": writer["user"], "CASSANDRA_PASSWORD": writer["password"]},
                           capture_output=True, text=True, check=True)
     line = done.stdout.strip().splitlines()[-1]
     return {k: float(v) for k, v in (pair.split("=") for pair in line.split())}

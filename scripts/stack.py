@@ -52,6 +52,17 @@ def outputs(stack: str) -> dict:
     return json.loads(pulumi("stack", "output", "--json", "--show-secrets", stack=stack, capture=True))
 
 
+def cassandra(outputs: dict, role: str, keyspace: str | None = None):
+    """A cassandra-driver session from the host, through the published CQL port, as one of the stack's roles."""
+    from contract.db import connect
+    from contract.settings import Settings
+
+    host, port = outputs["cassandraAdmin"].rsplit(":", 1)
+    login = outputs["cassandraCredentials"][role]
+    return connect(Settings(cassandra_hosts=host, cassandra_port=int(port)), keyspace,
+                   credentials=(login["user"], login["password"]))
+
+
 def config(stack: str) -> dict:
     """The project's and the stack's `clickstream:` settings, merged, without the prefix."""
     import yaml

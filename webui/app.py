@@ -7,6 +7,9 @@ from dash import Dash, dcc, html
 
 from webui.api import api
 
+#: Largest request body accepted (413 beyond). A Dash callback posts a few KB; the API takes no bodies.
+MAX_REQUEST_BYTES = 256 * 1024
+
 
 def create_app() -> Dash:
     # suppress_callback_exceptions: each page's callbacks name components only that page renders.
@@ -16,6 +19,7 @@ def create_app() -> Dash:
     app = Dash("webui", use_pages=True, pages_folder="pages", title="Clickstream explorer",
                suppress_callback_exceptions=True, update_title=None)
     app.server.register_blueprint(api)
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.layout = html.Div([
         html.Header([
             dcc.Link("Clickstream explorer", href="/", className="brand"),

@@ -35,6 +35,8 @@ public class CassandraStress {
     }
     try (CqlSession session = CqlSession.builder()
         .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))
+        // The writer role, as the Spark sink logs in; from the environment, so not in `ps`.
+        .withAuthCredentials(System.getenv("CASSANDRA_USER"), System.getenv("CASSANDRA_PASSWORD"))
         .withLocalDatacenter(dc).withKeyspace(keyspace).build()) {
       PreparedStatement in = session.prepare(
           "INSERT INTO edges_in (lang, month, curr, n, prev, type) VALUES ('stress', '2001-02', ?, ?, ?, ?)");

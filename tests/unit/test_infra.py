@@ -90,3 +90,41 @@ def test_missing_artifacts_say_how_to_fix(tmp_path: Path):
         KafkaCluster("kafka-missing", KafkaClusterArgs(
             naming=NAMING, network="net", base_image=_base(), version="4.1.1", artifacts=tmp_path / "nope",
             brokers=1, heap="384m", replication_factor=1, min_insync_replicas=1, external_port_base=39092))
+
+
+@pulumi.runtime.test
+def test_apps_hand_each_container_only_its_own_role_and_password_as_a_file():
+    from contract.settings import Settings
+    from infra.apps import Apps, AppsArgs
+
+    passwords = {role: pulumi.Output.secret(f"pw-{role}") for role in ("admin", "writer", "reader")}
+    apps = Apps("apps", AppsArgs(
+        naming=NAMING, network="net", python_image=_base(), wheels_image=_base(), spark_image=_base(),
+        settings=Settings(cassandra_hosts="cassandra-0"), cassandra_passwords=passwords, partitions=6,
+        replication_factor=3, min_insync_replicas=2, webui_port=8050, webui_workers=2, driver_memory="768m",
+        executor_memory="768m", executor_cores=1, depends_on=[]))
+
+    def check(args):
+        (schema_env, schema_up, stream_env, stream_up, web_env, web_up, topics_env) = args
+        assert schema_env["CLICKSTREAM_CASSANDRA_USER"] == "clickstream_admin"
+        assert stream_env["CLICKSTREAM_CASSANDRA_USER"] == "clickstream_writer"
+        assert web_env["CLICKSTREAM_CASSANDRA_USER"] == "clickstream_reader"
+        assert "CLICKSTREAM_CASSANDRA_USER" not in topics_env or not topics_env["CLICKSTREAM_CASSANDRA_USER"]
+        assert sorted(u["file"] for u in schema_up) == [f"/run/secrets/cassandra-{r}" for r in ("admin", "reader", "writer")]
+        assert [(u["file"], u["content"]) for u in stream_up] == [("/run/secrets/cassandra-writer", "pw-writer")]
+        assert [(u["file"], u["content"]) for u in web_up] == [("/run/secrets/cassandra-reader", "pw-reader")]
+        for env in (schema_env, stream_env, web_env, topics_env):
+            assert not any(v.startswith("pw-") for v in env.values())
+
+    return pulumi.Output.all(_env(apps.schema), apps.schema.uploads, _env(apps.streaming), apps.streaming.uploads,
+                             _env(apps.webui), apps.webui.uploads, _env(apps.topics)).apply(check)
+
+
+def test_generated_passwords_are_random_and_only_length_replaces_them():
+    from infra.passwords import _PasswordProvider
+
+    provider = _PasswordProvider()
+    first, second = provider.create({"length": 24.0}), provider.create({"length": 24.0})
+    assert first.outs["value"] != second.outs["value"] and len(first.outs["value"]) >= 32
+    assert not provider.diff("id", {"length": 24}, {"length": 24}).changes
+    assert provider.diff("id", {"length": 24}, {"length": 32}).replaces == ["length"]

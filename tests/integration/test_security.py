@@ -1,0 +1,197 @@
+"""Security of the running stack: Cassandra logins and least-privilege roles, where the generated
+passwords may and may not appear, what is published on the host, and the web UI's limits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from cassandra import Unauthorized
+from cassandra.cluster import NoHostAvailable
+
+from contract import schema
+from contract.db import connect
+from contract.settings import Settings
+from infra.naming import STACK_LABEL
+from scripts import stack as stack_tool
+from tests.integration.helpers import STACK
+
+pytestmark = pytest.mark.stack
+ROOT = Path(__file__).resolve().parents[2]
+KEYSPACE = Settings.keyspace
+
+
+def host_settings(outputs) -> Settings:
+    host, port = outputs["cassandraAdmin"].rsplit(":", 1)
+    return Settings(cassandra_hosts=host, cassandra_port=int(port))
+
+
+def passwords(outputs) -> list[str]:
+    return [login["password"] for login in outputs["cassandraCredentials"].values()]
+
+
+def stack_containers() -> list[dict]:
+    ids = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={STACK_LABEL}={STACK}"],
+                         check=True, capture_output=True, text=True).stdout.split()
+    return json.loads(subprocess.run(["docker", "inspect", *ids], check=True, capture_output=True, text=True).stdout)
+
+
+@pytest.fixture(scope="module")
+def as_role(outputs):
+    sessions = {}
+
+    def session(role: str):
+        if role not in sessions:
+            sessions[role] = stack_tool.cassandra(outputs, role, KEYSPACE)
+        return sessions[role]
+
+    yield session
+    for s in sessions.values():
+        s.cluster.shutdown()
+
+
+def test_each_role_is_generated_distinct_and_strong(outputs):
+    logins = outputs["cassandraCredentials"]
+    assert set(logins) == {schema.ADMIN, schema.WRITER, schema.READER}
+    assert len(set(passwords(outputs))) == 3 and all(len(p) >= 24 for p in passwords(outputs))
+
+
+@pytest.mark.parametrize("credentials", [None, schema.DEFAULT_SUPERUSER, ("clickstream_reader", "wrong")],
+                         ids=["no-credentials", "default-superuser", "wrong-password"])
+def test_cassandra_refuses_the_login(outputs, credentials):
+    settings = host_settings(outputs)
+    with pytest.raises(NoHostAvailable) as refused:
+        connect(settings, KEYSPACE, credentials=credentials).cluster.shutdown()
+    assert "authentic" in str(refused.value).lower() or "password" in str(refused.value).lower()
+
+
+def test_only_the_stack_roles_exist_and_the_default_superuser_is_gone(as_role):
+    roles = {row.role: row.super for row in as_role(schema.ADMIN).execute("LIST ROLES")}
+    assert roles == {schema.role_name(KEYSPACE, schema.ADMIN): True,
+                     schema.role_name(KEYSPACE, schema.WRITER): False,
+                     schema.role_name(KEYSPACE, schema.READER): False}
+
+
+def test_roles_are_replicated_like_the_data(as_role, outputs):
+    row = as_role(schema.ADMIN).execute(
+        "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'system_auth'").one()
+    assert row.replication["class"].endswith("NetworkTopologyStrategy")
+    assert int(row.replication[stack_tool.config(STACK)["cassandra"]["datacenter"]]) == 3
+
+
+def test_the_web_ui_role_reads_and_cannot_write(as_role):
+    reader = as_role(schema.READER)
+    reader.execute("SELECT title FROM top_articles LIMIT 1")
+    with pytest.raises(Unauthorized):
+        reader.execute("INSERT INTO top_articles (lang, month, rank, title, incoming_total) "
+                       "VALUES ('zz', '2001-01', 1, 'x', 1)")
+    with pytest.raises(Unauthorized):
+        reader.execute("TRUNCATE top_articles")
+
+
+def test_the_jobs_role_writes_data_and_cannot_change_schema_or_roles(as_role):
+    writer = as_role(schema.WRITER)
+    writer.execute("DELETE FROM top_articles WHERE lang = 'zz' AND month = '2001-01'")
+    for cql in ("CREATE TABLE intruder (k int PRIMARY KEY)", "DROP TABLE top_articles",
+                "CREATE ROLE intruder WITH LOGIN = true AND PASSWORD = 'x'",
+                f"GRANT ALL ON KEYSPACE {KEYSPACE} TO {schema.role_name(KEYSPACE, schema.READER)}"):
+        with pytest.raises(Unauthorized):
+            writer.execute(cql)
+
+
+def test_passwords_are_not_in_any_container_config_image_or_log(outputs):
+    secrets = passwords(outputs)
+    for container in stack_containers():
+        config = json.dumps({"env": container["Config"]["Env"], "cmd": container["Config"]["Cmd"],
+                             "args": container["Args"], "labels": container["Config"]["Labels"]})
+        logs = subprocess.run(["docker", "logs", container["Id"]], capture_output=True, text=True)
+        image = subprocess.run(["docker", "image", "inspect", container["Image"]], capture_output=True, text=True)
+        for where, text in (("config", config), ("logs", logs.stdout + logs.stderr), ("image", image.stdout)):
+            assert not any(p in text for p in secrets), f"a password is in {container['Name']}'s {where}"
+
+
+def test_only_the_containers_that_log_in_hold_a_password_file(outputs):
+    holders = {}
+    for container in stack_containers():
+        name = container["Name"].lstrip("/")
+        found = subprocess.run(["docker", "exec", name, "ls", "/run/secrets"], capture_output=True, text=True)
+        if container["State"]["Running"] and found.returncode == 0:
+            holders[name] = sorted(found.stdout.split())
+    assert holders == {f"clickstream-{STACK}-streaming": ["cassandra-writer"],
+                       f"clickstream-{STACK}-webui": ["cassandra-reader"]}
+
+
+def test_passwords_are_encrypted_in_the_state_and_absent_from_the_repo(outputs):
+    state_dir = Path(os.environ["PULUMI_BACKEND_URL"].removeprefix("file://"))
+    state = "".join(p.read_text(errors="replace") for p in state_dir.rglob("*.json"))
+    assert "cassandraCredentials" in state  # the state was found...
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True).stdout
+    repo = "".join((ROOT / f.decode()).read_text(errors="replace") for f in tracked.split(b"\0")
+                   if f and (ROOT / f.decode()).is_file())
+    for p in passwords(outputs):
+        assert p not in state  # ...and holds the passwords only as ciphertext
+        assert p not in repo
+
+
+def test_every_published_port_is_bound_to_loopback_and_data_nodes_publish_at_most_one():
+    published = {}
+    for container in stack_containers():
+        bindings = container["HostConfig"]["PortBindings"] or {}
+        for port, hosts in bindings.items():
+            for host in hosts or []:
+                assert host["HostIp"] == "127.0.0.1", f"{container['Name']} publishes {port} on {host}"
+                published.setdefault(container["Name"].lstrip("/"), []).append(port)
+    cassandra = [name for name in published if "-cassandra-" in name]
+    assert cassandra == [f"clickstream-{STACK}-cassandra-0"]  # one node's CQL, for operators on the host
+
+
+def post(url: str, body: bytes) -> int:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def get_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def test_web_ui_bounds_request_sizes(outputs):
+    web = outputs["webUrl"]
+    assert post(f"{web}/_dash-update-component", b"x" * (1 << 20)) == 413
+    assert get_status(f"{web}/api/v1/search?q={'a' * 10_000}&lang=en&month=2024-11") in (400, 414)
+
+
+def test_web_ui_runs_without_debug_tools(outputs):
+    web = outputs["webUrl"]
+    with urllib.request.urlopen(f"{web}/", timeout=10) as r:
+        page = r.read().decode()
+    config = json.loads(re.search(r'id="_dash-config" type="application/json">(.*?)</script>', page).group(1))
+    assert config["ui"] is False and config["props_check"] is False  # Dash's dev tools are off
+    with urllib.request.urlopen(f"{web}/_reload-hash", timeout=10) as r:
+        assert json.load(r)["reloadHash"] is None  # and so is hot reload
+    top = subprocess.run(["docker", "top", f"clickstream-{STACK}-webui"],
+                         check=True, capture_output=True, text=True).stdout
+    assert "gunicorn" in top and "--reload" not in top
+    # A callback given garbage answers a bare error, with no traceback or debugger page.
+    request = urllib.request.Request(f"{web}/_dash-update-component", data=b'{"output": "nope"}',
+                                     headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(request, timeout=10)
+        body = ""
+    except urllib.error.HTTPError as err:
+        body = err.read().decode(errors="replace")
+    assert "Traceback" not in body and "werkzeug" not in body.lower()
