@@ -8,7 +8,7 @@ FILE ?=
 WIKI ?=
 MONTH ?=
 
-.PHONY: help setup up down load test test-unit lock stack loadtest bench-producer bench-pipeline bench-render
+.PHONY: help setup up down load test test-unit test-faults faults-report lock stack loadtest bench-producer bench-pipeline bench-render
 
 help:
 	@echo "make up          stand up the $(STACK) stack, load the bundled sample, print the dashboard URL"
@@ -16,6 +16,7 @@ help:
 	@echo "make down        pulumi destroy the $(STACK) stack"
 	@echo "make load FILE=clickstream-<lang>wiki-<YYYY-MM>.tsv[.gz] [WIKI=xx] [MONTH=YYYY-MM]"
 	@echo "make test-unit   only the tests that need no stack"
+	@echo "make test-faults the full fault-injection suite on a fresh $(STACK) stack (docs/reliability.md)"
 	@echo "make lock        re-pin requirements.lock from requirements.in"
 	@echo "make bench-producer [ROWS=1000000]  our producer vs Kafka's ProducerPerformance on the $(STACK) stack"
 	@echo "make bench-pipeline [ROWS=300000]  file to queryable on the $(STACK) stack; sink vs a Cassandra write stress"
@@ -42,6 +43,12 @@ load: setup
 
 test: setup
 	@$(ENV) python -m pytest tests
+
+# Every fault scenario on a fresh stack, then destroy it; verdicts in $CLICKSTREAM_CACHE/faults/.
+test-faults: setup
+	@$(ENV) CLICKSTREAM_FAULTS=full python -m pytest tests/integration/test_faults.py \
+	  tests/integration/test_faults_full.py tests/integration/test_teardown.py
+	@$(ENV) python -m scripts.faults_report
 
 test-unit: setup
 	@$(ENV) python -m pytest tests -m "not stack"

@@ -60,10 +60,11 @@ def producer_config(bootstrap: str, client_id: str) -> dict:
 class KafkaPublisher:
     """kafka-python producer tuned for bulk loads (see `producer_config`), plus an offsets reader."""
 
-    def __init__(self, bootstrap: str, client_id: str = "clickstream-producer"):
+    def __init__(self, bootstrap: str, client_id: str = "clickstream-producer", overrides: dict | None = None):
+        """`overrides` replace producer settings; only the reliability anti-test weakens them."""
         from kafka import KafkaConsumer, KafkaProducer
 
-        self._producer = KafkaProducer(**producer_config(bootstrap, client_id))
+        self._producer = KafkaProducer(**producer_config(bootstrap, client_id) | (overrides or {}))
         try:
             self._consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), client_id=f"{client_id}-offsets")
         except Exception:

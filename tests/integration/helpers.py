@@ -18,3 +18,12 @@ def api(outputs, path: str, **params) -> tuple[int, dict]:
             return r.status, json.load(r)
     except urllib.error.HTTPError as err:
         return err.code, json.load(err)
+
+
+def synthetic(folder, lang: str, month: str, rows: int, seed: int):
+    """A synthetic month file named as a dump is (producer.generate)."""
+    from producer import generate
+
+    path = folder / f"clickstream-{lang}wiki-{month}.tsv"
+    generate.write(path, rows, seed, lang, month)
+    return path

@@ -19,7 +19,9 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from contract import records, topics
+from scripts import stack as stack_tool
 from tests.conftest import SAMPLE, read_sample
+from tests.integration import faults
 
 pytestmark = pytest.mark.stack
 
@@ -67,6 +69,11 @@ def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
         consumer.close()
 
 
+def driver_state() -> list[str]:
+    return faults.docker("inspect", "--format", "{{.State.Running}} {{.State.StartedAt}}",
+                         faults.container("streaming")).split()
+
+
 def load_cli(path, bootstrap: str, run: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "producer", "load", str(path), "--bootstrap", bootstrap,
                            "--run-id", run], capture_output=True, text=True, timeout=600)
@@ -91,6 +98,7 @@ def test_every_line_is_in_kafka_exactly_once_good_rows_in_raw_bad_ones_dead_lett
     path.write_bytes(b"\n".join(lines) + b"\n")
     letters_before = end_offsets(bootstrap, topics.DEAD_LETTER)
     run = uuid.uuid4().hex
+    driver_before = driver_state()
 
     done = load_cli(path, bootstrap, run)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -113,6 +121,18 @@ def test_every_line_is_in_kafka_exactly_once_good_rows_in_raw_bad_ones_dead_lett
     mine = {(l["line"], l["reason"]) for l in letters if l["file"] == path.name}
     assert mine == {(number, reason) for number, reason in bad_at.items()}
     assert len([l for l in letters if l["file"] == path.name]) == len(BAD_LINES)
+
+    # End to end: the stream lands the good rows of that same file and stays up; the ingestion
+    # view shows the rejects by reason.
+    done = stack_tool.wait_for_load(outputs["webUrl"], "zz", "2019-01", run)
+    assert done["status"] == "complete", done
+    assert done["rows_accepted"] == len(good) and done["rows_rejected"] == len(BAD_LINES)
+    assert done["rejected_by_reason"] == {reason: 1 for reason in BAD_LINES}
+    with faults.reader(outputs) as session:
+        verdict = faults.check_exact(session, "bad lines among good ones", f"{len(BAD_LINES)} bad lines, one per class",
+                                     "zz", "2019-01", SAMPLE)
+    assert verdict.passed, verdict
+    assert driver_state() == driver_before  # the same driver process ran throughout
 
 
 def _empty(tmp_path):

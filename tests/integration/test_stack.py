@@ -7,16 +7,13 @@ The tests in this module run in order; the last one destroys the stack and check
 from __future__ import annotations
 
 import random
-import subprocess
 import threading
-import time
 
 import pytest
 
-from producer import generate
 from scripts import stack as stack_tool
 from tests.conftest import SAMPLE, ground_truth, read_sample
-from tests.integration.helpers import STACK, api
+from tests.integration.helpers import STACK, api, synthetic
 
 pytestmark = pytest.mark.stack
 SOURCE_KEYS = ("link", "other", "other-search", "other-external", "other-internal", "other-empty", "other-other")
@@ -61,12 +58,6 @@ def spot_titles(truth: dict, count: int = 150) -> list[str]:
     return by_clicks[:20] + random.Random(7).sample(by_clicks[20:], min(count, len(by_clicks) - 20))
 
 
-def synthetic(tmp_path, lang: str, month: str, rows: int, seed: int):
-    path = tmp_path / f"clickstream-{lang}wiki-{month}.tsv"
-    generate.write(path, rows, seed, lang, month)
-    return path
-
-
 def test_every_article_matches_ground_truth(outputs):
     truth = ground_truth(read_sample())
     bad = mismatches(outputs, truth, "en", "2024-11")
@@ -103,27 +94,6 @@ def test_two_months_and_two_languages_loaded_concurrently(outputs, tmp_path):
         assert not bad, f"{lang} {month}: {len(bad)} articles differ; first: {bad[0]}"
     # The first month is untouched by the others.
     assert not mismatches(outputs, ground_truth(read_sample()), "en", "2024-11", ["Main_Page", "Hyphen-minus"])
-
-
-def test_driver_killed_mid_load_resumes_from_its_checkpoint(outputs, tmp_path):
-    path = synthetic(tmp_path, "en", "2024-09", 150_000, seed=3)
-    loader = threading.Thread(target=stack_tool.load, args=(STACK, path, None, None, True))
-    loader.start()
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        loads = api(outputs, "ingestion")[1]["loads"]
-        if any((x["lang"], x["month"], x["status"]) == ("en", "2024-09", "processing") for x in loads):
-            break
-        time.sleep(1)
-    time.sleep(3)
-    driver = "clickstream-dev-streaming"
-    subprocess.run(["docker", "kill", driver], check=True, capture_output=True)
-    subprocess.run(["docker", "start", driver], check=True, capture_output=True)
-    loader.join(timeout=900)
-    assert not loader.is_alive()
-    truth = ground_truth(read_sample(path))
-    bad = mismatches(outputs, truth, "en", "2024-09", spot_titles(truth))
-    assert not bad, f"after a driver kill {len(bad)} articles differ; first: {bad[0]}"
 
 
 def test_limit_and_unknown_article(outputs):

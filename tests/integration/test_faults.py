@@ -1,0 +1,67 @@
+"""Faults during a load, the reduced set that runs in `make test` (the full set: `make test-faults`).
+
+One synthetic month is loaded while, in turn, the broker leading the most RAW partitions, a
+Cassandra node and the streaming driver are hard-killed (SIGKILL) and restarted. Afterwards every
+article's stored rows, clicks and totals must equal ground truth from the file, and the killed
+Cassandra node, read at ONE once its peers' hints are delivered, must hold the same.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.integration import faults
+from tests.integration.helpers import synthetic
+
+pytestmark = pytest.mark.stack
+LANG, MONTH = "en", "2024-06"
+#: Over two minutes of streaming on the dev stack, so each fault, timed from the stream's start, lands mid-load.
+ROWS = 150_000
+NODE = "cassandra-1"
+
+
+def wait_status(outputs, statuses: tuple[str, ...], timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        load = faults.load_status(outputs, LANG, MONTH)
+        if load and load["status"] in statuses:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{LANG} {MONTH} never reached {statuses}")
+
+
+def test_hard_kills_of_a_broker_a_cassandra_node_and_the_driver_lose_and_double_count_nothing(outputs, tmp_path):
+    path = synthetic(tmp_path, LANG, MONTH, ROWS, seed=21)
+    broker = faults.busiest_leader(outputs)
+    load = faults.BackgroundLoad(path)
+    try:
+        wait_status(outputs, ("loading", "processing"))
+        faults.hard_kill(broker)  # while the producer sends, or the stream reads, at the latest
+        wait_status(outputs, ("processing",))
+        time.sleep(10)
+        faults.start(broker)
+        faults.wait_healthy(broker)
+        time.sleep(20)
+        faults.hard_kill(NODE)  # while the stream writes edges at QUORUM: two replicas still answer
+        time.sleep(20)
+        faults.start(NODE)
+        time.sleep(30)
+        faults.hard_kill("streaming")  # the driver: it must resume from its checkpoint
+        faults.start("streaming")
+    finally:
+        for name in (broker, NODE, "streaming"):
+            faults.docker("start", faults.container(name))  # a no-op for running containers
+    load.join()
+    faults.wait_healthy(NODE)
+    injected = f"SIGKILL + restart: broker {broker} (leading most RAW partitions), {NODE}, streaming driver"
+    with faults.reader(outputs) as session:
+        verdict = faults.check_exact(session, "kills during a load (QUORUM)", injected, LANG, MONTH, path)
+    assert verdict.passed, verdict
+
+    faults.wait_hints_delivered()
+    with faults.node_session_at_one(outputs, NODE) as session:
+        at_one = faults.check_exact(session, f"{NODE} after hints, read at ONE",
+                                    f"SIGKILL + restart of {NODE} mid-load", LANG, MONTH, path)
+    assert at_one.passed, at_one

@@ -1,0 +1,96 @@
+"""jobs.schema's role set-up over a fake cluster: who logs in when, and what each run executes."""
+
+from __future__ import annotations
+
+import pytest
+from cassandra.cluster import NoHostAvailable
+
+from contract import schema
+from contract.settings import Settings
+from jobs import schema as apply_schema
+
+PASSWORDS = {schema.ADMIN: "pw-admin", schema.WRITER: "pw-writer", schema.READER: "pw-reader"}
+ADMIN = schema.role_name(Settings.keyspace, schema.ADMIN)
+
+
+class Rows(list):
+    def one(self):
+        return self[0] if self else None
+
+
+class FakeCluster:
+    """Logins are checked against the roles that exist; the default superuser exists until dropped."""
+
+    def __init__(self, roles: dict[str, str]):
+        self.roles = roles  # role -> password
+        self.log: list[tuple[str, str, tuple | None]] = []
+
+    def connect(self, settings, keyspace=None, credentials=None):
+        user, password = credentials
+        if self.roles.get(user) != password:
+            raise NoHostAvailable("refused", {"node": Exception("Bad credentials")})
+        return FakeSession(self, user)
+
+
+class FakeSession:
+    def __init__(self, cluster: FakeCluster, user: str):
+        self.owner, self.user = cluster, user
+        self.cluster = self
+
+    def execute(self, cql, params=None, timeout=None):
+        cql = " ".join(cql.split())
+        self.owner.log.append((self.user, cql, params))
+        words = cql.split()
+        if cql.startswith("SELECT role FROM system_auth.roles"):
+            return Rows([params[0]] if params[0] in self.owner.roles else [])
+        if cql.startswith("CREATE ROLE"):
+            self.owner.roles[words[5]] = params[0]
+        if cql.startswith("ALTER ROLE"):
+            self.owner.roles[words[2]] = params[0]
+        if cql.startswith("DROP ROLE"):
+            self.owner.roles.pop(words[-1], None)
+        return Rows([])
+
+    def shutdown(self):
+        pass
+
+
+@pytest.fixture
+def cluster(monkeypatch):
+    fake = FakeCluster({"cassandra": "cassandra"})
+    monkeypatch.setattr(apply_schema, "connect", fake.connect)
+    return fake
+
+
+def statements_of(cluster: FakeCluster, user: str) -> list[str]:
+    return [cql for who, cql, _ in cluster.log if who == user]
+
+
+def test_a_new_cluster_gets_an_admin_from_the_default_superuser_which_is_then_dropped(cluster):
+    apply_schema.apply(Settings(), PASSWORDS)
+    as_default = statements_of(cluster, "cassandra")
+    assert as_default[0].startswith("ALTER KEYSPACE system_auth")
+    assert any(cql.startswith(f"CREATE ROLE IF NOT EXISTS {ADMIN} WITH SUPERUSER = true") for cql in as_default)
+    as_admin = statements_of(cluster, ADMIN)
+    assert "DROP ROLE IF EXISTS cassandra" in as_admin
+    assert set(cluster.roles) == {ADMIN, "clickstream_writer", "clickstream_reader"}
+    assert "GRANT MODIFY ON KEYSPACE clickstream TO clickstream_writer" in as_admin
+    assert "GRANT SELECT ON KEYSPACE clickstream TO clickstream_reader" in as_admin
+    assert not [cql for cql in as_admin if cql.startswith("GRANT MODIFY") and cql.endswith("reader")]
+
+
+def test_a_second_run_logs_in_as_the_admin_and_only_updates_passwords(cluster):
+    apply_schema.apply(Settings(), PASSWORDS)
+    cluster.log.clear()
+    apply_schema.apply(Settings(), {**PASSWORDS, schema.READER: "rotated"})
+    assert {who for who, _, _ in cluster.log} == {ADMIN}
+    assert not [cql for _, cql, _ in cluster.log if cql.startswith("CREATE ROLE")]
+    assert cluster.roles["clickstream_reader"] == "rotated"
+
+
+def test_roles_from_another_deployment_stop_with_an_explanation(cluster, monkeypatch):
+    cluster.roles.clear()
+    cluster.roles[ADMIN] = "someone-elses"
+    monkeypatch.setattr(apply_schema, "LOGIN_TIMEOUT_S", 0)
+    with pytest.raises(SystemExit, match="another deployment"):
+        apply_schema.apply(Settings(), PASSWORDS)
