@@ -15,6 +15,7 @@ from contract import schema  # noqa: E402
 from contract.settings import Settings  # noqa: E402
 from infra.apps import Apps, AppsArgs  # noqa: E402
 from infra.cassandra import CassandraCluster, CassandraClusterArgs  # noqa: E402
+from infra.hosts import HostPorts, placement  # noqa: E402
 from infra.images import BaseImages, BaseImagesArgs  # noqa: E402
 from infra.kafka import KafkaCluster, KafkaClusterArgs  # noqa: E402
 from infra.naming import Naming  # noqa: E402
@@ -29,52 +30,66 @@ webui_cfg = config.require_object("webui")
 versions = {key: config.require(key) for key in
             ("kafkaVersion", "cassandraVersion", "sparkVersion", "sparkCassandraConnectorVersion")}
 cache = Path(os.environ.get("CLICKSTREAM_CACHE", Path.home() / ".cache" / "clickstream"))
+# Optional: several Docker hosts (docs/scaling.md). Without them, the one default engine, as always.
+host_ports = config.get_object("hostPorts")
+place = placement(config.get_object("hosts"), host_ports and HostPorts(
+    kafka=host_ports["kafka"], kafka_controller=host_ports["kafkaController"],
+    cassandra_storage=host_ports["cassandraStorage"], cassandra_cql=host_ports["cassandraCql"],
+    cassandra_jmx=host_ports["cassandraJmx"], spark_worker_ui=host_ports["sparkWorkerUi"]))
+# The apps, the Spark master and the stack network live on the first host.
+first = place.first
 
 naming = Naming(pulumi.get_project(), pulumi.get_stack())
-network = docker.Network("network", name=naming.resource("net"), labels=naming.network_labels())
+network = docker.Network("network", name=naming.resource("net"), labels=naming.network_labels(), opts=first.opts())
 
 
 spark_connectors = f"spark-connectors-{versions['sparkVersion']}-scc{versions['sparkCassandraConnectorVersion']}"
-base = BaseImages("base", BaseImagesArgs(
+bases = {h.name: BaseImages(h.resource_name("base", place), BaseImagesArgs(
     naming=naming, wheels=(cache / "wheels" / "current").resolve(), spark_connectors=cache / "artifacts" / spark_connectors,
-))
+), opts=pulumi.ResourceOptions(providers=[h.provider] if h.provider else None)) for h in place.hosts}
+jre = {host: b.jre for host, b in bases.items()}
 kafka = KafkaCluster("kafka", KafkaClusterArgs(
-    naming=naming, network=network.name, base_image=base.jre, version=versions["kafkaVersion"],
+    naming=naming, network=network.name, base_image=jre, version=versions["kafkaVersion"],
     artifacts=cache / "artifacts" / f"kafka-{versions['kafkaVersion']}",
     brokers=kafka_cfg["brokers"], heap=kafka_cfg["heap"], replication_factor=kafka_cfg["replicationFactor"],
     min_insync_replicas=kafka_cfg["minInsyncReplicas"], external_port_base=kafka_cfg["externalPortBase"],
+    controllers=kafka_cfg["controllers"], placement=place,
 ))
 cassandra = CassandraCluster("cassandra", CassandraClusterArgs(
-    naming=naming, network=network.name, base_image=base.jre, version=versions["cassandraVersion"],
+    naming=naming, network=network.name, base_image=jre, version=versions["cassandraVersion"],
     artifacts=cache / "artifacts" / f"cassandra-{versions['cassandraVersion']}",
     nodes=cassandra_cfg["nodes"], max_heap=cassandra_cfg["maxHeap"], new_heap=cassandra_cfg["newHeap"],
-    datacenter=cassandra_cfg["datacenter"], admin_port=cassandra_cfg["adminPort"],
+    datacenter=cassandra_cfg["datacenter"], admin_port=cassandra_cfg["adminPort"], seeds=cassandra_cfg["seeds"],
+    placement=place,
 ))
 spark = SparkCluster("spark", SparkClusterArgs(
-    naming=naming, network=network.name, base_image=base.jre, wheels_image=base.wheels,
-    connectors_image=base.spark_connectors,
+    naming=naming, network=network.name, base_image=jre, wheels_image={h: b.wheels for h, b in bases.items()},
+    connectors_image={h: b.spark_connectors for h, b in bases.items()},
     version=versions["sparkVersion"], workers=spark_cfg["workers"], worker_cores=spark_cfg["workerCores"],
     worker_memory=spark_cfg["workerMemory"], daemon_memory=spark_cfg["daemonMemory"],
-    master_ui_port=spark_cfg["masterUiPort"],
+    master_ui_port=spark_cfg["masterUiPort"], placement=place,
 ))
+base = bases[first.name]
 # One generated password per Cassandra role, kept encrypted in the stack state only.
 cassandra_passwords = {role: Password(f"cassandra-{role}").value
                        for role in (schema.ADMIN, schema.WRITER, schema.READER)}
 settings = Settings(
     kafka_bootstrap=kafka.bootstrap, cassandra_hosts=cassandra.hosts, cassandra_port=cassandra.port,
     cassandra_datacenter=cassandra_cfg["datacenter"], keyspace=Settings.keyspace,
-    replication=min(cassandra_cfg["replicationFactor"], cassandra_cfg["nodes"]),
+    # Sized by the fixed core (seeds, controllers), so scaling never changes an app's settings.
+    replication=min(cassandra_cfg["replicationFactor"], cassandra_cfg["seeds"]),
     checkpoint_dir="/var/lib/clickstream/checkpoints", spark_master=spark.master_url,
 )
 apps = Apps("apps", AppsArgs(
     naming=naming, network=network.name, python_image=base.python, wheels_image=base.wheels,
     spark_image=spark.image, settings=settings, cassandra_passwords=cassandra_passwords, partitions=kafka_cfg["partitions"],
-    replication_factor=min(kafka_cfg["replicationFactor"], kafka_cfg["brokers"]),
-    min_insync_replicas=min(kafka_cfg["minInsyncReplicas"], kafka_cfg["brokers"]),
+    replication_factor=min(kafka_cfg["replicationFactor"], kafka_cfg["controllers"]),
+    min_insync_replicas=min(kafka_cfg["minInsyncReplicas"], kafka_cfg["controllers"]),
     webui_port=webui_cfg["port"], webui_workers=webui_cfg["workers"], driver_memory=spark_cfg["driverMemory"],
     executor_memory=spark_cfg["executorMemory"], executor_cores=spark_cfg["executorCores"],
     depends_on=[*kafka.containers, *cassandra.containers, *spark.workers],
-))
+    driver_address=first.address if place.multi_host else None,
+), opts=pulumi.ResourceOptions(providers=[first.provider] if first.provider else None))
 
 pulumi.export("webUrl", apps.web_url)
 pulumi.export("kafkaBootstrap", kafka.external_bootstrap)

@@ -35,6 +35,9 @@ class AppsArgs:
     executor_memory: str
     executor_cores: int
     depends_on: list[pulumi.Resource]
+    #: Multi-host mode: the first host's address. The driver then shares that host's network, so that
+    #: executors on every host reach it; None: it is `spark-driver` on the stack network.
+    driver_address: str | None = None
 
 
 class Apps(pulumi.ComponentResource):
@@ -92,23 +95,27 @@ class Apps(pulumi.ComponentResource):
         )
         checkpoints = docker.Volume(f"{name}-checkpoints", name=n.resource("checkpoints"), labels=n.volume_labels(),
                                     opts=pulumi.ResourceOptions(parent=self))
+        on_host = args.driver_address is not None
         submit = [
             "/opt/venv/bin/spark-submit", "--master", args.settings.spark_master,
-            "--conf", f"spark.driver.host={DRIVER_HOST}", "--conf", "spark.driver.bindAddress=0.0.0.0",
+            "--conf", f"spark.driver.host={args.driver_address or DRIVER_HOST}",
+            "--conf", "spark.driver.bindAddress=0.0.0.0",
             "--conf", f"spark.driver.memory={args.driver_memory}",
             "--conf", f"spark.executor.memory={args.executor_memory}",
             "--conf", f"spark.executor.cores={args.executor_cores}",
             "/app/jobs/streaming.py",
         ]
         self.streaming = docker.Container(
-            f"{name}-streaming", name=n.resource("streaming"), hostname=DRIVER_HOST, image=image_ref(jobs),
+            f"{name}-streaming", name=n.resource("streaming"), hostname=None if on_host else DRIVER_HOST,
+            network_mode="host" if on_host else None, image=image_ref(jobs),
             command=submit, restart="unless-stopped", wait=True, wait_timeout=240,
             volumes=[docker.ContainerVolumeArgs(volume_name=checkpoints.name,
                                                 container_path=args.settings.checkpoint_dir)],
             envs=pulumi.Output.all(*_env(args.settings, schema.WRITER), topics_done, schema_done),
             uploads=[_password_file(schema.WRITER, args.cassandra_passwords[schema.WRITER])],
             labels=n.container_labels(),
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network, aliases=[DRIVER_HOST])],
+            networks_advanced=[] if on_host else [docker.ContainerNetworksAdvancedArgs(name=args.network,
+                                                                                       aliases=[DRIVER_HOST])],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.topics]),
         )
         self.webui = docker.Container(

@@ -1,16 +1,25 @@
-"""KafkaCluster: a KRaft cluster of combined broker+controller nodes with a static voter set."""
+"""KafkaCluster: a KRaft cluster with a fixed, static voter set and broker-only nodes to scale with.
+
+The first `controllers` nodes are broker+controller and form the static voter set; nodes beyond
+them are broker-only, so adding or removing one never touches the quorum. Each broker-only node
+has a KafkaBrokerMembership: partitions are spread onto it after it joins and moved off before it
+goes. Scale-in removes the highest nodes first, never below the controllers.
+"""
 
 from __future__ import annotations
 
 import base64
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
 import pulumi_docker as docker
 
-from infra.images import image_ref, service_image
+from contract.topics import ALL as PROJECT_TOPICS
+from infra.hosts import Placement
+from infra.images import image_ref, service_images
+from infra.membership import KafkaBrokerMembership, KafkaMembershipArgs
 from infra.naming import Naming
 from infra.nodes import NodeSpec, node
 
@@ -22,8 +31,10 @@ EXTERNAL_PORT = 9094
 @dataclass
 class KafkaClusterArgs:
     naming: Naming
+    #: The stack network; ignored in multi-host mode, where brokers use their host's network.
     network: pulumi.Input[str]
-    base_image: docker.Image
+    #: The JRE base image, or one per host name in multi-host mode.
+    base_image: docker.Image | dict[str, docker.Image]
     version: str
     artifacts: Path
     brokers: int
@@ -31,6 +42,12 @@ class KafkaClusterArgs:
     replication_factor: int
     min_insync_replicas: int
     external_port_base: int
+    #: How many of the first brokers are also controllers (the static voters); None: all of them,
+    #: which fits a cluster that never changes size.
+    controllers: int | None = None
+    placement: Placement = field(default_factory=Placement)
+    #: The project's topics: what a joining broker gets its share of.
+    topics: list[str] = field(default_factory=lambda: list(PROJECT_TOPICS))
 
 
 def cluster_id(stack_key: str) -> str:
@@ -39,26 +56,67 @@ def cluster_id(stack_key: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+@dataclass(frozen=True)
+class _Broker:
+    """Where broker i listens and what it advertises, on the stack network or on its host."""
+
+    index: int
+    host: str  # container and host name: kafka-<i>
+    client: str  # host:port of its PLAINTEXT listener, as other members and clients reach it
+    controller: str  # host:port of its CONTROLLER listener
+    bind_client: int
+    bind_controller: int
+
+
+def _brokers(args: KafkaClusterArgs) -> list[_Broker]:
+    place, ports = args.placement, args.placement.ports
+    brokers = []
+    for i in range(args.brokers):
+        host = f"kafka-{i}"
+        if ports is None:
+            brokers.append(_Broker(i, host, f"{host}:{INTERNAL_PORT}", f"{host}:{CONTROLLER_PORT}",
+                                   INTERNAL_PORT, CONTROLLER_PORT))
+        else:
+            address, slot = place.host(i).address, place.slot(i)
+            client, controller = ports.kafka + slot, ports.kafka_controller + slot
+            brokers.append(_Broker(i, host, f"{address}:{client}", f"{address}:{controller}", client, controller))
+    return brokers
+
+
 class KafkaCluster(pulumi.ComponentResource):
-    """Brokers on the stack network; clients inside use `bootstrap`, the host uses `external_bootstrap`."""
+    """Clients inside use `bootstrap` (the controllers: they never leave), the host uses `external_bootstrap`."""
 
     def __init__(self, name: str, args: KafkaClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clickstream:infra:KafkaCluster", name, {}, opts)
-        n = args.naming
-        image = service_image(name, n, "kafka", args.version, args.artifacts, args.base_image, self)
-        hosts = [f"kafka-{i}" for i in range(args.brokers)]
-        voters = ",".join(f"{i + 1}@{host}:{CONTROLLER_PORT}" for i, host in enumerate(hosts))
-        rf = min(args.replication_factor, args.brokers)
+        n, place = args.naming, args.placement
+        controllers = args.brokers if args.controllers is None else args.controllers
+        if not 1 <= controllers <= args.brokers:
+            raise ValueError(f"kafka: {args.brokers} brokers cannot keep {controllers} controllers; "
+                             "scale in only down to the controllers")
+        images = service_images(name, n, "kafka", args.version, args.artifacts, args.base_image, self, place)
+        brokers = _brokers(args)
+        voters = ",".join(f"{b.index + 1}@{b.controller}" for b in brokers[:controllers])
+        # Sized by the fixed controllers, not the broker count: scaling must not change any broker's settings.
+        rf = min(args.replication_factor, controllers)
         isr = min(args.min_insync_replicas, rf)
         self.containers: list[docker.Container] = []
-        for i, host in enumerate(hosts):
-            external = args.external_port_base + i
+        self.memberships: list[KafkaBrokerMembership] = []
+        for b in brokers:
+            is_controller = b.index < controllers
+            external = args.external_port_base + b.index
+            if place.multi_host:
+                listeners = f"PLAINTEXT://:{b.bind_client}" + (f",CONTROLLER://:{b.bind_controller}" if is_controller else "")
+                advertised = f"PLAINTEXT://{b.client}"
+            else:
+                listeners = (f"PLAINTEXT://:{INTERNAL_PORT}" + (f",CONTROLLER://:{CONTROLLER_PORT}" if is_controller else "")
+                             + f",EXTERNAL://:{EXTERNAL_PORT}")
+                advertised = f"PLAINTEXT://{b.client},EXTERNAL://127.0.0.1:{external}"
             env = {
-                "KAFKA_NODE_ID": i + 1,
-                "KAFKA_PROCESS_ROLES": "broker,controller",
+                "KAFKA_NODE_ID": b.index + 1,
+                "KAFKA_PROCESS_ROLES": "broker,controller" if is_controller else "broker",
                 "KAFKA_CONTROLLER_QUORUM_VOTERS": voters,
-                "KAFKA_LISTENERS": f"PLAINTEXT://:{INTERNAL_PORT},CONTROLLER://:{CONTROLLER_PORT},EXTERNAL://:{EXTERNAL_PORT}",
-                "KAFKA_ADVERTISED_LISTENERS": f"PLAINTEXT://{host}:{INTERNAL_PORT},EXTERNAL://127.0.0.1:{external}",
+                "KAFKA_LISTENERS": listeners,
+                "KAFKA_ADVERTISED_LISTENERS": advertised,
                 "CLUSTER_ID": cluster_id(n.key),
                 "KAFKA_HEAP_OPTS": f"-Xmx{args.heap} -Xms{args.heap}",
                 "KAFKA_DEFAULT_REPLICATION_FACTOR": rf,
@@ -70,11 +128,30 @@ class KafkaCluster(pulumi.ComponentResource):
                 "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR": isr,
                 "KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE": "false",
             }
-            self.containers.append(node(f"{name}-{i}", NodeSpec(
-                host=host, image=image_ref(image), env=env, healthcheck=["/opt/kafka/bin/healthcheck"],
-                start_period="2m0s", wait_timeout=240, data_path="/var/lib/kafka/data", stop_timeout=30,
+            if place.racks:
+                # Replicas of a partition go to different racks, so one host's loss keeps a quorum of copies.
+                env["KAFKA_BROKER_RACK"] = place.host(b.index).name
+            docker_host = place.host(b.index)
+            container = node(f"{name}-{b.index}", NodeSpec(
+                host=b.host, image=image_ref(images[docker_host.name]), env=env,
+                healthcheck=["/opt/kafka/bin/healthcheck"], start_period="2m0s", wait_timeout=240,
+                data_path="/var/lib/kafka/data", stop_timeout=30,
                 ports=[docker.ContainerPortArgs(internal=EXTERNAL_PORT, external=external, ip="127.0.0.1")],
-            ), n, args.network, self))
-        self.bootstrap = ",".join(f"{h}:{INTERNAL_PORT}" for h in hosts)
-        self.external_bootstrap = ",".join(f"127.0.0.1:{args.external_port_base + i}" for i in range(args.brokers))
+            ), n, None if place.multi_host else args.network, self, provider=docker_host.provider)
+            self.containers.append(container)
+            if not is_controller:
+                self.memberships.append(self._membership(name, args, b, brokers[0]))
+        self.bootstrap = ",".join(b.client for b in brokers[:controllers])
+        self.external_bootstrap = ",".join(
+            b.client if place.multi_host else f"127.0.0.1:{args.external_port_base + b.index}" for b in brokers)
         self.register_outputs({"bootstrap": self.bootstrap, "external_bootstrap": self.external_bootstrap})
+
+    def _membership(self, name: str, args: KafkaClusterArgs, broker: _Broker, tools: _Broker) -> KafkaBrokerMembership:
+        """Joins after its container and every broker before it; leaves before any of them, the newest first."""
+        n, place = args.naming, args.placement
+        return KafkaBrokerMembership(f"{name}-{broker.index}-membership", KafkaMembershipArgs(
+            broker_id=broker.index + 1, docker_host=place.host(broker.index).url, container=n.resource(broker.host),
+            tool_docker_host=place.first.url, tool_container=n.resource(tools.host),
+            tool_bootstrap=f"localhost:{tools.bind_client}", topics=list(args.topics),
+            spread_over=list(range(1, broker.index + 2)), drain_to=list(range(1, broker.index + 1)),
+        ), pulumi.ResourceOptions(parent=self, depends_on=[*self.containers, *self.memberships[-1:]]))

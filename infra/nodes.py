@@ -1,4 +1,4 @@
-"""One cluster member: a long-running, health-checked container on the stack network."""
+"""One cluster member: a long-running, health-checked container on the stack network (or its host's)."""
 
 from __future__ import annotations
 
@@ -23,26 +23,32 @@ class NodeSpec:
     stop_timeout: int | None = None
 
 
-def node(resource_name: str, spec: NodeSpec, naming: Naming, network: pulumi.Input[str],
-         parent: pulumi.Resource, depends_on: list[pulumi.Resource] | None = None) -> docker.Container:
+def node(resource_name: str, spec: NodeSpec, naming: Naming, network: pulumi.Input[str] | None,
+         parent: pulumi.Resource, depends_on: list[pulumi.Resource] | None = None,
+         provider: docker.Provider | None = None) -> docker.Container:
     """A container reachable as `spec.host`, with its own data volume if it keeps state.
 
+    With no `network` it shares its host's network (multi-host mode): no name, no published ports,
+    it binds its ports on the host. `provider` picks the Docker engine; None is the default one.
     `pulumi up` waits until its health check passes, so a deployment that returns is healthy.
     """
     volumes = []
     if spec.data_path:
         volume = docker.Volume(f"{resource_name}-data", name=naming.resource(f"{spec.host}-data"),
-                               labels=naming.volume_labels(), opts=pulumi.ResourceOptions(parent=parent))
+                               labels=naming.volume_labels(),
+                               opts=pulumi.ResourceOptions(parent=parent, provider=provider))
         volumes = [docker.ContainerVolumeArgs(volume_name=volume.name, container_path=spec.data_path)]
+    on_network = network is not None
     return docker.Container(
         resource_name,
         name=naming.resource(spec.host),
-        hostname=spec.host,
+        hostname=spec.host if on_network else None,
+        network_mode=None if on_network else "host",
         image=spec.image,
         envs=[f"{k}={v}" for k, v in spec.env.items()],
-        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network, aliases=[spec.host])],
+        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network, aliases=[spec.host])] if on_network else [],
         volumes=volumes,
-        ports=spec.ports,
+        ports=spec.ports if on_network else [],
         healthcheck=docker.ContainerHealthcheckArgs(
             tests=["CMD", *spec.healthcheck], interval="5s", timeout="5s", retries=6, start_period=spec.start_period),
         restart="unless-stopped",
@@ -50,5 +56,5 @@ def node(resource_name: str, spec: NodeSpec, naming: Naming, network: pulumi.Inp
         wait=True,
         wait_timeout=spec.wait_timeout,
         labels=naming.container_labels(),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on or []),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on or [], provider=provider),
     )

@@ -9,16 +9,10 @@ from __future__ import annotations
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider
 
-
-def _pickled_by_value(cls):
-    """Pulumi pickles a dynamic provider (dill) into the state, and its provider process cannot
-    import this repository; dill embeds a class and its methods only if they belong to __main__."""
-    for member in (cls, *(f for f in vars(cls).values() if callable(f))):
-        member.__module__ = "__main__"
-    return cls
+from infra.dynamic import pickled_by_value
 
 
-@_pickled_by_value
+@pickled_by_value
 class _PasswordProvider(ResourceProvider):
     def create(self, props):
         import secrets  # imported here: the provider runs pickled in Pulumi's provider process

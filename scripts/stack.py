@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -15,15 +16,16 @@ import uuid
 import urllib.request
 from pathlib import Path
 
+from infra.membership import TEARDOWN_ENV
 from infra.naming import STACK_LABEL
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def pulumi(*args: str, stack: str, capture: bool = False) -> str:
-    """Run the pulumi CLI in the project root; raise with its output on failure."""
+def pulumi(*args: str, stack: str, capture: bool = False, env: dict[str, str] | None = None) -> str:
+    """Run the pulumi CLI in the project root (with `env` added to its environment); raise with its output on failure."""
     cmd = ["pulumi", *args, "--stack", stack, "--non-interactive"]
-    result = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=capture)
+    result = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=capture, env={**os.environ, **(env or {})})
     if result.returncode != 0:
         detail = (result.stderr or "")[-4000:] if capture else ""
         raise SystemExit(f"`{' '.join(cmd)}` failed with exit {result.returncode}\n{detail}")
@@ -45,7 +47,8 @@ def up(stack: str) -> dict:
 
 def down(stack: str) -> None:
     select(stack)
-    pulumi("destroy", "--yes", "--skip-preview", "--suppress-progress", stack=stack)
+    # The whole stack goes: no point draining brokers or decommissioning nodes one by one first.
+    pulumi("destroy", "--yes", "--skip-preview", "--suppress-progress", stack=stack, env={TEARDOWN_ENV: "1"})
 
 
 def outputs(stack: str) -> dict:
