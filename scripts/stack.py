@@ -55,15 +55,20 @@ def outputs(stack: str) -> dict:
     return json.loads(pulumi("stack", "output", "--json", "--show-secrets", stack=stack, capture=True))
 
 
-def cassandra(outputs: dict, role: str, keyspace: str | None = None):
-    """A cassandra-driver session from the host, through the published CQL port, as one of the stack's roles."""
-    from contract.db import connect
+def cassandra_settings(outputs: dict):
+    """Settings that reach the stack's Cassandra from the host, through the published CQL port."""
     from contract.settings import Settings
 
     host, port = outputs["cassandraAdmin"].rsplit(":", 1)
+    return Settings(cassandra_hosts=host, cassandra_port=int(port))
+
+
+def cassandra(outputs: dict, role: str, keyspace: str | None = None):
+    """A cassandra-driver session from the host as one of the stack's roles."""
+    from contract.db import connect
+
     login = outputs["cassandraCredentials"][role]
-    return connect(Settings(cassandra_hosts=host, cassandra_port=int(port)), keyspace,
-                   credentials=(login["user"], login["password"]))
+    return connect(cassandra_settings(outputs), keyspace, credentials=(login["user"], login["password"]))
 
 
 def config(stack: str) -> dict:

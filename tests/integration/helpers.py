@@ -27,3 +27,15 @@ def synthetic(folder, lang: str, month: str, rows: int, seed: int):
     path = folder / f"clickstream-{lang}wiki-{month}.tsv"
     generate.write(path, rows, seed, lang, month)
     return path
+
+
+def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """Partition -> end offset of `topic`, read with a throwaway consumer."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","))
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        return {tp.partition: o for tp, o in consumer.end_offsets(partitions).items()}
+    finally:
+        consumer.close()

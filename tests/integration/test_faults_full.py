@@ -25,7 +25,7 @@ from producer.loader import load_file
 from producer.publish import KafkaPublisher
 from scripts import stack as stack_tool
 from tests.integration import faults
-from tests.integration.helpers import synthetic
+from tests.integration.helpers import end_offsets, synthetic
 
 pytestmark = [
     pytest.mark.stack,
@@ -65,11 +65,7 @@ def exact(outputs, scenario: str, injected: str, lang: str, month: str, path) ->
 
 
 def raw_end_offsets(outputs) -> dict[int, int]:
-    publisher = KafkaPublisher(outputs["kafkaBootstrap"], client_id="fault-suite-offsets")
-    try:
-        return publisher.end_offsets(topics.RAW)
-    finally:
-        publisher.close()
+    return end_offsets(outputs["kafkaBootstrap"], topics.RAW)
 
 
 class Throttled:

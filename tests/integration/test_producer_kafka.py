@@ -22,6 +22,7 @@ from contract import records, topics
 from scripts import stack as stack_tool
 from tests.conftest import SAMPLE, read_sample
 from tests.integration import faults
+from tests.integration.helpers import end_offsets
 
 pytestmark = pytest.mark.stack
 
@@ -58,15 +59,6 @@ def consume(bootstrap: str, topic: str, start: dict[int, int], end: dict[int, in
             break
     consumer.close()
     return records_
-
-
-def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","))
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        return {tp.partition: o for tp, o in consumer.end_offsets(partitions).items()}
-    finally:
-        consumer.close()
 
 
 def driver_state() -> list[str]:

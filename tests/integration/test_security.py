@@ -29,11 +29,6 @@ ROOT = Path(__file__).resolve().parents[2]
 KEYSPACE = Settings.keyspace
 
 
-def host_settings(outputs) -> Settings:
-    host, port = outputs["cassandraAdmin"].rsplit(":", 1)
-    return Settings(cassandra_hosts=host, cassandra_port=int(port))
-
-
 def passwords(outputs) -> list[str]:
     return [login["password"] for login in outputs["cassandraCredentials"].values()]
 
@@ -67,7 +62,7 @@ def test_each_role_is_generated_distinct_and_strong(outputs):
 @pytest.mark.parametrize("credentials", [None, schema.DEFAULT_SUPERUSER, ("clickstream_reader", "wrong")],
                          ids=["no-credentials", "default-superuser", "wrong-password"])
 def test_cassandra_refuses_the_login(outputs, credentials):
-    settings = host_settings(outputs)
+    settings = stack_tool.cassandra_settings(outputs)
     with pytest.raises(NoHostAvailable) as refused:
         connect(settings, KEYSPACE, credentials=credentials).cluster.shutdown()
     assert "authentic" in str(refused.value).lower() or "password" in str(refused.value).lower()
