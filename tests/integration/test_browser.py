@@ -31,6 +31,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from loadtests.target import loopback
 from scripts import browser
 from tests.conftest import ground_truth, read_sample
+from tests.integration.helpers import api
 
 if browser.missing():
     pytest.skip(f"browser tests {browser.missing()}", allow_module_level=True)
@@ -287,9 +288,21 @@ def test_autocomplete_suggests_and_opens_a_title(driver, web, truth, screenshots
     assert text(suggestion) == pretty("Main_Page")
     shoot(driver, screenshots, "autocomplete")
     suggestion.click()
-    wait_for_article(driver, "Main_Page")
+    headline = text(wait_for_article(driver, "Main_Page"))
     wait_for_url_title(driver, "Main_Page")
+    assert_shows_the_api_article(driver, headline, web, "Main_Page")
     assert_no_console_errors(driver)
+
+
+def assert_shows_the_api_article(driver, headline: str, web: str, title: str) -> None:
+    """The headline totals and both tables, row by row with each share, equal what the JSON API returns."""
+    status, found = api({"webUrl": web}, "article", title=title, lang=LANG, month=MONTH, limit=LIMIT)
+    assert status == 200, found
+    assert f"{found['incoming_total']:,} clicks in · {found['outgoing_total']:,} clicks out" in headline
+    for heading, rows, total in (("Top sources", found["incoming"], found["incoming_total"]),
+                                 ("Top destinations", found["outgoing"], found["outgoing_total"])):
+        shown = [[text(cell) for cell in row] for row in table_rows(driver, heading)]
+        assert shown == [[pretty(r["title"]), r["type"], f"{r['n']:,}", f"{r['n'] / total:.1%}"] for r in rows], heading
 
 
 @pytest.mark.parametrize("title, shot", [

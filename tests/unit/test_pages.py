@@ -233,6 +233,16 @@ def test_article_url_round_trips_through_the_layout():
     assert by_id(page, ids.ARTICLE_STEPS).value == 3
 
 
+def test_a_page_load_renders_the_article_without_waiting_for_the_main_callback():
+    from webui.pages import article
+
+    page = article.layout(title="AC/DC")  # lang and month: the defaults, en and its newest month
+    result = by_id(page, ids.ARTICLE_RESULT)
+    assert "en · 2024-11" in text(result) and "60 clicks in" in text(result)
+    assert text(result) == text(article.show_article("AC/DC", "en", "2024-11"))
+    assert "No clickstream rows for “Missing”" in text(by_id(article.layout(title="Missing"), ids.ARTICLE_RESULT))
+
+
 def test_article_layout_defaults_to_english_and_its_newest_month():
     from webui.pages.article import layout
 

@@ -4,6 +4,7 @@ messages shown instead of a traceback. (A leading underscore keeps Dash from loa
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from dash import dcc, html
@@ -54,10 +55,17 @@ def labelled(text: str, control):
     return html.Label([html.Span(text), control], className="control")
 
 
-def period_controls(lang_id: str, month_id: str, lang: str, month: str):
+class Period(NamedTuple):
+    controls: list  # the two labelled pickers
+    trouble: object  # None, or the message shown when the pickers could not be filled
+    lang: str  # the choices the pickers start with
+    month: str
+
+
+def period_controls(lang_id: str, month_id: str, lang: str, month: str) -> Period:
     """A page's language and month pickers, filled from Cassandra: the URL's choices, else English
-    (or the first loaded language) and its newest month. Returns (controls, message); if the reads
-    fail the URL's choices are kept and the message says why."""
+    (or the first loaded language) and its newest month. If the reads fail the URL's choices are
+    kept and `trouble` says why."""
     langs, months, trouble = [], [], None
     try:
         langs = db.queries().languages()
@@ -72,7 +80,7 @@ def period_controls(lang_id: str, month_id: str, lang: str, month: str):
         labelled("Month", dcc.Dropdown(id=month_id, value=month, options=options(months, [month]), clearable=False,
                                        placeholder="no month loaded")),
     ]
-    return controls, trouble
+    return Period(controls, trouble, lang, month)
 
 
 def months_of(lang: str, month: str):

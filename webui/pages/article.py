@@ -2,7 +2,9 @@
 other loaded languages, related articles and likely paths. Every choice lives in the URL.
 
 `show_article` is the page's main callback (one read; see webui/ids.py); the side panels each have
-their own small callback so a slow analytics read never holds up the article itself.
+their own small callback so a slow analytics read never holds up the article itself. A page load
+renders the article in the layout itself, so the first view needs no callback round trip; the
+callback redraws it when a choice changes.
 """
 
 from __future__ import annotations
@@ -32,17 +34,18 @@ GRAPH_CONFIG = {"displayModeBar": False}
 
 def layout(title=None, lang=None, month=None, steps=None, **_):
     title = arg(title, DEFAULT_TITLE)
-    period, trouble = period_controls(ids.ARTICLE_LANG, ids.ARTICLE_MONTH, arg(lang), arg(month))
+    period = period_controls(ids.ARTICLE_LANG, ids.ARTICLE_MONTH, arg(lang), arg(month))
     return html.Div([
         dcc.Location(id=ids.ARTICLE_URL, refresh=False),
         html.Div([
             labelled("Article", dcc.Dropdown(
                 id=ids.ARTICLE_TITLE, value=title, options=options([], [title], pretty), clearable=False,
                 placeholder="Type a title…", className="title-picker")),
-            *period,
+            *period.controls,
         ], className="controls"),
-        trouble,
-        dcc.Loading(html.Div(id=ids.ARTICLE_RESULT), delay_show=300),
+        period.trouble,
+        dcc.Loading(html.Div(article_view(title, period.lang, period.month), id=ids.ARTICLE_RESULT),
+                    delay_show=300),
         html.Div([
             _panel("Over time", "Clicks per loaded month. Click a point to show that month.", ids.ARTICLE_TREND),
             _panel("In other languages", "The same title in each language loaded for this month; most articles "
@@ -72,9 +75,14 @@ def _steps(text: str) -> int:
     Input(ids.ARTICLE_TITLE, "value"),
     Input(ids.ARTICLE_LANG, "value"),
     Input(ids.ARTICLE_MONTH, "value"),
+    prevent_initial_call=True,  # the layout has rendered the URL's choices
 )
 def show_article(title, lang, month):
     """The page's main callback: one article read, rendered."""
+    return article_view(title, lang, month)
+
+
+def article_view(title, lang, month):
     why = title_problem(title) or period_problem(lang, month)
     if why:
         return notice(why)

@@ -19,11 +19,11 @@ GRAPH_CONFIG = {"displayModeBar": False}
 
 
 def layout(lang=None, month=None, **_):
-    period, trouble = period_controls(ids.MONTH_LANG, ids.MONTH_MONTH, arg(lang), arg(month))
+    period = period_controls(ids.MONTH_LANG, ids.MONTH_MONTH, arg(lang), arg(month))
     return html.Div([
         dcc.Location(id=ids.MONTH_URL, refresh=False),
-        html.Div(period, className="controls"),
-        trouble,
+        html.Div(period.controls, className="controls"),
+        period.trouble,
         dcc.Loading(html.Div(id=ids.MONTH_RESULT), delay_show=300),
     ])
 
