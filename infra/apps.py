@@ -31,6 +31,11 @@ class AppsArgs:
     min_insync_replicas: int
     webui_port: int
     webui_workers: int
+    #: Threads per gunicorn (gthread) worker.
+    webui_threads: int
+    #: CPU weight of the web UI against the other containers (Docker's default is 1024): under
+    #: contention the latency-bound web tier runs before the throughput-bound ones.
+    webui_cpu_shares: int
     driver_memory: str
     executor_memory: str
     executor_cores: int
@@ -122,7 +127,7 @@ class Apps(pulumi.ComponentResource):
             f"{name}-webui", name=n.resource("webui"), image=image_ref(webui),
             entrypoints=["/usr/bin/tini", "--"],
             command=["/opt/venv/bin/gunicorn", "--bind", f"0.0.0.0:{WEBUI_PORT}", "--workers",
-                     str(args.webui_workers), "--threads", "4",
+                     str(args.webui_workers), "--threads", str(args.webui_threads),
                      # Longer than any client's idle gap: with gunicorn's 2 s default, a client that
                      # reuses a connection the server is closing gets a reset (seen as HTTP 0 in Locust).
                      "--keep-alive", "75",
@@ -135,6 +140,7 @@ class Apps(pulumi.ComponentResource):
                        f"'http://127.0.0.1:{WEBUI_PORT}/api/v1/health', timeout=2)"],
                 interval="5s", timeout="3s", retries=5, start_period="1m0s"),
             ports=[docker.ContainerPortArgs(internal=WEBUI_PORT, external=args.webui_port, ip="127.0.0.1")],
+            cpu_shares=args.webui_cpu_shares,
             envs=pulumi.Output.all(*_env(args.settings, schema.READER), schema_done),
             uploads=[_password_file(schema.READER, args.cassandra_passwords[schema.READER])],
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network)],

@@ -57,12 +57,20 @@ class Queries:
     def _rows(self, name: str, *params):
         return list(self._session.execute(self._stmt[name], params))
 
-    @memoized
+    def complete(self, lang: str, month: str, *_) -> bool:
+        """Whether (lang, month) has a complete load: its articles, top list and titles no longer
+        change. (Not its movers, which the next month's load rewrites, nor the analytics, which
+        run after completion.)"""
+        return month in self.months(lang)
+
+    @memoized(settled=complete)
     def article(self, lang: str, month: str, title: str, limit: int) -> dict | None:
         """An article's totals, source mix and top incoming/outgoing rows; None if it has no rows."""
+        stats = self._rows("stats", lang, month, title)
+        if not stats and self.complete(lang, month):
+            return None  # a complete load stores stats for every title it has a row of
         incoming = [{"title": r.prev, "type": r.type, "n": r.n} for r in self._rows("incoming", lang, month, title, limit)]
         outgoing = self._outgoing(lang, month, title, limit)
-        stats = self._rows("stats", lang, month, title)
         if not stats and not incoming and not outgoing:
             return None
         totals = self._stats_from_row(stats[0]) if stats else self._stats_from_edges(lang, month, title)
@@ -122,7 +130,7 @@ class Queries:
         return {"lang": lang, "month": month, "rows": row.rows or 0, "total_clicks": row.total_clicks or 0,
                 "sources": {key: sources.get(key, 0) for key in SOURCE_KEYS}}
 
-    @memoized
+    @memoized(settled=complete)
     def top(self, lang: str, month: str, limit: int) -> list[dict]:
         """The month's most-read articles, best first."""
         return [{"title": r.title, "incoming_total": r.incoming_total} for r in self._rows("top", lang, month, limit)]
@@ -133,7 +141,7 @@ class Queries:
         return [{"title": r.title, "incoming_total": r.incoming_total, "previous_total": r.previous_total,
                  "change": r.change} for r in self._rows("movers", lang, month, limit)]
 
-    @memoized
+    @memoized(settled=complete)
     def search(self, lang: str, month: str, q: str, limit: int) -> list[str]:
         """Titles starting with what the reader typed, in title order; the first letter matches either case."""
         prefix = search_text(q)

@@ -101,7 +101,7 @@ def test_apps_hand_each_container_only_its_own_role_and_password_as_a_file():
     apps = Apps("apps", AppsArgs(
         naming=NAMING, network="net", python_image=_base(), wheels_image=_base(), spark_image=_base(),
         settings=Settings(cassandra_hosts="cassandra-0"), cassandra_passwords=passwords, partitions=6,
-        replication_factor=3, min_insync_replicas=2, webui_port=8050, webui_workers=2, driver_memory="768m",
+        replication_factor=3, min_insync_replicas=2, webui_port=8050, webui_workers=2, webui_threads=4, webui_cpu_shares=4096, driver_memory="768m",
         executor_memory="768m", executor_cores=1, depends_on=[]))
 
     def check(args):
