@@ -135,6 +135,7 @@ def main() -> None:
         processed = partition_offsets(progress["sources"][0].get("endOffset")) if progress else {}
         for load in table.processing():
             if caught_up(load, processed):
+                log.info("load %s %s caught up: aggregating", load.lang, load.month)  # the fault tests wait for this
                 started = time.monotonic()
                 count = finalize(spark, settings, load, session)
                 table.mark_complete(load, count)

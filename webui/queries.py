@@ -20,7 +20,7 @@ CQL = {
     "all_incoming": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=?",
     "outgoing_total": "SELECT sum(n) AS total FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=?",
     "loads": "SELECT * FROM ingestion WHERE scope=?",
-    "lang_loads": "SELECT month, status FROM ingestion WHERE scope=? AND lang=?",
+    "lang_loads": "SELECT month, status, run FROM ingestion WHERE scope=? AND lang=?",
     "progress": "SELECT * FROM stream_progress WHERE query=?",
     "month_stats": "SELECT rows, total_clicks, sources FROM month_stats WHERE lang=? AND month=?",
     "top": "SELECT rank, title, incoming_total FROM top_articles WHERE lang=? AND month=? LIMIT ?",
@@ -57,17 +57,22 @@ class Queries:
     def _rows(self, name: str, *params):
         return list(self._session.execute(self._stmt[name], params))
 
-    def complete(self, lang: str, month: str, *_) -> bool:
-        """Whether (lang, month) has a complete load: its articles, top list and titles no longer
-        change. (Not its movers, which the next month's load rewrites, nor the analytics, which
-        run after completion.)"""
-        return month in self.months(lang)
+    @memoized
+    def _complete_runs(self, lang: str) -> dict[str, str]:
+        """Run id of each month of `lang` whose load is complete."""
+        return {r.month: r.run for r in self._rows("lang_loads", INGESTION_SCOPE, lang) if r.status == COMPLETE}
 
-    @memoized(settled=complete)
+    def complete_run(self, lang: str, month: str, *_) -> str | None:
+        """The run id of (lang, month)'s complete load, else None. Until the month is loaded again its
+        articles, top list and titles no longer change. (Not its movers, which the next month's
+        load rewrites, nor the analytics, which run after completion.)"""
+        return self._complete_runs(lang).get(month)
+
+    @memoized(version=complete_run)
     def article(self, lang: str, month: str, title: str, limit: int) -> dict | None:
         """An article's totals, source mix and top incoming/outgoing rows; None if it has no rows."""
         stats = self._rows("stats", lang, month, title)
-        if not stats and self.complete(lang, month):
+        if not stats and self.complete_run(lang, month):
             return None  # a complete load stores stats for every title it has a row of
         incoming = [{"title": r.prev, "type": r.type, "n": r.n} for r in self._rows("incoming", lang, month, title, limit)]
         outgoing = self._outgoing(lang, month, title, limit)
@@ -108,11 +113,9 @@ class Queries:
         return bool(self._rows("stats", lang, month, title) or self._rows("incoming", lang, month, title, 1)
                     or self._outgoing(lang, month, title, 1))
 
-    @memoized
     def months(self, lang: str) -> list[str]:
         """Months of `lang` with a complete load, newest first."""
-        rows = self._rows("lang_loads", INGESTION_SCOPE, lang)
-        return sorted((r.month for r in rows if r.status == COMPLETE), reverse=True)
+        return sorted(self._complete_runs(lang), reverse=True)
 
     @memoized
     def languages(self) -> list[str]:
@@ -130,7 +133,7 @@ class Queries:
         return {"lang": lang, "month": month, "rows": row.rows or 0, "total_clicks": row.total_clicks or 0,
                 "sources": {key: sources.get(key, 0) for key in SOURCE_KEYS}}
 
-    @memoized(settled=complete)
+    @memoized(version=complete_run)
     def top(self, lang: str, month: str, limit: int) -> list[dict]:
         """The month's most-read articles, best first."""
         return [{"title": r.title, "incoming_total": r.incoming_total} for r in self._rows("top", lang, month, limit)]
@@ -141,7 +144,7 @@ class Queries:
         return [{"title": r.title, "incoming_total": r.incoming_total, "previous_total": r.previous_total,
                  "change": r.change} for r in self._rows("movers", lang, month, limit)]
 
-    @memoized(settled=complete)
+    @memoized(version=complete_run)
     def search(self, lang: str, month: str, q: str, limit: int) -> list[str]:
         """Titles starting with what the reader typed, in title order; the first letter matches either case."""
         prefix = search_text(q)

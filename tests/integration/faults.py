@@ -45,6 +45,18 @@ def clean_stop(name: str) -> None:
     docker("stop", "--time", "60", container(name))
 
 
+def wait_for_log(name: str, text: str, since: str, timeout: float = 600) -> None:
+    """Until the container's log (stdout and stderr) since `since` (RFC 3339) has a line containing `text`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        logs = subprocess.run(["docker", "logs", "--since", since, container(name)],
+                              check=True, capture_output=True, text=True)
+        if text in logs.stdout or text in logs.stderr:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{container(name)} did not log {text!r} within {timeout:.0f} s")
+
+
 def start(name: str) -> None:
     docker("start", container(name))
 

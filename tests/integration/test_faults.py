@@ -8,6 +8,7 @@ Cassandra node, read at ONE once its peers' hints are delivered, must hold the s
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
@@ -65,3 +66,25 @@ def test_hard_kills_of_a_broker_a_cassandra_node_and_the_driver_lose_and_double_
         at_one = faults.check_exact(session, f"{NODE} after hints, read at ONE",
                                     f"SIGKILL + restart of {NODE} mid-load", LANG, MONTH, path)
     assert at_one.passed, at_one
+
+
+def test_a_driver_killed_while_it_aggregates_a_caught_up_load_completes_it_after_restart(outputs, tmp_path):
+    """The window between the last micro-batch and `complete`: every row has landed, and the driver is
+    computing the load's totals (jobs.finalize) when it dies. Its successor must redo that, exactly once."""
+    month = "2024-07"
+    path = synthetic(tmp_path, LANG, month, 20_000, seed=22)
+    since = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    load = faults.BackgroundLoad(path)
+    try:
+        faults.wait_for_log("streaming", f"load {LANG} {month} caught up: aggregating", since)
+        time.sleep(3)  # into the aggregation's Spark jobs
+        faults.hard_kill("streaming")
+        assert faults.load_status(outputs, LANG, month)["status"] == "processing"
+        faults.start("streaming")
+    finally:
+        faults.docker("start", faults.container("streaming"))
+    load.join()
+    with faults.reader(outputs) as session:
+        verdict = faults.check_exact(session, "driver killed while aggregating", "SIGKILL + restart of the "
+                                     "streaming driver after the load's last batch, before complete", LANG, month, path)
+    assert verdict.passed, verdict

@@ -11,7 +11,7 @@ from webui.queries import CQL, STREAM_STALE_SECONDS, Queries
 Edge = namedtuple("Edge", "prev curr type n")
 Stats = namedtuple("Stats", "incoming_total outgoing_total sources")
 Total = namedtuple("Total", "total")
-Load = namedtuple("Load", "lang month status")
+Load = namedtuple("Load", "lang month status run", defaults=("r1",))
 MonthStats = namedtuple("MonthStats", "rows total_clicks sources")
 Top = namedtuple("Top", "rank title incoming_total")
 Mover = namedtuple("Mover", "rank title incoming_total previous_total change")
@@ -272,7 +272,7 @@ def test_a_complete_months_answers_are_kept_longer_than_a_loading_ones():
     now = [0.0]
     loads = [Load("en", "2024-11", "complete"), Load("en", "2024-12", "processing")]
     session = FakeSession({"lang_loads": loads, "top": [Top(1, "A", 5)], "stats": [Stats(5, 0, {})]})
-    queries = Queries(session, TTLCache(ttl=5.0, settled_ttl=60.0, clock=lambda: now[0]))
+    queries = Queries(session, TTLCache(ttl=5.0, settled_ttl=60.0, clock=lambda: now[0], spread=lambda: 1.0))
 
     def reads(name):
         return [c[0] for c in session.calls].count(name)
@@ -291,3 +291,29 @@ def test_a_complete_months_answers_are_kept_longer_than_a_loading_ones():
     now[0] = 67.0
     queries.movers("en", "2024-11", 10)
     assert reads("movers") == 2
+
+
+def test_a_reloaded_month_is_never_answered_from_its_previous_load():
+    from webui.cache import TTLCache
+
+    now = [0.0]
+    session = FakeSession({"lang_loads": [Load("en", "2024-11", "complete", "first")], "top": [Top(1, "A", 5)]})
+    queries = Queries(session, TTLCache(ttl=5.0, settled_ttl=600.0, clock=lambda: now[0], spread=lambda: 1.0))
+    assert queries.top("en", "2024-11", 10) == [{"title": "A", "incoming_total": 5}]
+    session.answers.update(lang_loads=[Load("en", "2024-11", "complete", "second")], top=[Top(1, "B", 7)])
+    now[0] = 6.0  # the memo of which loads are complete has expired; the first load's top list has not
+    assert queries.top("en", "2024-11", 10) == [{"title": "B", "incoming_total": 7}]
+
+
+def test_settled_entries_expire_at_spread_out_times():
+    from webui.cache import TTLCache
+
+    factors = iter([1.0, 1.5, 1.0])
+    cache = TTLCache(ttl=5.0, settled_ttl=100.0, clock=lambda: now, spread=lambda: next(factors))
+    now, computed = 0.0, []
+    for key in ("a", "b"):
+        cache.get_or_compute(key, lambda k=key: computed.append(k), settled=True)
+    now = 120.0
+    for key in ("a", "b"):
+        cache.get_or_compute(key, lambda k=key: computed.append(k), settled=True)
+    assert computed == ["a", "b", "a"]
