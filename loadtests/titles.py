@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "clickstream-enwiki-2024-11.tsv"
 SAMPLE_LANG, SAMPLE_MONTH = "en", "2024-11"
-TOP = 500  # the API's largest limit
+TOP = 500  # titles in the pool; /api/v1/top allows up to contract.schema.TOP_ARTICLES_LIMIT
 
 
 @dataclass(frozen=True)
