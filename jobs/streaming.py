@@ -30,6 +30,9 @@ from jobs.ingestion import IngestionTable, partition_offsets, caught_up
 from jobs.sinks import spark_conf, write_table
 
 log = logging.getLogger("clickstream.streaming")
+
+#: Logged when every row of a load has landed and its totals are being computed; the fault tests wait for it.
+CAUGHT_UP = "load %s %s caught up: aggregating"
 ROWS_PER_BATCH = 200_000
 #: Spark caps a micro-batch in Kafka records; RAW records hold ROWS_PER_RECORD rows each.
 RECORDS_PER_BATCH = ROWS_PER_BATCH // ROWS_PER_RECORD
@@ -135,7 +138,7 @@ def main() -> None:
         processed = partition_offsets(progress["sources"][0].get("endOffset")) if progress else {}
         for load in table.processing():
             if caught_up(load, processed):
-                log.info("load %s %s caught up: aggregating", load.lang, load.month)  # the fault tests wait for this
+                log.info(CAUGHT_UP, load.lang, load.month)
                 started = time.monotonic()
                 count = finalize(spark, settings, load, session)
                 table.mark_complete(load, count)

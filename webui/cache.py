@@ -25,9 +25,6 @@ SETTLED_TTL_SECONDS = 600.0
 MAX_ENTRIES = 20_000
 
 
-MISSING = object()
-
-
 class TTLCache:
     """Least-recently-used entries, each valid for `ttl` seconds, or `settled_ttl` for answers that
     can no longer change; thread-safe."""
@@ -39,22 +36,14 @@ class TTLCache:
         self._entries: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key):
-        """The live entry of `key`, or MISSING."""
+    def get_or_compute(self, key, compute, settled: bool = False):
+        """The entry of `key`; on a miss, `compute()`, kept for the settled or the short TTL."""
         now = self._clock()
         with self._lock:
             hit = self._entries.get(key)
             if hit and hit[0] > now:
                 self._entries.move_to_end(key)
                 return hit[1]
-        return MISSING
-
-    def get_or_compute(self, key, compute, settled: bool = False):
-        """The entry of `key`; on a miss, `compute()`, kept for the settled or the short TTL."""
-        hit = self.get(key)
-        if hit is not MISSING:
-            return hit
-        now = self._clock()
         value = compute()  # outside the lock: a slow read must not block other keys
         with self._lock:
             self._entries[key] = (now + (self._settled_ttl * self._spread() if settled else self._ttl), value)

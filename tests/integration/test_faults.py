@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from jobs.streaming import CAUGHT_UP
 from tests.integration import faults
 from tests.integration.helpers import synthetic
 
@@ -76,13 +77,12 @@ def test_a_driver_killed_while_it_aggregates_a_caught_up_load_completes_it_after
     since = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     load = faults.BackgroundLoad(path)
     try:
-        faults.wait_for_log("streaming", f"load {LANG} {month} caught up: aggregating", since)
+        faults.wait_for_log("streaming", CAUGHT_UP % (LANG, month), since)
         time.sleep(3)  # into the aggregation's Spark jobs
         faults.hard_kill("streaming")
         assert faults.load_status(outputs, LANG, month)["status"] == "processing"
-        faults.start("streaming")
     finally:
-        faults.docker("start", faults.container("streaming"))
+        faults.start("streaming")
     load.join()
     with faults.reader(outputs) as session:
         verdict = faults.check_exact(session, "driver killed while aggregating", "SIGKILL + restart of the "
