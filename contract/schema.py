@@ -6,6 +6,8 @@ Statements are templates over the keyspace name; `statements()` renders them in 
 
 from __future__ import annotations
 
+import re
+
 #: Outgoing rows of the five other-* pseudo-articles run to millions per month; spreading them
 #: over this many partitions keeps each well under 100 MB. Real articles use bucket 0 only, and
 #: readers of an other-* source merge all buckets, so only the writer needs the bucket function.
@@ -154,6 +156,38 @@ ADDED_COLUMNS = [
     ("ingestion", "analyzed_at", "timestamp"),
     ("ingestion", "checksum", "text"),
 ]
+
+
+def partition_key(table: str) -> list[str]:
+    """The partition key columns of `table`, as its CREATE statement declares them."""
+    return _key(table)[0]
+
+
+def primary_key(table: str) -> list[str]:
+    """Every primary key column of `table`: its partition key, then its clustering columns."""
+    partition, clustering = _key(table)
+    return partition + clustering
+
+
+def _key(table: str) -> tuple[list[str], list[str]]:
+    match = re.search(r"PRIMARY KEY \(\(([^)]*)\)([^)]*)\)", TABLES[table])
+    if not match:
+        raise ValueError(f"{table} does not declare PRIMARY KEY ((partition key), clustering columns)")
+    partition, clustering = ([c.strip() for c in group.split(",") if c.strip()] for group in match.groups())
+    return partition, clustering
+
+
+DELETE = "DELETE FROM {keyspace}.{table} WHERE {where}"
+
+
+def delete(keyspace: str, table: str, columns) -> str:
+    """A DELETE of one partition of `table` (`columns` its partition key) or one row (its primary key),
+    with a `?` marker per column in the order given."""
+    columns = list(columns)
+    if len(set(columns)) != len(columns) or set(columns) not in (set(partition_key(table)), set(primary_key(table))):
+        raise ValueError(f"a delete of {table} names its partition key {partition_key(table)} "
+                         f"or its primary key {primary_key(table)}, got {columns}")
+    return DELETE.format(keyspace=keyspace, table=table, where=" AND ".join(f"{c}=?" for c in columns))
 
 
 def statements(keyspace: str, datacenter: str, replication: int) -> list[str]:

@@ -1,8 +1,10 @@
-"""Exact aggregates of one load, computed from exactly the Kafka records the producer wrote for it."""
+"""Exact aggregates of one load, computed from exactly the Kafka records the producer wrote for it; and, when
+it reloads a month, the deletion of whatever the month held that the load does not have."""
 
 from __future__ import annotations
 
 import json
+import logging
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -10,8 +12,11 @@ from pyspark.sql import functions as F
 from contract import topics
 from contract.settings import Settings
 from contract.schema import ANALYTICS_TOP, ARTICLE_BUCKETS, MAX_PATH_STEPS, MOVERS_LIMIT, PAGERANK_LIMIT, TOP_ARTICLES_LIMIT
+from contract.schema import primary_key
 from jobs import analytics, monthly, sinks, transforms
 from jobs.ingestion import PendingLoad
+
+log = logging.getLogger("clickstream.finalize")
 
 EARLIEST = -2
 
@@ -33,14 +38,18 @@ def load_rows(spark: SparkSession, settings: Settings, load: PendingLoad) -> Dat
 
 
 def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session) -> int:
-    """Store the article and month tables of `load` and the movers it changes; returns the number of distinct rows.
+    """Store the article and month tables of `load` and the movers it changes, then delete what an earlier
+    load of the month stored and this one does not have; returns the number of distinct rows.
 
-    `session` is the driver's cassandra-driver session, for trimming the top-N tables.
+    `session` is the driver's cassandra-driver session, for trimming the top-N tables and deleting.
     """
     rows = load_rows(spark, settings, load).persist()
     # Every month table derives from the article stats: one aggregation, persisted, feeds them all.
     stats = transforms.article_stats(rows).persist()
     try:
+        # Asked before this load stores its titles: with none stored, no earlier load of the month was
+        # finalized, so a first load skips the read-back (its limit: docs/design.md).
+        reloaded = not read_month_articles(spark, settings, load.lang, load.month).isEmpty()
         sinks.write_table(stats, settings, "article_stats")
         sinks.write_table(transforms.month_stats(rows), settings, "month_stats")
         articles = monthly.month_articles(stats)
@@ -50,10 +59,58 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session
         top = monthly.top_articles(stats, TOP_ARTICLES_LIMIT)
         sinks.replace_ranked(top, settings, session, "top_articles", load.lang, load.month)
         update_movers(spark, settings, session, load.lang, load.month, articles)
+        if reloaded:
+            remove_stale(spark, settings, session, load, rows, stats)
         return rows.count()
     finally:
         stats.unpersist()
         rows.unpersist()
+
+
+def remove_stale(spark: SparkSession, settings: Settings, session, load: PendingLoad, rows: DataFrame,
+                 stats: DataFrame) -> None:
+    """Delete what earlier loads of the month stored and this one (`rows`, and their `stats`) does not have.
+
+    Called once every row and aggregate of this load is written, so that a reader meanwhile sees
+    at worst an old row too many, never a new one missing (as with `sinks.replace_ranked`).
+    """
+    titles = stats.select("lang", "month", "title")
+    # n is a clustering column: a pair whose n changed has its old row beside the new one. Read the
+    # edges of every title of this load back and delete the rows it does not have.
+    edges_in = delete_stale(spark, settings, session, "edges_in", transforms.edges_in(rows),
+                            titles.withColumnRenamed("title", "curr"))
+    edges_out = delete_stale(spark, settings, session, "edges_out", transforms.edges_out(rows),
+                             transforms.edges_out_partitions(titles))
+    log.info("reload of %s %s: %d edges_in and %d edges_out rows deleted", load.lang, load.month,
+             edges_in, edges_out)
+    # A title only earlier loads had loses, unread, every partition and row filed under it. Read after
+    # this load stored its titles, month_articles holds the earlier titles and these.
+    gone = transforms.stale(read_month_articles(spark, settings, load.lang, load.month), stats,
+                            ["lang", "month", "title"]).persist()
+    try:
+        keys = gone.select("lang", "month", "title")
+        deletes = [
+            ("article_stats", keys), ("related", keys), ("likely_paths", keys),
+            ("edges_in", keys.withColumnRenamed("title", "curr")),
+            ("edges_out", transforms.edges_out_partitions(keys)),
+            ("titles", monthly.titles(gone).select(*primary_key("titles"))),
+            ("article_trend", monthly.article_trend(gone).select(*primary_key("article_trend"))),
+            # Last: the titles are found here, so a finalize interrupted before this finds them again.
+            ("month_articles", gone.select(*primary_key("month_articles"))),
+        ]
+        deleted = {table: sinks.delete_keys(df, settings, session, table) for table, df in deletes}
+    finally:
+        gone.unpersist()
+    log.info("reload of %s %s: titles no longer in the month deleted from %s", load.lang, load.month,
+             ", ".join(f"{table} ({n})" for table, n in deleted.items()))
+
+
+def delete_stale(spark: SparkSession, settings: Settings, session, table: str, fresh: DataFrame,
+                 partitions: DataFrame) -> int:
+    """Delete the stored rows of `table` in `partitions` that `fresh` has no row of; returns how many."""
+    key = primary_key(table)
+    stored = sinks.read_partitions(spark, settings, table, partitions)
+    return sinks.delete_keys(transforms.stale(stored, fresh, key).select(*key), settings, session, table)
 
 
 def read_month_articles(spark: SparkSession, settings: Settings, lang: str, month: str) -> DataFrame:
@@ -72,13 +129,30 @@ def update_movers(spark: SparkSession, settings: Settings, session, lang: str, m
         sinks.replace_ranked(monthly.movers(following, articles, MOVERS_LIMIT), settings, session, "movers", lang, later)
 
 
-def run_analytics(spark: SparkSession, settings: Settings, load: PendingLoad) -> None:
-    """PageRank, related articles and likely paths of a complete load, each overwriting its rows."""
+def run_analytics(spark: SparkSession, settings: Settings, load: PendingLoad, session) -> None:
+    """PageRank, related articles and likely paths of a complete load, replacing an earlier run's of the month.
+
+    Positions are clustering keys, so an earlier run's positions past this run's last would stay:
+    PageRank is trimmed as a top-N table, and related and likely paths are read back and trimmed
+    per title (a title only earlier loads had was cleared by `remove_stale`).
+    """
     rows = load_rows(spark, settings, load).persist()
     try:
+        # Asked before this run writes: with no PageRank stored, no earlier run wrote the month's analytics.
+        rerun = not sinks.read_table(spark, settings, "pagerank", lang=load.lang, month=load.month).isEmpty()
         ranks = analytics.pagerank(rows)
-        sinks.write_table(analytics.pagerank_top(ranks, PAGERANK_LIMIT), settings, "pagerank")
-        sinks.write_table(analytics.related(rows, top=ANALYTICS_TOP), settings, "related")
-        sinks.write_table(analytics.likely_paths(rows, k=MAX_PATH_STEPS, top=ANALYTICS_TOP), settings, "likely_paths")
+        sinks.replace_ranked(analytics.pagerank_top(ranks, PAGERANK_LIMIT), settings, session, "pagerank",
+                             load.lang, load.month)
+        titles = read_month_articles(spark, settings, load.lang, load.month).select("lang", "month", "title")
+        for table, df in (("related", analytics.related(rows, top=ANALYTICS_TOP)),
+                          ("likely_paths", analytics.likely_paths(rows, k=MAX_PATH_STEPS, top=ANALYTICS_TOP))):
+            df = df.persist()
+            try:
+                sinks.write_table(df, settings, table)
+                if rerun:
+                    deleted = delete_stale(spark, settings, session, table, df, titles)
+                    log.info("analytics of %s %s: %d stale %s rows deleted", load.lang, load.month, deleted, table)
+            finally:
+                df.unpersist()
     finally:
         rows.unpersist()

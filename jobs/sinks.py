@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from contract import schema
 from contract.settings import Settings
 
 CASSANDRA_FORMAT = "org.apache.spark.sql.cassandra"
 SINK_WRITES_IN_FLIGHT = 64
+DELETES_IN_FLIGHT = 64
+#: Keys taken from Spark per round of deletes, which bounds the driver's memory whatever the number of keys.
+DELETE_ROUND = 10_000
 
 
 def write_table(df: DataFrame, settings: Settings, table: str) -> None:
@@ -26,6 +32,44 @@ def read_table(spark: SparkSession, settings: Settings, table: str, **where) -> 
     for column, value in where.items():
         df = df.where(F.col(column).isin(list(value)) if isinstance(value, (list, tuple, range)) else F.col(column) == value)
     return df
+
+
+def read_partitions(spark: SparkSession, settings: Settings, table: str, keys: DataFrame) -> DataFrame:
+    """The stored rows of the partitions of `table` that `keys` names (its columns: the partition key).
+
+    A join on the whole partition key, which CassandraSparkExtensions plans as a direct join: one
+    partition read per key, issued by the executors as they go through `keys`. An IN filter
+    (`read_table`) ends in the same reads (past spark.cassandra.sql.inClauseToJoinConversionThreshold
+    the connector converts it to a join), but with every key a literal of a plan built and held on
+    the driver: right for ARTICLE_BUCKETS buckets, not for the millions of titles of a month.
+    `directJoinSetting=on` skips the connector's size test, which compares estimates (Cassandra's
+    size_estimates, Spark's plan statistics) that a young table or a Kafka-derived frame lack.
+    """
+    stored = (spark.read.format(CASSANDRA_FORMAT)
+              .options(keyspace=settings.keyspace, table=table, directJoinSetting="on").load())
+    return keys.distinct().join(stored, keys.columns).select(*stored.columns)
+
+
+def delete_keys(keys: DataFrame, settings: Settings, session, table: str) -> int:
+    """Delete from `table` the partition or row each row of `keys` names; returns how many deletes were sent.
+
+    The columns of `keys` are the table's partition key or its primary key (`contract.schema.delete`).
+    PySpark has no delete through the connector (`deleteFromCassandra` is Scala only), and only the
+    driver's container holds the writer's password (executors would need it shipped in every task),
+    so the driver sends them through its own `session`: keys stream from Spark a round at a time,
+    each round with DELETES_IN_FLIGHT requests in flight. Fine for what a reload leaves stale; a
+    month replaced by a wholly different file costs about one delete per stored row.
+    """
+    from cassandra.concurrent import execute_concurrent_with_args
+
+    statement = session.prepare(schema.delete(settings.keyspace, table, keys.columns))
+    rows, sent = keys.toLocalIterator(), 0
+    # Rounds are taken on this thread: handing the iterator itself to the driver would advance it
+    # (and with it Spark jobs) on the driver's I/O thread.
+    while batch := [tuple(r) for r in islice(rows, DELETE_ROUND)]:
+        execute_concurrent_with_args(session, statement, batch, concurrency=DELETES_IN_FLIGHT)
+        sent += len(batch)
+    return sent
 
 
 def replace_ranked(df: DataFrame, settings: Settings, session, table: str, lang: str, month: str) -> int:

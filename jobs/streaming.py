@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -94,11 +94,11 @@ def write_load_events(table: IngestionTable):
     return sink
 
 
-def _analyze(spark: SparkSession, settings: Settings, table: IngestionTable, load) -> None:
+def _analyze(spark: SparkSession, settings: Settings, session, table: IngestionTable, load) -> None:
     """Run the batch analytics of a complete load; a failure is logged and the stream goes on."""
     started = time.monotonic()
     try:
-        run_analytics(spark, settings, load)
+        run_analytics(spark, settings, load, session)
     except Exception:  # noqa: BLE001 - analytics are re-runnable; the stream must not die for them
         log.exception("analytics of %s %s failed; reload the month to retry", load.lang, load.month)
         return
@@ -127,7 +127,7 @@ def main() -> None:
     # Analytics take minutes on a big month; one background thread runs them so that the loop
     # keeps finishing other loads meanwhile (Spark schedules jobs from several threads).
     analyst = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analytics")
-    submitted: set[tuple] = set()
+    analyses: dict[tuple, Future] = {}
     while rows_query.isActive and loads_query.isActive:
         spark.streams.awaitAnyTermination(5)
         progress = rows_query.lastProgress
@@ -136,8 +136,11 @@ def main() -> None:
             for done in [b for b in batch_rows if b < progress["batchId"]]:
                 del batch_rows[done]
         processed = partition_offsets(progress["sources"][0].get("endOffset")) if progress else {}
+        # A reload is finalized once the analytics of the month's earlier load are done: rows they
+        # write after finalize deleted a title's would bring that title back.
+        analysing = {key[:2] for key, future in analyses.items() if not future.done()}
         for load in table.processing():
-            if caught_up(load, processed):
+            if caught_up(load, processed) and (load.lang, load.month) not in analysing:
                 log.info(CAUGHT_UP, load.lang, load.month)
                 started = time.monotonic()
                 count = finalize(spark, settings, load, session)
@@ -146,9 +149,8 @@ def main() -> None:
                          load.lang, load.month, count, time.monotonic() - started)
         # Complete loads without analytics: just finished, or finished under a driver that died.
         for load in table.unanalyzed():
-            if (key := (load.lang, load.month, load.run)) not in submitted:
-                submitted.add(key)
-                analyst.submit(_analyze, spark, settings, table, load)
+            if (key := (load.lang, load.month, load.run)) not in analyses:
+                analyses[key] = analyst.submit(_analyze, spark, settings, session, table, load)
     # Surface the failure that stopped a query, so the container exits non-zero and restarts.
     for query in (rows_query, loads_query):
         if query.exception():

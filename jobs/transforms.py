@@ -76,6 +76,20 @@ def edges_out(rows: DataFrame) -> DataFrame:
     return rows.select("lang", "month", "prev", bucket.otherwise(0).cast("int").alias("bucket"), "n", "curr", "type")
 
 
+def edges_out_partitions(titles: DataFrame) -> DataFrame:
+    """The `edges_out` partitions (lang, month, prev, bucket) of each (lang, month, title): every bucket of
+    an other-* source, bucket 0 of an article."""
+    buckets = F.when(F.col("title").isin(*OTHER_SOURCES), F.sequence(F.lit(0), F.lit(SOURCE_BUCKETS - 1)))
+    return titles.select("lang", "month", F.col("title").alias("prev"),
+                         F.explode(buckets.otherwise(F.array(F.lit(0)))).alias("bucket"))
+
+
+def stale(stored: DataFrame, fresh: DataFrame, key_columns: list[str]) -> DataFrame:
+    """The rows of `stored` whose key (`key_columns`, a table's primary key) no row of `fresh` has: what
+    a load of `fresh` must delete so that a table holds exactly its rows."""
+    return stored.join(fresh.select(*key_columns), key_columns, "left_anti")
+
+
 def article_stats(rows: DataFrame) -> DataFrame:
     """Per (lang, month, title): incoming and outgoing totals and the incoming source mix."""
     by_source = rows.groupBy("lang", "month", "curr", source_key().alias("source")).agg(F.sum("n").alias("n"))

@@ -17,6 +17,8 @@ from tests.integration.helpers import STACK, api, synthetic
 
 pytestmark = pytest.mark.stack
 SOURCE_KEYS = ("link", "other", "other-search", "other-external", "other-internal", "other-empty", "other-other")
+#: An article no file but the modified sample has.
+NEW_TITLE = "Clickstream_reload_test_article"
 
 
 def test_stack_is_healthy_and_exposes_only_loopback(outputs):
@@ -69,6 +71,33 @@ def test_same_month_loaded_twice_counts_once(outputs):
     truth = ground_truth(read_sample())
     bad = mismatches(outputs, truth, "en", "2024-11")
     assert not bad, f"after a reload {len(bad)} articles differ; first: {bad[0]}"
+
+
+def test_a_reload_with_different_content_leaves_nothing_of_the_old_file(outputs, tmp_path):
+    original = read_sample()
+    shuffled = random.Random(11).sample(original, len(original))
+    changed, kept = shuffled[50:100], shuffled[100:]  # and the first 50 rows are dropped
+    # A new article, clicked into from search and from 19 articles the changed file still has.
+    sources = sorted({p for p, _, t, _ in kept if t == "link"})[:19]
+    added = [("other-search", NEW_TITLE, "external", 500)]
+    added += [(p, NEW_TITLE, "link", 10 + i) for i, p in enumerate(sources)]
+    rows = kept + [(p, c, t, n + 7) for p, c, t, n in changed] + added
+    path = tmp_path / SAMPLE.name  # the name says en, 2024-11: the month the sample loaded
+    path.write_text("".join(f"{p}\t{c}\t{t}\t{n}\n" for p, c, t, n in rows), encoding="utf-8")
+    stack_tool.load(STACK, path, None, None, wait=True)
+    truth = ground_truth(rows)
+    bad = mismatches(outputs, truth, "en", "2024-11")
+    assert not bad, f"after a reload with other rows {len(bad)} of {len(truth)} articles differ; first: {bad[0]}"
+    gone = set(ground_truth(original)) - set(truth)
+    assert gone and NEW_TITLE in truth
+    for title in gone:
+        status, got = api(outputs, "article", title=title, lang="en", month="2024-11")
+        assert status == 404, (title, got)
+    # The sample back, for the tests after this one; the new article goes with the file that had it.
+    stack_tool.load(STACK, SAMPLE, None, None, wait=True)
+    bad = mismatches(outputs, ground_truth(original), "en", "2024-11")
+    assert not bad, f"after reloading the sample {len(bad)} articles differ; first: {bad[0]}"
+    assert api(outputs, "article", title=NEW_TITLE, lang="en", month="2024-11")[0] == 404
 
 
 def test_two_months_and_two_languages_loaded_concurrently(outputs, tmp_path):

@@ -1,40 +1,60 @@
-"""jobs.finalize without Kafka or Cassandra: its reads, writes and trims go to an in-memory table store."""
+"""jobs.finalize without Kafka or Cassandra: its reads, writes, trims and deletes go to an in-memory table store."""
 
 import re
 from collections import defaultdict
 
 import pytest
 
+from contract import schema
 from contract.schema import ARTICLE_BUCKETS
 from contract.settings import Settings
 from jobs import finalize as job
-from jobs import sinks
+from jobs import sinks, transforms
 from jobs.ingestion import PendingLoad
 
 pytestmark = pytest.mark.spark
 
 ROWS = "lang string, month string, prev string, curr string, type string, n long"
-ARTICLES = "lang string, month string, bucket int, title string, incoming_total long, outgoing_total long"
-#: Primary keys, so that a write upserts as Cassandra does; the other tables are keyed by title.
-KEYS = {"top_articles": ("lang", "month", "rank"), "movers": ("lang", "month", "rank"),
-        "month_articles": ("lang", "month", "bucket", "title"), "month_stats": ("lang", "month")}
+#: Tables read before anything is written to them; the others are read with the schema they were written with.
+EMPTY = {
+    "month_articles": "lang string, month string, bucket int, title string, incoming_total long, outgoing_total long",
+    "pagerank": "lang string, month string, rank int, title string, score double",
+}
 
 
 class FakeCassandra:
-    """Tables as {primary key: row}; `write_table`/`read_table` stand in for the connector, the rest for a session."""
+    """Tables as {primary key: row}, keyed as contract.schema declares; the `sinks` functions stand in for the
+    connector, `prepare`/`execute` for a session. `reads` and `deleted` count read-backs and deletes per table."""
 
     def __init__(self, spark):
-        self.spark, self.tables = spark, defaultdict(dict)
+        self.spark, self.tables, self.schemas = spark, defaultdict(dict), dict(EMPTY)
+        self.reads, self.deleted = defaultdict(int), defaultdict(int)
 
     def write_table(self, df, settings, table):
+        self.schemas[table] = df.schema
         for row in df.collect():
             row = row.asDict()
-            self.tables[table][tuple(row[k] for k in KEYS.get(table, ("lang", "month", "title")))] = row
+            self.tables[table][tuple(row[k] for k in schema.primary_key(table))] = row
 
     def read_table(self, spark, settings, table, **where):
         def matches(row):
             return all(row[c] in v if isinstance(v, range) else row[c] == v for c, v in where.items())
-        return spark.createDataFrame([r for r in self.tables[table].values() if matches(r)], ARTICLES)
+        return spark.createDataFrame([r for r in self.tables[table].values() if matches(r)], self.schemas[table])
+
+    def read_partitions(self, spark, settings, table, keys):
+        assert sorted(keys.columns) == sorted(schema.partition_key(table))
+        wanted = {tuple(k) for k in keys.collect()}
+        self.reads[table] += 1
+        return spark.createDataFrame([r for r in self.tables[table].values()
+                                      if tuple(r[c] for c in keys.columns) in wanted], self.schemas[table])
+
+    def delete_keys(self, keys, settings, session, table):
+        schema.delete(settings.keyspace, table, keys.columns)  # raises unless they are a partition or primary key
+        gone = {tuple(k) for k in keys.collect()}
+        self.tables[table] = {k: r for k, r in self.tables[table].items()
+                              if tuple(r[c] for c in keys.columns) not in gone}
+        self.deleted[table] += len(gone)
+        return len(gone)
 
     def prepare(self, cql):
         return cql
@@ -48,16 +68,47 @@ class FakeCassandra:
     def ranked(self, table, month):
         return sorted(tuple(r.values())[2:] for r in self.tables[table].values() if r["month"] == month)
 
+    def titles(self, table):
+        """Every title a table holds, under whichever column names it."""
+        column = {"edges_in": "curr", "edges_out": "prev"}.get(table, "title")
+        return {r[column] for r in self.tables[table].values()}
 
-def test_movers_are_right_whichever_month_loads_first(spark, monkeypatch):
+
+@pytest.fixture
+def connect(spark, monkeypatch):
+    """A function returning a new FakeCassandra that `sinks` reads and writes from then on."""
+    def new_store():
+        store = FakeCassandra(spark)
+        for name in ("write_table", "read_table", "read_partitions", "delete_keys"):
+            monkeypatch.setattr(sinks, name, getattr(store, name))
+        return store
+    return new_store
+
+
+@pytest.fixture
+def land(spark, monkeypatch):
+    """A function doing what the stream and the driver do with one load: land its rows in the edges
+    tables of `store`, finalize it and, with `analyze`, run its analytics; it returns finalize's count."""
+    def run(store, month, clicks, analyze=False):
+        load = PendingLoad("en", month, {}, {})
+        rows = spark.createDataFrame([(load.lang, load.month, *row) for row in clicks], ROWS)
+        monkeypatch.setattr(job, "load_rows", lambda spark, settings, load: rows)
+        store.write_table(transforms.edges_in(rows), Settings(), "edges_in")
+        store.write_table(transforms.edges_out(rows), Settings(), "edges_out")
+        count = job.finalize(spark, Settings(), load, store)
+        if analyze:
+            job.run_analytics(spark, Settings(), load, store)
+        return count
+    return run
+
+
+def test_movers_are_right_whichever_month_loads_first(spark, connect, monkeypatch):
     clicks = {
         "2024-10": [("other-search", "A", "external", 100), ("other-search", "B", "external", 40), ("A", "B", "link", 10)],
         "2024-11": [("other-search", "A", "external", 60), ("other-search", "B", "external", 40), ("A", "B", "link", 10),
                     ("other-search", "C", "external", 30)],
     }
-    store = FakeCassandra(spark)
-    monkeypatch.setattr(sinks, "write_table", store.write_table)
-    monkeypatch.setattr(sinks, "read_table", store.read_table)
+    store = connect()
     monkeypatch.setattr(job, "load_rows", lambda spark, settings, load: spark.createDataFrame(
         [(load.lang, load.month, *row) for row in clicks[load.month]], ROWS))
 
@@ -78,5 +129,43 @@ def test_movers_are_right_whichever_month_loads_first(spark, monkeypatch):
     assert all(0 <= r["bucket"] < ARTICLE_BUCKETS for r in store.tables["month_articles"].values())
     assert {(r["title"], r["month"], r["incoming_total"]) for r in store.tables["article_trend"].values()
             if r["title"] == "A"} == {("A", "2024-10", 100), ("A", "2024-11", 60)}
-    assert {(r["prefix"], r["title"]) for r in store.tables["titles"].values() if r["month"] == "2024-11"} == {
-        ("a", "A"), ("b", "B"), ("c", "C"), ("o", "other-search")}
+    assert {(r["title"], r["prefix"]) for r in store.tables["titles"].values() if r["month"] == "2024-11"} == {
+        ("A", "a"), ("B", "b"), ("C", "c"), ("other-search", "o")}
+
+
+# "Gone" and "E" are only in the old file, and so is the pair B -> C; A -> B changes n; D is new.
+OLD = [("other-search", "A", "external", 100), ("other-search", "B", "external", 40), ("A", "B", "link", 10),
+       ("A", "Gone", "link", 5), ("Gone", "C", "link", 3), ("B", "C", "link", 7), ("other-search", "C", "external", 30),
+       ("other-external", "Gone", "external", 9), ("other-search", "E", "external", 2)]
+NEW = [("other-search", "A", "external", 100), ("other-search", "B", "external", 40), ("A", "B", "link", 12),
+       ("other-search", "C", "external", 30), ("A", "C", "link", 6), ("C", "D", "link", 4)]
+PER_TITLE = ("article_stats", "month_articles", "titles", "article_trend", "related", "likely_paths", "edges_in",
+             "edges_out")
+
+
+def test_a_first_load_deletes_nothing_and_a_reload_leaves_exactly_the_new_load(connect, land):
+    store = connect()
+    assert land(store, "2024-11", OLD, analyze=True) == len(OLD)
+    assert not store.reads and not store.deleted
+    assert "Gone" in store.titles("related") and "Gone" in store.titles("likely_paths")
+    assert land(store, "2024-11", NEW, analyze=True) == len(NEW)
+    edges_in = {(r["curr"], r["prev"], r["n"]) for r in store.tables["edges_in"].values()}
+    edges_out = {(r["prev"], r["curr"], r["n"]) for r in store.tables["edges_out"].values()}
+    # (a) the pair whose n changed keeps only its new row, in both edges tables.
+    assert ("B", "A", 12) in edges_in and ("B", "A", 10) not in edges_in
+    assert ("A", "B", 12) in edges_out and ("A", "B", 10) not in edges_out
+    # (b) a pair only the old file had is gone, though both its titles stay.
+    assert ("C", "B", 7) not in edges_in and ("B", "C", 7) not in edges_out
+    # (c) a title only the old file had is in no per-title table, nor in any edge.
+    for table in PER_TITLE:
+        assert "Gone" not in store.titles(table), table
+    assert not [e for e in edges_in | edges_out if "Gone" in e]
+    # PageRank had 5 articles and now has 4: the old rank 5 is trimmed.
+    assert [rank for rank, *_ in store.ranked("pagerank", "2024-11")] == [1, 2, 3, 4]
+    assert {table for table, n in store.deleted.items() if n} >= {"edges_in", "edges_out", *PER_TITLE}
+    # (d) every table holds what a first load of the new file alone stores, nothing more or less.
+    fresh = connect()
+    land(fresh, "2024-11", NEW, analyze=True)
+    assert {t for t, rows in store.tables.items() if rows} == {t for t, rows in fresh.tables.items() if rows}
+    for table, rows in fresh.tables.items():
+        assert store.tables[table] == rows, table

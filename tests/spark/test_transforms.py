@@ -1,6 +1,7 @@
 import pytest
 
 from contract import records
+from contract.schema import SOURCE_BUCKETS
 from jobs import transforms
 from tests.conftest import SAMPLE, ground_truth, read_sample
 from tests.spark.conftest import kafka_frame
@@ -64,3 +65,34 @@ def test_month_stats_and_dedup(spark):
     assert months["2024-10"].rows == 5
     external = sum(r[3] for r in sample if r[2] == "external")
     assert sum(v for k, v in months["2024-11"].sources.items() if k.startswith("other-")) == external
+
+
+def test_edges_out_partitions_are_every_bucket_of_a_source_and_bucket_0_of_an_article(spark):
+    titles = spark.createDataFrame([("en", "2024-11", "A"), ("en", "2024-11", "other-search")],
+                                   "lang string, month string, title string")
+    partitions = transforms.edges_out_partitions(titles).collect()
+    assert {(r.prev, r.bucket) for r in partitions} == {("A", 0)} | {("other-search", b) for b in range(SOURCE_BUCKETS)}
+    assert transforms.edges_out_partitions(titles).columns == ["lang", "month", "prev", "bucket"]
+    # Every bucket a row of the source can land in is one of these partitions.
+    rows = transforms.valid_rows(transforms.parse_values(kafka_frame(spark, _values(read_sample()))))
+    landed = {(r.prev, r.bucket) for r in transforms.edges_out(rows).where("prev = 'other-search'").collect()}
+    assert landed <= {(r.prev, r.bucket) for r in partitions}
+
+
+def test_stale_is_the_stored_rows_whose_key_the_fresh_rows_lack(spark):
+    schema = "lang string, month string, curr string, n long, prev string, type string"
+    stored = spark.createDataFrame([
+        ("en", "2024-11", "B", 10, "A", "link"),    # n changed to 12: the old row is stale
+        ("en", "2024-11", "B", 40, "S", "other"),   # same key, another type: overwritten, not stale
+        ("en", "2024-11", "C", 7, "B", "link"),     # pair only the old file had
+        ("de", "2024-11", "C", 7, "B", "link"),     # same pair in another wiki, which the fresh rows also have
+    ], schema)
+    fresh = spark.createDataFrame([
+        ("en", "2024-11", "B", 12, "A", "link"), ("en", "2024-11", "B", 40, "S", "external"),
+        ("de", "2024-11", "C", 7, "B", "link"),
+    ], schema)
+    stale = transforms.stale(stored, fresh, ["lang", "month", "curr", "n", "prev"])
+    assert stale.columns == stored.columns
+    assert sorted(tuple(r) for r in stale.collect()) == [
+        ("en", "2024-11", "B", 10, "A", "link"), ("en", "2024-11", "C", 7, "B", "link")]
+    assert transforms.stale(stored, stored, ["lang", "month", "curr", "n", "prev"]).isEmpty()
