@@ -8,7 +8,7 @@ FILE ?=
 WIKI ?=
 MONTH ?=
 
-.PHONY: help setup up down load test test-unit test-faults faults-report lock stack loadtest bench-producer bench-pipeline bench-render
+.PHONY: help setup up down load test test-unit test-faults test-scaling test-multihost faults-report lock stack loadtest bench-producer bench-pipeline bench-render
 
 help:
 	@echo "make up          stand up the $(STACK) stack, load the bundled sample, print the dashboard URL"
@@ -17,6 +17,8 @@ help:
 	@echo "make load FILE=clickstream-<lang>wiki-<YYYY-MM>.tsv[.gz] [WIKI=xx] [MONTH=YYYY-MM]"
 	@echo "make test-unit   only the tests that need no stack"
 	@echo "make test-faults the full fault-injection suite on a fresh $(STACK) stack (docs/reliability.md)"
+	@echo "make test-scaling scale every cluster out and back in by config during loads, under Locust (docs/scaling.md)"
+	@echo "make test-multihost the pipeline across two Docker daemons (scripts/hostb.py), one cut off and back (root)"
 	@echo "make lock        re-pin requirements.lock from requirements.in"
 	@echo "make bench-producer [ROWS=1000000]  our producer vs Kafka's ProducerPerformance on the $(STACK) stack"
 	@echo "make bench-pipeline [ROWS=300000]  file to queryable on the $(STACK) stack; sink vs a Cassandra write stress"
@@ -49,6 +51,14 @@ test-faults: setup
 	@$(ENV) CLICKSTREAM_FAULTS=full python -m pytest tests/integration/test_faults.py \
 	  tests/integration/test_faults_full.py tests/integration/test_teardown.py
 	@$(ENV) python -m scripts.faults_report
+
+# Scale out and back in with `pulumi up` during loads while Locust reads; a fresh stack, destroyed after.
+test-scaling: setup
+	@$(ENV) CLICKSTREAM_SCALING=1 python -m pytest tests/integration/test_scaling.py tests/integration/test_teardown.py
+
+# A second dockerd in its own network namespace as host b; the multihost stack across a and b; b cut off.
+test-multihost: setup
+	@$(ENV) CLICKSTREAM_MULTIHOST=1 python -m pytest tests/integration/test_multihost.py
 
 test-unit: setup
 	@$(ENV) python -m pytest tests -m "not stack"

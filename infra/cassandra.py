@@ -22,6 +22,9 @@ from infra.nodes import NodeSpec, node
 
 CQL_PORT = 9042
 JVM_OPTS = "-Dcassandra.skip_wait_for_gossip_to_settle=0"
+#: Seconds `pulumi up` waits for a node to serve CQL. A joiner first streams its ranges, which takes
+#: longer the more data there is: under a running load on the dev stack one took 8 minutes.
+SEED_WAIT, JOINER_WAIT = 300, 1800
 
 
 @dataclass
@@ -90,7 +93,8 @@ class CassandraCluster(pulumi.ComponentResource):
             docker_host = place.host(i)
             container = node(f"{name}-{i}", NodeSpec(
                 host=host, image=image_ref(images[docker_host.name]), env=env,
-                healthcheck=["/opt/cassandra/bin/healthcheck"], start_period="3m0s", wait_timeout=300,
+                healthcheck=["/opt/cassandra/bin/healthcheck"], start_period="3m0s",
+                wait_timeout=SEED_WAIT if is_seed else JOINER_WAIT,
                 data_path="/var/lib/cassandra", stop_timeout=60,
                 ports=[docker.ContainerPortArgs(internal=CQL_PORT, external=args.admin_port, ip="127.0.0.1")] if published else [],
             ), n, None if place.multi_host else args.network, self,

@@ -70,18 +70,25 @@ def _kill(pid: int) -> None:
 
 
 def run_locust(cmd: list[str], env: dict, log: Path, timeout: float) -> int:
-    """Run Locust, echoing its output to the terminal and to `log`; killed past `timeout` seconds."""
+    """Run Locust, echoing its output to the terminal and to `log`; killed past `timeout` seconds.
+
+    A SIGTERM to this process ends the run early: Locust gets it too, stops its users and writes its
+    results, which are then checked as usual. A caller that runs load alongside other work of unknown
+    length (tests/integration/test_scaling.py) stops it that way.
+    """
     with log.open("w", encoding="utf-8") as sink:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, start_new_session=True)
         timer = threading.Timer(timeout, _kill, (proc.pid,))
         timer.start()
+        previous = signal.signal(signal.SIGTERM, lambda *_: proc.send_signal(signal.SIGTERM))
         try:
             for line in proc.stdout:
                 sys.stdout.write(line)
                 sink.write(line)
             return proc.wait()
         finally:
+            signal.signal(signal.SIGTERM, previous)
             timer.cancel()
 
 

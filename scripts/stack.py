@@ -37,10 +37,12 @@ def select(stack: str) -> None:
                    cwd=ROOT, check=True, capture_output=True)
 
 
-def up(stack: str) -> dict:
+def up(stack: str, config_file: Path | None = None) -> dict:
+    """`pulumi up`; with `config_file`, that stack config instead of Pulumi.<stack>.yaml (a resize, say)."""
     select(stack)
     started = time.monotonic()
-    pulumi("up", "--yes", "--skip-preview", "--suppress-progress", stack=stack)
+    pulumi("up", "--yes", "--skip-preview", "--suppress-progress",
+           *(["--config-file", str(config_file)] if config_file else []), stack=stack)
     print(f"stack {stack} is up and healthy after {time.monotonic() - started:.0f} s", file=sys.stderr)
     return outputs(stack)
 
@@ -81,22 +83,25 @@ def config(stack: str) -> dict:
     return {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("clickstream:")}
 
 
-def leftovers(stack: str) -> dict[str, list[str]]:
-    """Docker containers, networks and volumes that carry this stack's label."""
+def leftovers(stack: str, engine: str | None = None) -> dict[str, list[str]]:
+    """Docker containers, networks and volumes that carry this stack's label, on `engine` (a docker -H URL)
+    or the default engine."""
+    docker = ["docker", *(["-H", engine] if engine else [])]
     found = {}
     for kind in ("container", "network", "volume"):
-        cmd = ["docker", kind, "ls", "-q", "--filter", f"label={STACK_LABEL}={stack}"]
+        cmd = [*docker, kind, "ls", "-q", "--filter", f"label={STACK_LABEL}={stack}"]
         if kind == "container":
-            cmd.insert(3, "-a")
+            cmd.insert(len(docker) + 2, "-a")
         found[kind] = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.split()
     return found
 
 
-def remove_leftovers(stack: str) -> None:
+def remove_leftovers(stack: str, engine: str | None = None) -> None:
     """Force-remove anything of this stack that an interrupted run left outside Pulumi's state."""
-    for kind, ids in leftovers(stack).items():
+    docker = ["docker", *(["-H", engine] if engine else [])]
+    for kind, ids in leftovers(stack, engine).items():
         if ids:
-            rm = ["docker", kind, "rm"] + (["-f", "-v"] if kind == "container" else []) + ids
+            rm = [*docker, kind, "rm"] + (["-f", "-v"] if kind == "container" else []) + ids
             subprocess.run(rm, check=False, capture_output=True)
 
 
@@ -121,7 +126,7 @@ def wait_for_load(api: str, lang: str, month: str, run: str, timeout: float = 60
     raise SystemExit(f"load {lang} {month} not complete after {timeout:.0f} s; last status: {last}")
 
 
-def load(stack: str, file: Path, lang: str | None, month: str | None, wait: bool) -> None:
+def load(stack: str, file: Path, lang: str | None, month: str | None, wait: bool, timeout: float = 600.0) -> None:
     from producer.files import name_of
 
     out = outputs(stack)
@@ -131,7 +136,7 @@ def load(stack: str, file: Path, lang: str | None, month: str | None, wait: bool
            "--bootstrap", out["kafkaBootstrap"], "--run-id", run]
     subprocess.run(cmd, check=True, cwd=ROOT)
     if wait:
-        done = wait_for_load(out["webUrl"], name.lang, name.month, run)
+        done = wait_for_load(out["webUrl"], name.lang, name.month, run, timeout)
         print(f"{name.lang} {name.month}: {done['status']}, {done['rows_accepted']:,} rows", file=sys.stderr)
         if done["status"] != "complete":
             raise SystemExit(f"load failed: {done.get('error')}")

@@ -101,18 +101,19 @@ def busiest_leader(outputs) -> str:
 class BackgroundLoad:
     """`make load` of one file in a thread, waiting for completion; join() re-raises its failure."""
 
-    def __init__(self, path: Path):
-        self.path, self.error = path, None
+    def __init__(self, path: Path, timeout: float = 600.0):
+        self.path, self.timeout, self.error = path, timeout, None
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         try:
-            stack_tool.load(STACK, self.path, None, None, wait=True)
+            stack_tool.load(STACK, self.path, None, None, wait=True, timeout=self.timeout)
         except BaseException as err:  # noqa: BLE001 - re-raised in join()
             self.error = err
 
-    def join(self, timeout: float = 1200) -> None:
+    def join(self, timeout: float | None = None) -> None:
+        timeout = timeout or self.timeout + 600
         self.thread.join(timeout)
         assert not self.thread.is_alive(), f"the load of {self.path.name} did not finish in {timeout:.0f} s"
         if self.error:
@@ -191,10 +192,12 @@ def stored_incoming(session, lang: str, month: str, titles) -> dict[str, tuple[i
 
 
 def stored_totals(session, lang: str, month: str) -> dict[str, tuple[int, int]]:
+    """title -> (incoming, outgoing total) from month_articles; each bucket read with a long timeout,
+    for the same reason as in `stored_incoming`."""
     query = session.prepare("SELECT title, incoming_total, outgoing_total FROM month_articles "
                             "WHERE lang = ? AND month = ? AND bucket = ?")
     return {r.title: (r.incoming_total, r.outgoing_total)
-            for b in range(schema.ARTICLE_BUCKETS) for r in session.execute(query, (lang, month, b))}
+            for b in range(schema.ARTICLE_BUCKETS) for r in session.execute(query, (lang, month, b), timeout=120)}
 
 
 def check_exact(session, scenario: str, injected: str, lang: str, month: str, path: Path,

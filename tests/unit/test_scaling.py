@@ -286,8 +286,8 @@ def test_two_hosts_get_a_provider_each_and_members_alternate_with_racks_and_host
         k, c, w = args[:4], args[4:8], args[8:]
         assert [e["KAFKA_BROKER_RACK"] for e in k] == ["a", "b", "a", "b"]
         assert [e["KAFKA_ADVERTISED_LISTENERS"] for e in k] == [
-            "PLAINTEXT://10.9.0.1:19092", "PLAINTEXT://10.9.0.2:19092", "PLAINTEXT://10.9.0.1:19093",
-            "PLAINTEXT://10.9.0.2:19093"]
+            "PLAINTEXT://10.9.0.1:19092,CONTROLLER://10.9.0.1:19192", "PLAINTEXT://10.9.0.2:19092,CONTROLLER://10.9.0.2:19192",
+            "PLAINTEXT://10.9.0.1:19093,CONTROLLER://10.9.0.1:19193", "PLAINTEXT://10.9.0.2:19093"]  # 3 controllers
         assert k[0]["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@10.9.0.1:19192,2@10.9.0.2:19192,3@10.9.0.1:19193"
         assert [e["CASSANDRA_RACK"] for e in c] == ["a", "b", "a", "b"]
         assert [(e["CASSANDRA_BROADCAST_ADDRESS"], e["CASSANDRA_YAML_storage_port"], e["JMX_PORT"]) for e in c] == [

@@ -1,0 +1,163 @@
+"""Two Docker hosts on one machine: `make test-multihost` (CLICKSTREAM_MULTIHOST=1; root).
+
+Host a is the default engine; host b is a second dockerd in its own network namespace, joined to a by
+a veth pair (scripts/hostb.py). The `multihost` stack (Pulumi.multihost.yaml) places member i on host
+i mod 2, with host networking and racks named after the hosts. Proven here:
+
+1. The pipeline end to end across both hosts: a month loads and every article matches the file, and
+   the replicas of every Kafka partition and the Cassandra ring span both racks.
+2. Host b cut off (its veth link down): b holds one of three replicas everywhere, so QUORUM reads and
+   acks=all writes (min ISR 2) go on with a's two. A month loaded during the cut is exact.
+3. b back: its Cassandra node is brought up to date (hints), and read at ONE it holds that month too.
+
+The stack and host b are removed afterwards (b's image cache is kept).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from contract import schema, topics
+from contract.settings import Settings
+from scripts import stack as stack_tool
+from tests.integration import faults
+from tests.integration.helpers import synthetic
+
+pytestmark = [
+    pytest.mark.stack,
+    pytest.mark.skipif(os.environ.get("CLICKSTREAM_MULTIHOST") != "1", reason="two Docker hosts: make test-multihost"),
+]
+STACK = "multihost"
+LANG = "en"
+ROWS = 30_000
+CONFIG = yaml.safe_load((stack_tool.ROOT / f"Pulumi.{STACK}.yaml").read_text())["config"]
+HOSTS = CONFIG["clickstream:hosts"]
+
+
+def host_of(member: int) -> dict:
+    return HOSTS[member % len(HOSTS)]
+
+
+def docker_on(member: int, *args: str, timeout: float = 120) -> str:
+    """`docker` on the engine of member `member` (round-robin placement, as infra/hosts.py)."""
+    return subprocess.run(["docker", "-H", host_of(member)["url"], *args], check=True, capture_output=True,
+                          text=True, timeout=timeout).stdout
+
+
+def container(name: str) -> str:
+    return f"clickstream-{STACK}-{name}"
+
+
+def hostb_command(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "scripts.hostb", *args], check=True, cwd=stack_tool.ROOT, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def outputs():
+    hostb_command("up")
+    clean()
+    try:
+        yield stack_tool.up(STACK)
+    finally:
+        clean()
+        hostb_command("down")
+
+
+def clean() -> None:
+    """Destroy the stack, and whatever an interrupted run left outside Pulumi's state on either host."""
+    for host in HOSTS:
+        stack_tool.remove_leftovers(STACK, host["url"])
+    stack_tool.down(STACK)
+
+
+def load(outputs, path) -> None:
+    # Two stacks' worth of JVMs can share these 2 cores while the dev stack is up: a 30k-row month took 10 minutes.
+    stack_tool.load(STACK, path, None, None, wait=True, timeout=1800)
+
+
+def racks_of_replicas(outputs) -> list[set[str]]:
+    """For each partition of the project's topics: the racks of its replicas."""
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=outputs["kafkaBootstrap"].split(","), request_timeout_ms=15_000)
+    try:
+        rack = {b["broker_id"]: b["rack"] for b in admin.describe_cluster()["brokers"]}
+        described = admin.describe_topics(list(topics.ALL))
+    finally:
+        admin.close()
+    return [{rack[r] for r in p["replica_nodes"]} for t in described for p in t["partitions"]]
+
+
+def ring_racks() -> list[str]:
+    """The rack of every node that is up and normal, as node 0 sees the ring (`nodetool status`; rack last)."""
+    lines = docker_on(0, "exec", container("cassandra-0"), "nodetool", "status").splitlines()
+    return sorted(f[-1] for f in (line.split() for line in lines) if f and f[0] == "UN")
+
+
+def at_one_on(outputs, member: int):
+    """A session whose only coordinator is Cassandra node `member`, at ONE: what that node itself holds."""
+    from cassandra import ConsistencyLevel
+    from cassandra.auth import PlainTextAuthProvider
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+    from cassandra.policies import WhiteListRoundRobinPolicy
+
+    address, port = host_of(member)["address"], CONFIG["clickstream:hostPorts"]["cassandraCql"] + member // len(HOSTS)
+    login = outputs["cassandraCredentials"][schema.READER]
+    profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([address]),
+                               consistency_level=ConsistencyLevel.ONE, request_timeout=20)
+    return Cluster([address], port=port, auth_provider=PlainTextAuthProvider(login["user"], login["password"]),
+                   execution_profiles={EXEC_PROFILE_DEFAULT: profile}, protocol_version=5)
+
+
+def wait_hints_delivered(timeout: float = 600) -> None:
+    nodes = int(CONFIG["clickstream:cassandra"]["nodes"])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        holding = [i for i in range(nodes) if "does not have any pending hints" not in
+                   docker_on(i, "exec", container(f"cassandra-{i}"), "nodetool", "listpendinghints")]
+        if not holding:
+            return
+        time.sleep(5)
+    raise AssertionError(f"hints still pending on nodes {holding} after {timeout:.0f} s")
+
+
+def test_members_are_spread_over_both_hosts_and_racks(outputs):
+    on_b = docker_on(1, "ps", "--format", "{{.Names}}").split()
+    assert {container("kafka-1"), container("cassandra-1"), container("spark-worker-1")} <= set(on_b), on_b
+    assert all(racks == {"a", "b"} for racks in racks_of_replicas(outputs))
+    assert ring_racks() == ["a", "a", "b"]
+
+
+def test_a_month_loads_exactly_across_both_hosts(outputs, tmp_path):
+    path = synthetic(tmp_path, LANG, "2024-02", ROWS, seed=51)
+    load(outputs, path)
+    with faults.reader(outputs) as session:
+        verdict = faults.check_exact(session, "two Docker hosts", "none: members on hosts a and b", LANG, "2024-02", path)
+    assert verdict.passed, verdict
+
+
+def test_with_host_b_cut_off_a_month_still_loads_exactly_and_b_catches_up(outputs, tmp_path):
+    path = synthetic(tmp_path, LANG, "2024-03", ROWS, seed=52)
+    hostb_command("cut")
+    try:
+        load(outputs, path)
+        with faults.reader(outputs) as session:
+            during = faults.check_exact(session, "host b cut off (QUORUM on a)", "veth cs-b down during the load",
+                                        LANG, "2024-03", path)
+    finally:
+        hostb_command("heal")
+    assert during.passed, during
+    wait_hints_delivered()
+    cluster = at_one_on(outputs, 1)
+    try:
+        after = faults.check_exact(cluster.connect(Settings.keyspace), "host b's node after the cut, read at ONE",
+                                   "veth cs-b down during the load, then up", LANG, "2024-03", path)
+    finally:
+        cluster.shutdown()
+    assert after.passed, after
