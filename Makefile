@@ -54,7 +54,7 @@ test-faults: setup
 
 # Scale out and back in with `pulumi up` during loads while Locust reads; a fresh stack, destroyed after.
 test-scaling: setup
-	@$(ENV) CLICKSTREAM_SCALING=1 python -m pytest tests/integration/test_scaling.py tests/integration/test_teardown.py
+	@$(ENV) CLICKSTREAM_SCALING=1 python -m pytest tests/integration/test_scale_under_load.py tests/integration/test_teardown.py
 
 # A second dockerd in its own network namespace as host b; the multihost stack across a and b; b cut off.
 test-multihost: setup

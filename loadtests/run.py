@@ -74,7 +74,7 @@ def run_locust(cmd: list[str], env: dict, log: Path, timeout: float) -> int:
 
     A SIGTERM to this process ends the run early: Locust gets it too, stops its users and writes its
     results, which are then checked as usual. A caller that runs load alongside other work of unknown
-    length (tests/integration/test_scaling.py) stops it that way.
+    length (tests/integration/test_scale_under_load.py) stops it that way.
     """
     with log.open("w", encoding="utf-8") as sink:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
