@@ -160,6 +160,13 @@ def article_url(web: str, title: str) -> str:
     return f"{web}/?" + urlencode({"title": title, "lang": LANG, "month": MONTH})
 
 
+def wait_for_title_value(driver, title: str):
+    """Until the title picker shows `title`. The article panel comes with the page's layout, while the
+    dropdown mounts once its own script has loaded: after a reload it can lag the headline."""
+    wait(driver, lambda d: any(text(e) == pretty(title) for e in d.find_elements(By.ID, "article-title-value")),
+         f"{title} in the title picker")
+
+
 def wait_for_url_title(driver, title: str):
     wait(driver, lambda d: query(d).get("title") == title, f"title={title} in the address bar")
     assert (query(driver)["lang"], query(driver)["month"]) == (LANG, MONTH)
@@ -225,12 +232,12 @@ def test_chosen_article_lives_in_the_url_and_survives_a_reload(driver, web, trut
     headline = text(wait_for_article(driver, nxt))
     assert f"{truth[nxt]['incoming_total']:,} clicks in" in headline
     wait_for_url_title(driver, nxt)
-    assert text(driver.find_element(By.ID, "article-title-value")) == pretty(nxt)
+    wait_for_title_value(driver, nxt)
 
     shared = driver.current_url
     driver.refresh()
     wait_for_article(driver, nxt)
-    assert text(driver.find_element(By.ID, "article-title-value")) == pretty(nxt)
+    wait_for_title_value(driver, nxt)
     driver.get(shared)  # as someone the link was sent to opens it
     wait_for_article(driver, nxt)
     assert query(driver)["title"] == nxt
@@ -320,7 +327,7 @@ def test_a_title_that_looks_like_markup_is_shown_as_typed(driver, web, screensho
     said = f"No clickstream rows for “{pretty(title)}” in {LANG} {MONTH}."
     assert text(message).startswith(said) and message.text.startswith(said)  # in the DOM and on screen
     assert not driver.find_elements(By.CSS_SELECTOR, "#article-result script, #article-result i")
-    assert text(driver.find_element(By.ID, "article-title-value")) == pretty(title)
+    wait_for_title_value(driver, title)
     assert query(driver)["title"] == title
     assert_no_console_errors(driver)
     shoot(driver, screenshots, shot)
