@@ -230,16 +230,22 @@ def reader(outputs):
 @contextmanager
 def node_session_at_one(outputs, node: str):
     """A session whose only coordinator is `node`, reading at ONE, so it answers from its own replica."""
+    with session_at_one(outputs, address(node), 9042) as session:
+        yield session
+
+
+@contextmanager
+def session_at_one(outputs, ip: str, port: int):
+    """A session whose only coordinator is the node at ip:port, reading at ONE: that node's own replica."""
     from cassandra import ConsistencyLevel
     from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
     from cassandra.policies import WhiteListRoundRobinPolicy
 
-    ip = address(node)
     login = outputs["cassandraCredentials"][schema.READER]
     profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([ip]),
                                consistency_level=ConsistencyLevel.ONE, request_timeout=20)
-    cluster = Cluster([ip], port=9042, auth_provider=PlainTextAuthProvider(login["user"], login["password"]),
+    cluster = Cluster([ip], port=port, auth_provider=PlainTextAuthProvider(login["user"], login["password"]),
                       execution_profiles={EXEC_PROFILE_DEFAULT: profile}, protocol_version=5)
     try:
         yield cluster.connect(Settings.keyspace)
@@ -247,19 +253,22 @@ def node_session_at_one(outputs, node: str):
         cluster.shutdown()
 
 
-def hints_pending() -> list[str]:
-    """The Cassandra nodes that still hold hints for others (nodetool listpendinghints)."""
+def hints_pending(exec_on=None) -> list[str]:
+    """The Cassandra nodes that still hold hints for others (nodetool listpendinghints).
+
+    `exec_on(i)` is the `docker ... exec <container>` command prefix of node i; by default, the dev stack's.
+    """
+    exec_on = exec_on or (lambda i: ["docker", "exec", container(f"cassandra-{i}")])
     holding = []
     for i in range(int(stack_tool.config(STACK)["cassandra"]["nodes"])):
-        out = subprocess.run(["docker", "exec", container(f"cassandra-{i}"), "nodetool", "listpendinghints"],
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run([*exec_on(i), "nodetool", "listpendinghints"], capture_output=True, text=True, timeout=120)
         if out.returncode != 0 or "does not have any pending hints" not in out.stdout:
             holding.append(f"cassandra-{i}")
     return holding
 
 
-def wait_hints_delivered(timeout: float = 600) -> None:
+def wait_hints_delivered(timeout: float = 600, exec_on=None) -> None:
     deadline = time.monotonic() + timeout
-    while (holding := hints_pending()) and time.monotonic() < deadline:
+    while (holding := hints_pending(exec_on)) and time.monotonic() < deadline:
         time.sleep(5)
     assert not holding, f"hints still pending on {holding} after {timeout:.0f} s"

@@ -18,13 +18,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 import yaml
 
-from contract import schema, topics
-from contract.settings import Settings
+from contract import topics
 from scripts import stack as stack_tool
 from tests.integration import faults
 from tests.integration.helpers import synthetic
@@ -100,31 +98,9 @@ def ring_racks() -> list[str]:
     return sorted(f[-1] for f in (line.split() for line in lines) if f and f[0] == "UN")
 
 
-def at_one_on(outputs, member: int):
-    """A session whose only coordinator is Cassandra node `member`, at ONE: what that node itself holds."""
-    from cassandra import ConsistencyLevel
-    from cassandra.auth import PlainTextAuthProvider
-    from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
-    from cassandra.policies import WhiteListRoundRobinPolicy
-
-    address, port = host_of(member)["address"], CONFIG["clickstream:hostPorts"]["cassandraCql"] + member // len(HOSTS)
-    login = outputs["cassandraCredentials"][schema.READER]
-    profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([address]),
-                               consistency_level=ConsistencyLevel.ONE, request_timeout=20)
-    return Cluster([address], port=port, auth_provider=PlainTextAuthProvider(login["user"], login["password"]),
-                   execution_profiles={EXEC_PROFILE_DEFAULT: profile}, protocol_version=5)
-
-
-def wait_hints_delivered(timeout: float = 600) -> None:
-    nodes = int(CONFIG["clickstream:cassandra"]["nodes"])
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        holding = [i for i in range(nodes) if "does not have any pending hints" not in
-                   docker_on(i, "exec", container(f"cassandra-{i}"), "nodetool", "listpendinghints")]
-        if not holding:
-            return
-        time.sleep(5)
-    raise AssertionError(f"hints still pending on nodes {holding} after {timeout:.0f} s")
+def exec_on(member: int) -> list[str]:
+    """`docker exec` into Cassandra node `member` on its own engine."""
+    return ["docker", "-H", host_of(member)["url"], "exec", container(f"cassandra-{member}")]
 
 
 def test_members_are_spread_over_both_hosts_and_racks(outputs):
@@ -153,11 +129,9 @@ def test_with_host_b_cut_off_a_month_still_loads_exactly_and_b_catches_up(output
     finally:
         hostb_command("heal")
     assert during.passed, during
-    wait_hints_delivered()
-    cluster = at_one_on(outputs, 1)
-    try:
-        after = faults.check_exact(cluster.connect(Settings.keyspace), "host b's node after the cut, read at ONE",
+    faults.wait_hints_delivered(exec_on=exec_on)
+    cql = CONFIG["clickstream:hostPorts"]["cassandraCql"] + 1 // len(HOSTS)  # node 1: the first on host b
+    with faults.session_at_one(outputs, host_of(1)["address"], cql) as session:
+        after = faults.check_exact(session, "host b's node after the cut, read at ONE",
                                    "veth cs-b down during the load, then up", LANG, "2024-03", path)
-    finally:
-        cluster.shutdown()
     assert after.passed, after
