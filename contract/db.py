@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from contract.settings import Settings
 
+#: How long a read waits for its first replica before asking another as well.
+SPECULATE_AFTER_SECONDS = 0.5
+
 
 def connect(settings: Settings, keyspace: str | None = None, credentials: tuple[str, str] | None = None):
     """A cassandra-driver session at LOCAL_QUORUM; import is lazy so Spark-only code skips the driver.
@@ -13,12 +16,15 @@ def connect(settings: Settings, keyspace: str | None = None, credentials: tuple[
     from cassandra import ConsistencyLevel
     from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
-    from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+    from cassandra.policies import ConstantSpeculativeExecutionPolicy, DCAwareRoundRobinPolicy, TokenAwarePolicy
 
     profile = ExecutionProfile(
         load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(settings.cassandra_datacenter)),
         consistency_level=ConsistencyLevel.LOCAL_QUORUM,
         request_timeout=10,
+        # Only statements marked idempotent speculate (the web UI's reads): one replica in a GC
+        # pause or compaction then costs SPECULATE_AFTER, not the request timeout.
+        speculative_execution_policy=ConstantSpeculativeExecutionPolicy(SPECULATE_AFTER_SECONDS, max_attempts=1),
     )
     credentials = credentials or settings.cassandra_credentials()
     cluster = Cluster(

@@ -15,6 +15,8 @@ from webui import db, openapi
 from webui.openapi import PREFIX, ROUTES, Param
 
 api = Blueprint("api", __name__, url_prefix=PREFIX)
+#: What a 503 asks the client to wait: about one driver request timeout.
+RETRY_AFTER_SECONDS = 5
 
 
 def _text(param: Param, raw: str) -> str:
@@ -198,7 +200,22 @@ def _method_not_allowed(err: HTTPException):
     return err
 
 
+def _storage_unavailable(err: Exception) -> bool:
+    """Whether `err` is Cassandra being unreachable or too slow, rather than a bug of ours."""
+    from cassandra import OperationTimedOut, RequestExecutionException
+    from cassandra.cluster import NoHostAvailable
+
+    # RequestExecutionException covers the coordinator's Unavailable, ReadTimeout and ReadFailure;
+    # not DriverException as a whole, whose InvalidRequest and Unauthorized are our bugs.
+    return isinstance(err, (NoHostAvailable, OperationTimedOut, RequestExecutionException))
+
+
 @api.errorhandler(InternalServerError)
 def _internal_error(err: InternalServerError):
+    cause = err.original_exception
+    if cause is not None and _storage_unavailable(cause):
+        # A client can do something about this one: wait and ask again.
+        return (jsonify(error=f"storage is unavailable or slow ({type(cause).__name__}); try again shortly"),
+                503, {"Retry-After": str(RETRY_AFTER_SECONDS)})
     # Flask has already logged the exception with its traceback (Flask.log_exception).
     return jsonify(error="internal error; the server log has the details"), 500

@@ -34,6 +34,8 @@ class Route:
     params: tuple[Param, ...]
     response: dict
     errors: tuple[int, ...] = (400,)
+    #: Whether the route asks Cassandra, and so answers 503 when it is down or too slow.
+    reads_storage: bool = True
 
 
 LANG = Param("lang", "lang", "Wiki code, e.g. `en`, `de`, `zh_yue`.")
@@ -139,14 +141,14 @@ ROUTES = {
     "/ingestion": Route("Every load and its status: loading, processing, complete or failed.", (),
                         obj(loads=array(LOAD)), ()),
     "/health": Route("Whether Cassandra answers (503 if not), the nodes the driver knows, and the stream's lag.",
-                     (), HEALTH, (503,)),
-    "/openapi.json": Route("This document.", (), {"type": "object"}, ()),
+                     (), HEALTH, ()),
+    "/openapi.json": Route("This document.", (), {"type": "object"}, (), reads_storage=False),
 }
 
 ERRORS = {
     400: "A parameter is missing or malformed.",
     404: "Nothing is stored for these parameters.",
-    503: "Cassandra does not answer.",
+    503: "Cassandra does not answer, or not in time; ask again after the Retry-After header's seconds.",
 }
 
 
@@ -163,7 +165,7 @@ def param_schema(param: Param) -> dict:
 
 def _operation(path: str, route: Route) -> dict:
     responses = {"200": {"description": "OK", "content": {"application/json": {"schema": route.response}}}}
-    for status in route.errors:
+    for status in route.errors + ((503,) if route.reads_storage else ()):
         error = {"$ref": "#/components/schemas/Error"}
         responses[str(status)] = {"description": ERRORS[status], "content": {"application/json": {"schema": error}}}
     parameters = [{

@@ -52,7 +52,7 @@ class Queries:
     def __init__(self, session, cache: TTLCache | None = None):
         self._session = session
         self.cache = cache or TTLCache()
-        self._stmt = {name: session.prepare(cql) for name, cql in CQL.items()}
+        self._stmt = {name: _idempotent(session.prepare(cql)) for name, cql in CQL.items()}
 
     def _rows(self, name: str, *params):
         return list(self._session.execute(self._stmt[name], params))
@@ -219,6 +219,13 @@ class Queries:
             return []
         return [{"address": str(h.address), "datacenter": h.datacenter, "is_up": h.is_up}
                 for h in cluster.metadata.all_hosts()]
+
+
+def _idempotent(statement):
+    # Every statement here is a read: marked so, the driver may send it to a second replica when
+    # the first is slow (the session's speculative execution policy, contract.db).
+    statement.is_idempotent = True
+    return statement
 
 
 def _buckets(title: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -10,14 +11,26 @@ import urllib.request
 STACK = "dev"
 
 
-def api(outputs, path: str, **params) -> tuple[int, dict]:
-    """GET /api/v1/<path> on the stack's web UI: (status, JSON body), for errors too."""
+#: Longer than the web UI's own bound on a request (a few Cassandra queries of 10 s each), so a
+#: slow answer arrives as the server's 503 rather than as a client-side timeout.
+REQUEST_TIMEOUT = 60
+
+
+def api(outputs, path: str, *, attempts: int = 1, **params) -> tuple[int, dict]:
+    """GET /api/v1/<path> on the stack's web UI: (status, JSON body), for errors too.
+
+    With `attempts` > 1 a 503 (storage down or slow) is asked again after its Retry-After.
+    """
     url = f"{outputs['webUrl']}/api/v1/{path}?{urllib.parse.urlencode(params)}"
-    try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return r.status, json.load(r)
-    except urllib.error.HTTPError as err:
-        return err.code, json.load(err)
+    for attempt in range(1, attempts + 1):
+        try:
+            with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT) as r:
+                return r.status, json.load(r)
+        except urllib.error.HTTPError as err:
+            if err.code != 503 or attempt == attempts:
+                return err.code, json.load(err)
+            time.sleep(int(err.headers.get("Retry-After", "5")))
+    raise AssertionError("unreachable: the last attempt returns")
 
 
 def synthetic(folder, lang: str, month: str, rows: int, seed: int):

@@ -214,6 +214,36 @@ def test_an_internal_error_is_a_json_500_without_details_and_is_logged(client, m
     assert "secret detail" in caplog.text
 
 
+@pytest.mark.parametrize("error", ["timed out", "unavailable", "no host"])
+def test_storage_that_is_down_or_slow_is_a_503_with_retry_after(client, monkeypatch, error):
+    from cassandra import ConsistencyLevel, OperationTimedOut, Unavailable
+    from cassandra.cluster import NoHostAvailable
+
+    raised = {"timed out": OperationTimedOut("errors={}, last_host=10.0.0.1"),
+              "unavailable": Unavailable("1 of 2 replicas", ConsistencyLevel.LOCAL_QUORUM, 2, 1),
+              "no host": NoHostAvailable("Unable to connect to any servers", {})}[error]
+
+    def slow(*args):
+        raise raised
+
+    monkeypatch.setattr(client.fake, "article", slow)
+    r = client.get(f"/api/v1/article?title=A&{LANG_MONTH}")
+    assert r.status_code == 503 and type(raised).__name__ in r.json["error"]
+    assert int(r.headers["Retry-After"]) > 0
+    assert "503" in document()["paths"]["/article"]["get"]["responses"]
+
+
+def test_a_bad_statement_is_still_a_500(client, monkeypatch):
+    from cassandra import InvalidRequest
+
+    def bad(*args):
+        raise InvalidRequest("Undefined column name x")
+
+    monkeypatch.setattr(client.fake, "article", bad)
+    r = client.get(f"/api/v1/article?title=A&{LANG_MONTH}")
+    assert r.status_code == 500 and b"Undefined" not in r.data
+
+
 def test_health_is_503_when_cassandra_is_down(client, monkeypatch):
     down = {"status": "unavailable", "cassandra": {"status": "unavailable", "error": "x", "hosts": []}}
     monkeypatch.setattr(client.fake, "health", lambda: down)

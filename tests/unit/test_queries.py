@@ -24,22 +24,34 @@ Progress = namedtuple("Progress", "lag updated_at")
 Host = namedtuple("Host", "address datacenter is_up")
 
 
+class PreparedStub:
+    """A prepared statement as the query layer sees it: a name here, plus the flags it sets."""
+
+    def __init__(self, name):
+        self.name = name
+        self.is_idempotent = False
+
+
 class FakeSession:
     """Answers prepared statements from canned rows (our own boundary: the query layer's session)."""
 
     def __init__(self, answers):
         self.answers = answers
         self.calls = []
+        self.prepared = []
 
     def prepare(self, cql):
-        return next(name for name, text in CQL.items() if text == cql)
+        stmt = PreparedStub(next(name for name, text in CQL.items() if text == cql))
+        self.prepared.append(stmt)
+        return stmt
 
     @property
     def reads(self):
         """The calls but the memo's checks of which months are complete."""
         return [call for call in self.calls if call[0] != "lang_loads"]
 
-    def execute(self, name, params):
+    def execute(self, statement, params):
+        name = statement.name
         self.calls.append((name, params))
         answer = self.answers.get(name, [])
         if isinstance(answer, Exception):
@@ -317,3 +329,9 @@ def test_settled_entries_expire_at_spread_out_times():
     for key in ("a", "b"):
         cache.get_or_compute(key, lambda k=key: computed.append(k), settled=True)
     assert computed == ["a", "b", "a"]
+
+
+def test_every_read_is_idempotent_so_the_driver_may_speculate():
+    session = FakeSession({})
+    Queries(session)
+    assert session.prepared and all(stmt.is_idempotent for stmt in session.prepared)
