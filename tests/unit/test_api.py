@@ -230,7 +230,7 @@ def test_storage_that_is_down_or_slow_is_a_503_with_retry_after(client, monkeypa
     r = client.get(f"/api/v1/article?title=A&{LANG_MONTH}")
     assert r.status_code == 503 and type(raised).__name__ in r.json["error"]
     assert int(r.headers["Retry-After"]) > 0
-    assert "503" in document()["paths"]["/article"]["get"]["responses"]
+    assert "503" in document()["paths"][PREFIX + "/article"]["get"]["responses"]
 
 
 def test_a_bad_statement_is_still_a_500(client, monkeypatch):
