@@ -21,6 +21,7 @@ import re
 import subprocess
 import tarfile
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
@@ -90,6 +91,14 @@ def summary(output: str) -> dict:
             "p99_ms": figure("Latency 99th percentile"), "errors": figure("Total errors")}
 
 
+def first_error(output: str) -> str:
+    """The line that names the exception, not the stack frames under it (which fill any tail)."""
+    for line in output.splitlines():
+        if re.search(r"(Exception|Error)\b", line) and not line.lstrip().startswith("at "):
+            return line.strip()
+    return "no exception in its output"
+
+
 def run(stack: str, rows: int, threads: int) -> dict:
     launcher = installed()
     settings, out = stack_tool.config(stack), stack_tool.outputs(stack)
@@ -109,7 +118,11 @@ def run(stack: str, rows: int, threads: int) -> dict:
     session = stack_tool.cassandra(out, ADMIN)
     session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
     if done.returncode != 0 or "Results:" not in done.stdout:
-        raise SystemExit(f"cassandra-stress failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        log = CACHE / "bench" / f"cassandra-stress-{time.strftime('%Y%m%d-%H%M%S')}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(f"{done.stdout}\n--- stderr ---\n{done.stderr}")
+        raise SystemExit(f"cassandra-stress failed (exit {done.returncode}): "
+                         f"{first_error(done.stdout + done.stderr)}\nfull output: {log}")
     return {"rows": rows, "threads": threads} | summary(done.stdout)
 
 
