@@ -23,7 +23,7 @@ def connect(settings: Settings, keyspace: str | None = None, credentials: tuple[
         consistency_level=ConsistencyLevel.LOCAL_QUORUM,
         request_timeout=10,
         # Only statements marked idempotent speculate (the web UI's reads): one replica in a GC
-        # pause or compaction then costs SPECULATE_AFTER, not the request timeout.
+        # pause or compaction then costs SPECULATE_AFTER_SECONDS, not the request timeout.
         speculative_execution_policy=ConstantSpeculativeExecutionPolicy(SPECULATE_AFTER_SECONDS, max_attempts=1),
     )
     credentials = credentials or settings.cassandra_credentials()
