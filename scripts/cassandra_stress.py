@@ -106,8 +106,15 @@ def run(stack: str, rows: int, threads: int) -> dict:
     admin = out["cassandraCredentials"][ADMIN]
     host, port = out["cassandraAdmin"].rsplit(":", 1)
     cassandra = settings["cassandra"]
+    spec_profile = profile(keyspace, cassandra["datacenter"], cassandra["replicationFactor"])
+    session = stack_tool.cassandra(out, ADMIN)
+    # Created here, not only by the tool: it sleeps 1 s for schema propagation, and on a loaded ring
+    # a node may not know the keyspace yet when the tool prepares. Here we wait for agreement.
+    session.execute(spec_profile["keyspace_definition"], timeout=120)
+    session.execute(spec_profile["table_definition"], timeout=120)
+    session.cluster.refresh_schema_metadata(max_schema_agreement_wait=120)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as spec:
-        yaml.safe_dump(profile(keyspace, cassandra["datacenter"], cassandra["replicationFactor"]), spec)
+        yaml.safe_dump(spec_profile, spec)
         spec.flush()
         # The stress tool takes its login only as arguments; the admin password is in `ps` while it runs.
         done = subprocess.run(
@@ -115,7 +122,6 @@ def run(stack: str, rows: int, threads: int) -> dict:
              "no-warmup", "-mode", "native", "cql3", f"user={admin['user']}", f"password={admin['password']}",
              "-node", host, "-port", f"native={port}", "-rate", f"threads={threads}", "-errors", "ignore"],
             capture_output=True, text=True)
-    session = stack_tool.cassandra(out, ADMIN)
     session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
     if done.returncode != 0 or "Results:" not in done.stdout:
         log = CACHE / "bench" / f"cassandra-stress-{time.strftime('%Y%m%d-%H%M%S')}.log"
