@@ -108,21 +108,24 @@ def run(stack: str, rows: int, threads: int) -> dict:
     cassandra = settings["cassandra"]
     spec_profile = profile(keyspace, cassandra["datacenter"], cassandra["replicationFactor"])
     session = stack_tool.cassandra(out, ADMIN)
-    # Created here, not only by the tool: it sleeps 1 s for schema propagation, and on a loaded ring
-    # a node may not know the keyspace yet when the tool prepares. Here we wait for agreement.
-    session.execute(spec_profile["keyspace_definition"], timeout=120)
-    session.execute(spec_profile["table_definition"], timeout=120)
-    session.cluster.refresh_schema_metadata(max_schema_agreement_wait=120)
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as spec:
-        yaml.safe_dump(spec_profile, spec)
-        spec.flush()
-        # The stress tool takes its login only as arguments; the admin password is in `ps` while it runs.
-        done = subprocess.run(
-            [str(launcher), "user", f"profile={spec.name}", "ops(insert=1)", f"n={rows}", "cl=LOCAL_QUORUM",
-             "no-warmup", "-mode", "native", "cql3", f"user={admin['user']}", f"password={admin['password']}",
-             "-node", host, "-port", f"native={port}", "-rate", f"threads={threads}", "-errors", "ignore"],
-            capture_output=True, text=True)
-    session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
+    try:
+        # Created here, not only by the tool: it sleeps 1 s for schema propagation, and on a loaded
+        # ring a node may not know the keyspace yet when the tool prepares. Here we wait for agreement.
+        session.execute(spec_profile["keyspace_definition"], timeout=120)
+        session.execute(spec_profile["table_definition"], timeout=120)
+        session.cluster.refresh_schema_metadata(max_schema_agreement_wait=120)
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as spec:
+            yaml.safe_dump(spec_profile, spec)
+            spec.flush()
+            # The stress tool takes its login only as arguments; the admin password is in `ps` while it runs.
+            done = subprocess.run(
+                [str(launcher), "user", f"profile={spec.name}", "ops(insert=1)", f"n={rows}", "cl=LOCAL_QUORUM",
+                 "no-warmup", "-mode", "native", "cql3", f"user={admin['user']}", f"password={admin['password']}",
+                 "-node", host, "-port", f"native={port}", "-rate", f"threads={threads}", "-errors", "ignore"],
+                capture_output=True, text=True)
+    finally:  # an interrupted run leaves no stress keyspace behind on the stack
+        session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
+        session.cluster.shutdown()
     if done.returncode != 0 or "Results:" not in done.stdout:
         log = CACHE / "bench" / f"cassandra-stress-{time.strftime('%Y%m%d-%H%M%S')}.log"
         log.parent.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from contract import topics
+from infra.hosts import DockerHost, Placement
 from scripts import stack as stack_tool
 from tests.integration import faults
 from tests.integration.helpers import synthetic
@@ -36,15 +37,13 @@ LANG = "en"
 ROWS = 30_000
 CONFIG = yaml.safe_load((stack_tool.ROOT / f"Pulumi.{STACK}.yaml").read_text())["config"]
 HOSTS = CONFIG["clickstream:hosts"]
-
-
-def host_of(member: int) -> dict:
-    return HOSTS[member % len(HOSTS)]
+#: The program's own placement rule (member i on host i mod n, slot i // n), without providers.
+PLACE = Placement(hosts=tuple(DockerHost(h["name"], h["url"], h["address"]) for h in HOSTS))
 
 
 def docker_on(member: int, *args: str, timeout: float = 120) -> str:
-    """`docker` on the engine of member `member` (round-robin placement, as infra/hosts.py)."""
-    return subprocess.run(["docker", "-H", host_of(member)["url"], *args], check=True, capture_output=True,
+    """`docker` on the engine of member `member` (PLACE)."""
+    return subprocess.run(["docker", "-H", PLACE.host(member).url, *args], check=True, capture_output=True,
                           text=True, timeout=timeout).stdout
 
 
@@ -100,7 +99,7 @@ def ring_racks() -> list[str]:
 
 def exec_on(member: int) -> list[str]:
     """`docker exec` into Cassandra node `member` on its own engine."""
-    return ["docker", "-H", host_of(member)["url"], "exec", container(f"cassandra-{member}")]
+    return ["docker", "-H", PLACE.host(member).url, "exec", container(f"cassandra-{member}")]
 
 
 def test_members_are_spread_over_both_hosts_and_racks(outputs):
@@ -130,8 +129,8 @@ def test_with_host_b_cut_off_a_month_still_loads_exactly_and_b_catches_up(output
         hostb_command("heal")
     assert during.passed, during
     faults.wait_hints_delivered(exec_on=exec_on)
-    cql = CONFIG["clickstream:hostPorts"]["cassandraCql"] + 1 // len(HOSTS)  # node 1: the first on host b
-    with faults.session_at_one(outputs, host_of(1)["address"], cql) as session:
+    cql = CONFIG["clickstream:hostPorts"]["cassandraCql"] + PLACE.slot(1)  # node 1: the first on host b
+    with faults.session_at_one(outputs, PLACE.host(1).address, cql) as session:
         after = faults.check_exact(session, "host b's node after the cut, read at ONE",
                                    "veth cs-b down during the load, then up", LANG, "2024-03", path)
     assert after.passed, after
