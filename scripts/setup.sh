@@ -3,7 +3,7 @@
 # ~/.cache/clickstream (keyed by version), so a second run only checks stamps.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-parts=(docker base_image python pulumi kafka cassandra spark browser)
+parts=(docker base_image python pulumi kafka cassandra bulkload spark browser)
 i=0
 for part in "${parts[@]}"; do
   i=$((i + 1))

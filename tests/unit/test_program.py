@@ -36,7 +36,7 @@ def _resources(tmp_path: Path, stack_file: str, **changes) -> list[list[str]]:
     for key, value in changes.items():
         config[f"clickstream:{key}"] = value
     for folder in ("wheels/current", "artifacts/kafka-4.1.1", "artifacts/cassandra-5.0.9",
-                   "artifacts/spark-connectors-3.5.7-scc3.5.1"):
+                   "artifacts/spark-connectors-3.5.7-scc3.5.1", "artifacts/bulkload/current"):
         (tmp_path / folder).mkdir(parents=True, exist_ok=True)
     result = subprocess.run([sys.executable, "-c", RUN, json.dumps(config)], cwd=ROOT, text=True,
                             capture_output=True, env={"CLICKSTREAM_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"})
