@@ -153,7 +153,7 @@ def run_analytics(spark: SparkSession, settings: Settings, load: PendingLoad, se
                           ("likely_paths", analytics.likely_paths(rows, k=MAX_PATH_STEPS, top=ANALYTICS_TOP))):
             df = df.persist()
             try:
-                sinks.write_table(df, settings, table)
+                bulk.bulk_write(df, settings, table, df.count())
                 if rerun:
                     deleted = delete_stale(spark, settings, session, table, df, titles)
                     log.info("analytics of %s %s: %d stale %s rows deleted", load.lang, load.month, deleted, table)

@@ -103,9 +103,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.cassandra.connection.port": str(settings.cassandra_port),
         "spark.cassandra.connection.localDC": settings.cassandra_datacenter,
         "spark.cassandra.output.consistency.level": "LOCAL_QUORUM",
-        # Writes in flight per task (default 5). Each edges row is its own partition, so the
-        # connector cannot batch; a write at QUORUM takes ~20 ms here, so 5 in flight per core
-        # caps a task far below what the ring takes (docs/benchmarks.md).
+        # Writes in flight per task (default 5). Only the small tables (month stats, top-N lists,
+        # movers) go through the connector; the per-row tables are bulk-written (jobs/bulk.py).
+        # A write at QUORUM takes ~20 ms here, so 5 in flight would cap even those.
         "spark.cassandra.output.concurrent.writes": str(SINK_WRITES_IN_FLIGHT),
         "spark.cassandra.input.consistency.level": "LOCAL_QUORUM",
         "spark.sql.extensions": "com.datastax.spark.connector.CassandraSparkExtensions",

@@ -35,7 +35,8 @@ import org.apache.cassandra.utils.OutputHandler;
 /**
  * One Spark task's rows of one table, written as SSTables and streamed to every replica.
  *
- * <p>Spark pipes the task's rows in, one JSON object per line (jobs/bulk.py); every parameter comes from the
+ * <p>Spark pipes the task's rows in, one per line (jobs/bulk.py): tab-separated fields in the INSERT's order
+ * when BULKLOAD_FORMAT=tsv (scalar columns only), else a JSON object; every parameter comes from the
  * environment, so no password is on a command line. When every line is written and every replica has
  * acknowledged every SSTable, the tool prints one JSON line, {"rows": n, "sstables": k, "attempts": a}, and
  * exits 0; otherwise it exits non-zero and Spark retries the task. A retry writes the same cells with the
@@ -97,17 +98,52 @@ public final class BulkLoad {
                 .withBufferSizeInMiB(Integer.parseInt(env("BULKLOAD_BUFFER_MIB")))
                 .build();
              BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8), 1 << 16)) {
-            for (String line; (line = in.readLine()) != null; ) {
-                JsonNode row = JSON.readTree(line);
+            boolean tsv = "tsv".equals(System.getenv("BULKLOAD_FORMAT"));
+            for (String line; (line = nextLine(in)) != null; ) {
                 List<Object> values = new ArrayList<>(columns.size());
-                for (String[] column : columns) {
-                    values.add(value(row.get(column[0]), column[1]));
+                if (tsv) {
+                    String[] fields = line.split("\t", -1);
+                    if (fields.length != columns.size()) {
+                        throw new IllegalArgumentException("line " + (rows + 1) + ": " + fields.length
+                                + " fields, the table has " + columns.size() + " columns");
+                    }
+                    for (int i = 0; i < fields.length; i++) {
+                        values.add(scalar(fields[i], columns.get(i)[1]));
+                    }
+                } else {
+                    JsonNode row = JSON.readTree(line);
+                    for (String[] column : columns) {
+                        values.add(value(row.get(column[0]), column[1]));
+                    }
                 }
                 writer.addRow(values);
                 rows++;
             }
         }
         return rows;
+    }
+
+    /** The next line ended by '\n' alone (readLine would also end one at a '\r', which a title may hold). */
+    private static String nextLine(BufferedReader in) throws java.io.IOException {
+        StringBuilder line = new StringBuilder(128);
+        for (int c; (c = in.read()) != -1; ) {
+            if (c == '\n') {
+                return line.toString();
+            }
+            line.append((char) c);
+        }
+        return line.length() == 0 ? null : line.toString();
+    }
+
+    /** One TSV field: text as it is (the rows' rules keep tabs and newlines out of titles), numbers parsed. */
+    private static Object scalar(String field, String type) {
+        switch (type) {
+            case "text": return field;
+            case "int": return Integer.parseInt(field);
+            case "bigint": return Long.parseLong(field);
+            case "double": return Double.parseDouble(field);
+            default: throw new IllegalArgumentException("BULKLOAD_FORMAT=tsv: column type " + type + " needs json");
+        }
     }
 
     private static Object value(JsonNode node, String type) {
