@@ -44,7 +44,7 @@ load: setup
 	  $(if $(WIKI),--lang $(WIKI)) $(if $(MONTH),--month $(MONTH)) --wait
 
 test: setup
-	@$(ENV) python -m pytest tests
+	@$(ENV) python -m pytest tests --durations=15
 
 # Every fault scenario on a fresh stack, then destroy it; verdicts in $CLICKSTREAM_CACHE/faults/.
 test-faults: setup

@@ -13,13 +13,16 @@ import subprocess
 import sys
 import time
 import uuid
-import urllib.request
 from pathlib import Path
 
 from infra.membership import TEARDOWN_ENV
-from infra.naming import STACK_LABEL
+from infra.naming import STACK_LABEL, Naming
+from scripts import loads
+from scripts.progress import Stalled
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The Pulumi project (Pulumi.yaml `name`): the first word of every Docker name of a stack.
+PROJECT = "clickstream"
 
 
 def pulumi(*args: str, stack: str, capture: bool = False, env: dict[str, str] | None = None) -> str:
@@ -105,28 +108,26 @@ def remove_leftovers(stack: str, engine: str | None = None) -> None:
             subprocess.run(rm, check=False, capture_output=True)
 
 
-def get_json(url: str, timeout: float = 5.0) -> dict:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return json.load(response)
+def probe(stack: str, out: dict, lang: str, month: str, run: str | None = None) -> loads.LoadProbe:
+    """Where a load of this stack stands: its ingestion row, RAW's offsets and the Spark driver's tasks."""
+    return loads.LoadProbe(out["webUrl"], lang, month, run, bootstrap=out.get("kafkaBootstrap"),
+                           driver_ui=loads.driver_ui(Naming(PROJECT, stack).resource("streaming")))
 
 
-def wait_for_load(api: str, lang: str, month: str, run: str, timeout: float = 600.0) -> dict:
-    """Poll /api/v1/ingestion until this run of the load is complete or failed (bounded in time)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            loads = get_json(f"{api}/api/v1/ingestion")["loads"]
-            last = next((x for x in loads if (x["lang"], x["month"], x["run"]) == (lang, month, run)), None)
-        except OSError:
-            last = None
-        if last and last["status"] in ("complete", "failed"):
-            return last
-        time.sleep(2)
-    raise SystemExit(f"load {lang} {month} not complete after {timeout:.0f} s; last status: {last}")
+def wait_for_load(stack: str, out: dict, lang: str, month: str, run: str,
+                  stall_seconds: float | None = None) -> dict:
+    """Poll the stack until this run of the load is complete or failed; SystemExit, saying where the load
+    stood, once nothing about it has moved for `stall_seconds` (scripts.progress.STALL_SECONDS)."""
+    try:
+        state = loads.wait_for(probe(stack, out, lang, month, run), lambda s: s.status in loads.FINISHED,
+                               "load not complete", stall_seconds=stall_seconds)
+    except Stalled as err:
+        raise SystemExit(str(err)) from None
+    return state.load
 
 
-def load(stack: str, file: Path, lang: str | None, month: str | None, wait: bool, timeout: float = 600.0) -> None:
+def load(stack: str, file: Path, lang: str | None, month: str | None, wait: bool,
+         stall_seconds: float | None = None) -> None:
     from producer.files import name_of
 
     out = outputs(stack)
@@ -136,7 +137,7 @@ def load(stack: str, file: Path, lang: str | None, month: str | None, wait: bool
            "--bootstrap", out["kafkaBootstrap"], "--run-id", run]
     subprocess.run(cmd, check=True, cwd=ROOT)
     if wait:
-        done = wait_for_load(out["webUrl"], name.lang, name.month, run, timeout)
+        done = wait_for_load(stack, out, name.lang, name.month, run, stall_seconds)
         print(f"{name.lang} {name.month}: {done['status']}, {done['rows_accepted']:,} rows", file=sys.stderr)
         if done["status"] != "complete":
             raise SystemExit(f"load failed: {done.get('error')}")

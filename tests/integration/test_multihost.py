@@ -74,8 +74,9 @@ def clean() -> None:
 
 
 def load(outputs, path) -> None:
-    # Two stacks' worth of JVMs can share these 2 cores while the dev stack is up: a 30k-row month took 10 minutes.
-    stack_tool.load(STACK, path, None, None, wait=True, timeout=1800)
+    # Two stacks' worth of JVMs can share these 2 cores while the dev stack is up: a 30k-row month took
+    # 10 minutes. Slow, but moving: the wait fails only once the load stops moving (scripts.progress).
+    stack_tool.load(STACK, path, None, None, wait=True)
 
 
 def racks_of_replicas(outputs) -> list[set[str]]:

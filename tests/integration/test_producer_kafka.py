@@ -22,7 +22,7 @@ from contract import records, topics
 from scripts import stack as stack_tool
 from tests.conftest import SAMPLE, read_sample
 from tests.integration import faults
-from tests.integration.helpers import end_offsets
+from tests.integration.helpers import STACK, end_offsets
 
 pytestmark = pytest.mark.stack
 
@@ -116,7 +116,7 @@ def test_every_line_is_in_kafka_exactly_once_good_rows_in_raw_bad_ones_dead_lett
 
     # End to end: the stream lands the good rows of that same file and stays up; the ingestion
     # view shows the rejects by reason.
-    done = stack_tool.wait_for_load(outputs["webUrl"], "zz", "2019-01", run)
+    done = stack_tool.wait_for_load(STACK, outputs, "zz", "2019-01", run)
     assert done["status"] == "complete", done
     assert done["rows_accepted"] == len(good) and done["rows_rejected"] == len(BAD_LINES)
     assert done["rejected_by_reason"] == {reason: 1 for reason in BAD_LINES}
