@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pulumi
 import pulumi_docker as docker
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root: contract/ and infra/
-
-from contract import schema  # noqa: E402
-from contract.settings import Settings  # noqa: E402
-from infra.apps import Apps, AppsArgs  # noqa: E402
-from infra.cassandra import CassandraCluster, CassandraClusterArgs  # noqa: E402
-from infra.hosts import HostPorts, placement  # noqa: E402
-from infra.images import BaseImages, BaseImagesArgs  # noqa: E402
-from infra.kafka import KafkaCluster, KafkaClusterArgs  # noqa: E402
-from infra.naming import Naming  # noqa: E402
-from infra.passwords import Password  # noqa: E402
-from infra.spark import SparkCluster, SparkClusterArgs  # noqa: E402
+from contract import schema
+from contract.settings import Settings
+from infra.apps import Apps, AppsArgs
+from infra.cassandra import CassandraCluster, CassandraClusterArgs
+from infra.hosts import HostPorts, placement
+from infra.images import BaseImages, BaseImagesArgs
+from infra.kafka import KafkaCluster, KafkaClusterArgs
+from infra.naming import Naming
+from infra.passwords import Password
+from infra.spark import SparkCluster, SparkClusterArgs
 
 config = pulumi.Config("clickstream")
 kafka_cfg = config.require_object("kafka")

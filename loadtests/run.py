@@ -39,7 +39,7 @@ def targets(args) -> tuple[str, str]:
     """(web URL, Kafka bootstrap): the flags, else the stack's outputs, else the environment, else 127.0.0.1."""
     outputs = {}
     if args.stack and not (args.host and args.kafka):
-        from scripts.stack import outputs as stack_outputs
+        from devstack.stack import outputs as stack_outputs
 
         outputs = stack_outputs(args.stack)
     web = args.host or outputs.get("webUrl") or os.environ.get("CLICKSTREAM_WEB_URL") or DEFAULT_WEB

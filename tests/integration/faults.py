@@ -21,10 +21,10 @@ from pathlib import Path
 
 from contract import schema, topics
 from contract.settings import Settings
-from scripts import loads
-from scripts import stack as stack_tool
-from scripts.faults_report import REPORTS
-from scripts.progress import CAP_SECONDS, wait_for_progress
+from devstack import loads
+from devstack import stack as stack_tool
+from devstack.faults_report import REPORTS
+from devstack.progress import CAP_SECONDS, wait_for_progress
 from tests.conftest import read_sample
 from tests.integration.helpers import STACK, api
 
@@ -109,7 +109,7 @@ def busiest_leader(outputs) -> str:
 class BackgroundLoad:
     """`make load` of one file in a thread, waiting for completion; join() re-raises its failure.
 
-    The wait inside times out once the load stops moving for `stall_seconds` (scripts.progress).
+    The wait inside times out once the load stops moving for `stall_seconds` (devstack.progress).
     """
 
     def __init__(self, path: Path, stall_seconds: float | None = None):

@@ -23,8 +23,8 @@ from contract import topics
 from producer.files import name_of
 from producer.loader import load_file
 from producer.publish import KafkaPublisher
-from scripts import stack as stack_tool
-from scripts.progress import wait_for_progress
+from devstack import stack as stack_tool
+from devstack.progress import wait_for_progress
 from tests.integration import faults
 from tests.integration.helpers import end_offsets, synthetic
 

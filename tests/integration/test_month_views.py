@@ -13,8 +13,8 @@ from collections import Counter
 import pytest
 
 from producer import generate
-from scripts import stack as stack_tool
-from scripts.progress import wait_for_progress
+from devstack import stack as stack_tool
+from devstack.progress import wait_for_progress
 from tests.conftest import read_sample
 from tests.integration.helpers import STACK, api
 

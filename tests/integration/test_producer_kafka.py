@@ -19,7 +19,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from contract import records, topics
-from scripts import stack as stack_tool
+from devstack import stack as stack_tool
 from tests.conftest import SAMPLE, read_sample
 from tests.integration import faults
 from tests.integration.helpers import STACK, end_offsets

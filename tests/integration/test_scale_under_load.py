@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from contract import topics
-from scripts import stack as stack_tool
+from devstack import stack as stack_tool
 from tests.integration import faults
 from tests.integration.helpers import STACK, synthetic
 

@@ -11,8 +11,8 @@ import threading
 
 import pytest
 
-from scripts import stack as stack_tool
-from scripts.progress import CAP_SECONDS
+from devstack import stack as stack_tool
+from devstack.progress import CAP_SECONDS
 from tests.conftest import SAMPLE, ground_truth, read_sample
 from tests.integration.helpers import STACK, api, synthetic
 

@@ -1,6 +1,6 @@
 """Reading cassandra-stress's output: its results block, and the line naming a failure."""
 
-from scripts.cassandra_stress import first_error, summary
+from bench.cassandra_stress import first_error, summary
 
 RESULTS = """Running [insert] with 64 threads for 5000 iteration
 Results:

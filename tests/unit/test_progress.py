@@ -1,11 +1,11 @@
-"""Waits that time out on a lack of progress (scripts.progress, scripts.loads), on a fake clock."""
+"""Waits that time out on a lack of progress (devstack.progress, devstack.loads), on a fake clock."""
 
 from __future__ import annotations
 
 import pytest
 
-from scripts import loads
-from scripts.progress import Stalled, wait_for_progress
+from devstack import loads
+from devstack.progress import Stalled, wait_for_progress
 
 
 class FakeClock:
@@ -137,7 +137,7 @@ def test_a_stuck_load_stalls_with_its_status_and_counts_and_an_api_error_is_no_p
 
 
 def test_wait_for_load_exits_with_the_stall_message(monkeypatch):
-    from scripts import stack
+    from devstack import stack
 
     stuck = FakeStack([[row("loading")]])
     monkeypatch.setattr(stack, "probe", lambda *a, **k: loads.LoadProbe("http://web", "en", "2024-06", "r1",

@@ -1,6 +1,6 @@
 """Apache's own `cassandra-stress`, writing rows shaped like the sink's to the stack's Cassandra.
 
-    python -m scripts.cassandra_stress [--rows 200000] [--threads 64] [--stack dev]
+    python -m bench.cassandra_stress [--rows 200000] [--threads 64] [--stack dev]
 
 Cassandra 5's binary tarball is not on Maven Central; the newest `apache-cassandra` `bin` tarball
 there is 4.0-alpha2, whose `tools/bin/cassandra-stress` speaks the native protocol v4 that
@@ -29,8 +29,8 @@ import yaml
 
 from contract.schema import ADMIN, KEYSPACE, TABLES
 from contract.settings import Settings
-from scripts import stack as stack_tool
-from scripts.bench_producer import CACHE
+from devstack import stack as stack_tool
+from bench.producer import CACHE
 
 VERSION = "4.0-alpha2"
 TARBALL = (f"https://repo1.maven.org/maven2/org/apache/cassandra/apache-cassandra/{VERSION}/"

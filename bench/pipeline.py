@@ -32,13 +32,13 @@ from pathlib import Path
 from contract.schema import INGESTION_SCOPE, READER, WRITER
 from contract.settings import Settings
 from jobs.ingestion import PendingLoad, caught_up
-from scripts import cassandra_stress
-from scripts import stack as stack_tool
-from scripts.bench_producer import CACHE, bench_file
+from bench import cassandra_stress
+from devstack import stack as stack_tool
+from bench.producer import CACHE, bench_file
 
 LANG, MONTH = "en", "2001-03"
 ROOT = Path(__file__).resolve().parent.parent
-STRESS = ROOT / "scripts" / "bench" / "CassandraStress.java"
+STRESS = ROOT / "bench" / "CassandraStress.java"
 
 
 def get(url: str) -> dict:

@@ -3,6 +3,7 @@
 # ~/.cache/clickstream (keyed by version), so a second run only checks stamps.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/lib.sh" # CACHE
 parts=(docker base_image python pulumi kafka cassandra spark browser)
 i=0
 for part in "${parts[@]}"; do
@@ -10,11 +11,11 @@ for part in "${parts[@]}"; do
   printf '\033[1m[%d/%d] %s\033[0m\n' "$i" "${#parts[@]}" "$part" >&2
   start=$(date +%s)
   if [ "$part" = pulumi ]; then
-    # pulumi.sh prints the bin dir to use; scripts/env.sh puts it on PATH.
-    bin=$(bash "$here/setup/pulumi.sh" | tail -n1)
-    echo "$bin" >"${CLICKSTREAM_CACHE:-$HOME/.cache/clickstream}/pulumi/current-bin"
+    # pulumi.sh prints the bin dir to use; toolchain/env.sh puts it on PATH.
+    bin=$(bash "$here/pulumi.sh" | tail -n1)
+    echo "$bin" >"$CACHE/pulumi/current-bin"
   else
-    bash "$here/setup/$part.sh"
+    bash "$here/$part.sh"
   fi
   printf '      %s ready in %ss\n' "$part" "$(( $(date +%s) - start ))" >&2
 done

@@ -4,7 +4,7 @@
 // with the DataStax Java driver the Spark Cassandra Connector uses, as fast as the cluster takes
 // them: a bounded number of async writes in flight, like cassandra-stress's thread count.
 //
-//   java -cp '<connector jars>/*' scripts/bench/CassandraStress.java HOST:PORT DC KEYSPACE FILE ROWS IN_FLIGHT
+//   java -cp '<connector jars>/*' bench/CassandraStress.java HOST:PORT DC KEYSPACE FILE ROWS IN_FLIGHT
 //
 // Prints one line: rows, seconds, rows/s, and write latency p50/p99 in ms.
 

@@ -13,12 +13,12 @@ linger, in the root one. Host b reaches the outside (apt in image builds) throug
 default route via 10.231.0.1, MASQUERADE, and FORWARD accepts between cs-a and the uplink only (not
 into host a's Docker bridges).
 
-    python -m scripts.hostb up       # idempotent: netns, veth, NAT, daemon b, debian:bookworm-slim on b
-    python -m scripts.hostb status   # JSON
-    python -m scripts.hostb cut      # cs-b down: b unreachable from a (and a from b); b still reaches itself
-    python -m scripts.hostb heal     # cs-b up again, default route back, waits until a and b answer each other
-    python -m scripts.hostb ping ADDR [--from b]   # one ICMP echo, from the root ns or from cs-hostb
-    python -m scripts.hostb down     # stop daemon b, remove veth, netns and rules; keep the data root
+    python -m devstack.hostb up       # idempotent: netns, veth, NAT, daemon b, debian:bookworm-slim on b
+    python -m devstack.hostb status   # JSON
+    python -m devstack.hostb cut      # cs-b down: b unreachable from a (and a from b); b still reaches itself
+    python -m devstack.hostb heal     # cs-b up again, default route back, waits until a and b answer each other
+    python -m devstack.hostb ping ADDR [--from b]   # one ICMP echo, from the root ns or from cs-hostb
+    python -m devstack.hostb down     # stop daemon b, remove veth, netns and rules; keep the data root
 
 Root only (ip netns, iptables). Every wait is bounded; daemon b logs to $CLICKSTREAM_CACHE/dockerd-hostb.log.
 """
@@ -434,7 +434,7 @@ def load_base_image() -> None:
         step(f"{BASE_IMAGE} present on daemon b")
         return
     if not ok("docker", "image", "inspect", BASE_IMAGE):
-        die(f"the default daemon has no {BASE_IMAGE} to copy: run `bash scripts/setup/base_image.sh` first")
+        die(f"the default daemon has no {BASE_IMAGE} to copy: run `bash toolchain/base_image.sh` first")
     step(f"copying {BASE_IMAGE} from the default daemon to daemon b")
     started = time.monotonic()
     save = subprocess.Popen(["docker", "save", BASE_IMAGE], stdout=subprocess.PIPE)

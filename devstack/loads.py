@@ -5,7 +5,7 @@ A load shows progress in three places, one per phase:
 - its ingestion row and the stream's lag change while the stream lands rows (`processing`);
 - the Spark driver's finished tasks grow while it aggregates a caught-up load (still `processing`:
   the driver's loop, and with it the stream's reported lag, is blocked meanwhile).
-A wait fails when none of them has moved for the stall time (scripts.progress).
+A wait fails when none of them has moved for the stall time (devstack.progress).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from scripts.progress import wait_for_progress
+from devstack.progress import wait_for_progress
 
 #: A load in one of these is finished, for better or worse (jobs/ingestion.py writes them).
 FINISHED = ("complete", "failed")
@@ -123,7 +123,7 @@ class LoadProbe:
 
 def wait_for(probe: LoadProbe, done: Callable[[LoadState], bool], what: str, *,
              stall_seconds: float | None = None, interval: float = 2.0) -> LoadState:
-    """Poll `probe` until `done(state)`; scripts.progress.Stalled once nothing about the load has moved."""
+    """Poll `probe` until `done(state)`; devstack.progress.Stalled once nothing about the load has moved."""
     try:
         return wait_for_progress(probe, done, f"{what} ({probe.lang} {probe.month})", stall_seconds=stall_seconds,
                                  interval=interval, describe=str)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Spark connector jars that the pyspark wheel lacks (Kafka source/sink, Cassandra connector), resolved by Maven from
-# scripts/setup/spark/pom.xml with strict checksums, into
+# toolchain/spark/pom.xml with strict checksums, into
 #   $CACHE/artifacts/spark-connectors-<sparkVersion>-scc<sccVersion>/jars/
 # the context of the spark-connectors dist image; the Spark image copies them into pyspark's jars/.
 # A resolved jar whose artifact pyspark already bundles is dropped, whatever its version: pyspark's copy wins, as it
@@ -14,7 +14,7 @@ SPARK=$(project_config sparkVersion)
 SCC=$(project_config sparkCassandraConnectorVersion)
 SCALA=$(project_config scalaBinaryVersion)
 ART="$CACHE/artifacts/spark-connectors-$SPARK-scc$SCC"
-POM="$ROOT/scripts/setup/spark/pom.xml"
+POM="$ROOT/toolchain/spark/pom.xml"
 M2="$CACHE/m2"
 
 if [ -f "$ART/.stamp" ]; then
@@ -25,7 +25,7 @@ fi
 locked=$(lock_version pyspark)
 [ "$locked" = "$SPARK" ] || die "requirements.lock pins pyspark==$locked but Pulumi.yaml says sparkVersion $SPARK"
 wheel=$(find "$CACHE/wheels/built" -maxdepth 1 -name "pyspark-$SPARK-*.whl" 2>/dev/null | head -n1)
-[ -n "$wheel" ] || die "no pyspark $SPARK wheel in $CACHE/wheels/built; run scripts/setup/python.sh first"
+[ -n "$wheel" ] || die "no pyspark $SPARK wheel in $CACHE/wheels/built; run toolchain/python.sh first"
 command -v mvn >/dev/null || { step "installing maven"; apt_install maven; }
 
 tmp=$(mktemp -d)

@@ -1,7 +1,7 @@
 """The fault suites' verdicts as the Markdown table of docs/reliability.md.
 
-    python -m scripts.faults_report            # the latest run in $CLICKSTREAM_CACHE/faults/
-    python -m scripts.faults_report FILE.jsonl
+    python -m devstack.faults_report            # the latest run in $CLICKSTREAM_CACHE/faults/
+    python -m devstack.faults_report FILE.jsonl
 """
 
 from __future__ import annotations

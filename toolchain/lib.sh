@@ -1,6 +1,6 @@
 # Shared helpers for the setup scripts: progress lines, caching paths, config lookups.
 CACHE="${CLICKSTREAM_CACHE:-$HOME/.cache/clickstream}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mkdir -p "$CACHE"
 
 step() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }

@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 VERSION=$(project_config kafkaVersion)
-POM="$ROOT/scripts/setup/kafka/pom.xml"
+POM="$ROOT/toolchain/kafka/pom.xml"
 DEST="$CACHE/artifacts/kafka-$VERSION"
 STAMP="$DEST/.complete"
 want="kafka=$VERSION inputs=$(cat "$POM" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)"

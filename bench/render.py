@@ -1,10 +1,10 @@
 """Benchmark: the article page's first render in the headless browser. Goal: at most 1 s.
 
-    python -m scripts.bench_render [--stack dev | --url http://127.0.0.1:8050] [--runs 20] [--screenshots DIR]
+    python -m bench.render [--stack dev | --url http://127.0.0.1:8050] [--runs 20] [--screenshots DIR]
 
 Opens `/?title=<t>&lang=en&month=2024-11` for `--runs` titles, Main_Page and then the month's most-read
 articles (GET /api/v1/top), each in a fresh page load (a full navigation, not a change of page inside
-Dash), in the headless chromium the browser tests use (scripts/browser.py). The first load is cold: a
+Dash), in the headless chromium the browser tests use (devstack/browser.py). The first load is cold: a
 new browser profile with an empty cache, so it also fetches Dash's and Plotly's scripts; the others
 find those in the cache, as a reader's second visit does.
 
@@ -20,7 +20,7 @@ article.png, month.png and ingestion.png, full page, once their callbacks are do
 holds the README's).
 
 Only this machine is reached: the URL must be loopback, and the browser sends anything else to a dead
-proxy (scripts/browser.py).
+proxy (devstack/browser.py).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from urllib.parse import urlencode
 
 from contract.schema import TOP_ARTICLES_LIMIT
 from loadtests.target import loopback
-from scripts import browser
+from devstack import browser
 
 GOAL_SECONDS = 1.0
 TIMEOUT_SECONDS = 60
@@ -158,7 +158,7 @@ def main() -> int:
     if args.url:
         web = args.url
     else:
-        from scripts import stack as stack_tool
+        from devstack import stack as stack_tool
 
         web = stack_tool.outputs(args.stack)["webUrl"]
     web = web.rstrip("/")

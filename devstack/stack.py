@@ -1,7 +1,7 @@
 """Drive a stack from the Makefile and the tests: up, down, load a file and wait, print the URL.
 
-    python -m scripts.stack up --stack dev
-    python -m scripts.stack load --stack dev --file clickstream-enwiki-2024-11.tsv --wait
+    python -m devstack.stack up --stack dev
+    python -m devstack.stack load --stack dev --file clickstream-enwiki-2024-11.tsv --wait
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 
 from infra.membership import TEARDOWN_ENV
 from infra.naming import STACK_LABEL, Naming
-from scripts import loads
-from scripts.progress import Stalled
+from devstack import loads
+from devstack.progress import Stalled
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The Pulumi project (Pulumi.yaml `name`): the first word of every Docker name of a stack.
@@ -117,7 +117,7 @@ def probe(stack: str, out: dict, lang: str, month: str, run: str | None = None) 
 def wait_for_load(stack: str, out: dict, lang: str, month: str, run: str,
                   stall_seconds: float | None = None) -> dict:
     """Poll the stack until this run of the load is complete or failed; SystemExit, saying where the load
-    stood, once nothing about it has moved for `stall_seconds` (scripts.progress.STALL_SECONDS)."""
+    stood, once nothing about it has moved for `stall_seconds` (devstack.progress.STALL_SECONDS)."""
     try:
         state = loads.wait_for(probe(stack, out, lang, month, run), lambda s: s.status in loads.FINISHED,
                                "load not complete", stall_seconds=stall_seconds)

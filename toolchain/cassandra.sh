@@ -11,7 +11,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 VERSION=$(project_config cassandraVersion)
-HERE="$ROOT/scripts/setup/cassandra"
+HERE="$ROOT/toolchain/cassandra"
 POM="$HERE/pom.xml"
 REQS="$HERE/cqlsh-requirements.txt"
 DEST="$CACHE/artifacts/cassandra-$VERSION"

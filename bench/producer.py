@@ -1,6 +1,6 @@
 """Benchmark: our producer against Kafka's own ProducerPerformance, side by side in one run.
 
-    python -m scripts.bench_producer [--rows 1000000] [--rounds 3] [--stack dev]
+    python -m bench.producer [--rows 1000000] [--rounds 3] [--stack dev]
 
 Every contender writes the same synthetic rows to a fresh benchmark topic with RAW's settings
 (partitions, replication, min.insync.replicas) on the running stack, so the streaming job never
@@ -32,7 +32,7 @@ from producer import generate
 from producer.files import DumpName
 from producer.loader import load_file
 from producer.publish import KafkaPublisher, producer_config
-from scripts import stack as stack_tool
+from devstack import stack as stack_tool
 
 CACHE = Path(os.environ.get("CLICKSTREAM_CACHE", Path.home() / ".cache" / "clickstream"))
 BENCH_TOPIC = "clickstream.bench"

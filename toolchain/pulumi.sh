@@ -5,22 +5,22 @@
 #   $CACHE/pulumi/bin-v<cli>-docker<provider>/
 #     pulumi  pulumi-language-python  pulumi-language-python-exec  pulumi-resource-pulumi-python
 #     pulumi-resource-docker
-# so a caller only prepends it to PATH (PATH="$(scripts/setup/pulumi.sh):$PATH").
+# so a caller only prepends it to PATH (PATH="$(toolchain/pulumi.sh):$PATH").
 #
 # Engine + language host, first that works:
 #   1. a `pulumi` on PATH at exactly $PULUMI_VERSION with pulumi-language-python beside it;
 #   2. the official release tarball (10 s connect timeout: not reachable on machines limited to package registries);
-#   3. a build from the Go module proxy: scripts/setup/pulumi/engine (pkg/v3 wrapper module + our own small Python
+#   3. a build from the Go module proxy: toolchain/pulumi/engine (pkg/v3 wrapper module + our own small Python
 #      language host, as the upstream one's module is not served), plus the two scripts from the sdk/v3 module zip.
 # Docker provider, first that works:
 #   1. the official plugin tarball at the pulumi-docker SDK version;
-#   2. a build from the Go module proxy: scripts/setup/pulumi/docker (pulumi-terraform-bridge over
+#   2. a build from the Go module proxy: toolchain/pulumi/docker (pulumi-terraform-bridge over
 #      kreuzwerker/terraform-provider-docker + a native Image resource), stamped with the SDK version.
 # A second run only checks stamps. Build logs: $CACHE/pulumi/logs/.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-PULUMI_VERSION=3.274.1 # engine; its pkg/v3 + sdk/v3 are what scripts/setup/pulumi/engine/go.mod requires
+PULUMI_VERSION=3.274.1 # engine; its pkg/v3 + sdk/v3 are what toolchain/pulumi/engine/go.mod requires
 # pulumi-resource-docker must report the same version as the pulumi-docker Python SDK.
 if [ -f "$ROOT/requirements.lock" ]; then
   DOCKER_VERSION=$(lock_version pulumi-docker)
@@ -31,7 +31,7 @@ fi
 # The Terraform provider that the rebuilt docker provider bridges (the newest the proxy serves; v4.6.0 and later).
 KREUZWERKER=github.com/kreuzwerker/terraform-provider-docker@v0.0.0-20260916201441-96d331c98ff4
 
-SRC="$ROOT/scripts/setup/pulumi"
+SRC="$ROOT/toolchain/pulumi"
 BASE="$CACHE/pulumi"
 BIN="$BASE/bin-v$PULUMI_VERSION-docker$DOCKER_VERSION"
 ENGINE="$BASE/engine-v$PULUMI_VERSION"

@@ -1,11 +1,11 @@
 """Debian's headless chromium driven by selenium through Debian's chromedriver, kept on this machine.
 Shared by the browser tests (tests/integration/test_browser.py) and the render benchmark
-(scripts/bench_render.py), so both measure and check the same browser.
+(bench/render.py), so both measure and check the same browser.
 
 Nothing leaves the machine: chromium sends everything but loopback to a dead proxy (so a page that
 fetched anything from outside logs a console error), background networking and component updates are
 off, and Selenium Manager, which would download a driver or a browser, is never run (both paths are
-given, and a call to it raises). `scripts/setup/browser.sh` installs chromium and chromedriver.
+given, and a call to it raises). `toolchain/browser.sh` installs chromium and chromedriver.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def missing() -> str | None:
     if CHROMIUM.is_file() and CHROMEDRIVER.is_file():
         return None
     return (f"needs Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}); "
-            "install them with: bash scripts/setup/browser.sh")
+            "install them with: bash toolchain/browser.sh")
 
 
 def _no_selenium_manager(*_):
