@@ -8,14 +8,15 @@ FILE ?=
 WIKI ?=
 MONTH ?=
 
-.PHONY: help setup up down load test test-unit test-faults test-scaling test-multihost faults-report lock stack loadtest bench-producer bench-pipeline bench-render
+.PHONY: help setup up down load test lint test-unit test-faults test-scaling test-multihost faults-report lock stack loadtest bench-producer bench-pipeline bench-render
 
 help:
 	@echo "make up          stand up the $(STACK) stack, load the bundled sample, print the dashboard URL"
 	@echo "make test        run every test suite (unit, Spark local, end-to-end on the real stack)"
 	@echo "make down        pulumi destroy the $(STACK) stack"
 	@echo "make load FILE=clickstream-<lang>wiki-<YYYY-MM>.tsv[.gz] [WIKI=xx] [MONTH=YYYY-MM]"
-	@echo "make test-unit   only the tests that need no stack"
+	@echo "make test-unit   ruff, then only the tests that need no stack"
+	@echo "make lint        ruff check (pyproject.toml [tool.ruff])"
 	@echo "make test-faults the full fault-injection suite on a fresh $(STACK) stack (docs/reliability.md)"
 	@echo "make faults-report [FILE=run.jsonl]  the latest fault run's verdicts as docs/reliability.md's table"
 	@echo "make test-scaling scale every cluster out and back in by config during loads, under Locust (docs/scaling.md)"
@@ -44,8 +45,13 @@ load: setup
 	@$(ENV) python -m devstack.stack load --stack $(STACK) --file "$(FILE)" \
 	  $(if $(WIKI),--lang $(WIKI)) $(if $(MONTH),--month $(MONTH)) --wait
 
-test: setup
+# The 15 slowest tests are printed at the end of every run (docs/testing.md).
+test: setup lint
 	@$(ENV) python -m pytest tests --durations=15
+
+# ruff, configured in pyproject.toml; part of test and test-unit, so of CI too.
+lint: setup
+	@$(ENV) ruff check .
 
 # Every fault scenario on a fresh stack, then destroy it; verdicts in $CLICKSTREAM_CACHE/faults/.
 test-faults: setup
@@ -65,7 +71,7 @@ test-scaling: setup
 test-multihost: setup
 	@$(ENV) CLICKSTREAM_MULTIHOST=1 python -m pytest tests/integration/test_multihost.py
 
-test-unit: setup
+test-unit: setup lint
 	@$(ENV) python -m pytest tests -m "not stack"
 
 lock:

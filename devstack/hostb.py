@@ -455,12 +455,13 @@ def load_base_image() -> None:
 def status() -> dict:
     a, b = link(LINK_A), link(LINK_B, netns=True)
 
-    def describe(l: dict | None) -> dict | None:
-        if l is None:
+    def describe(found: dict | None) -> dict | None:
+        if found is None:
             return None
         # admin_up: set up by `ip link`; state: carrying traffic (cs-a is admin-up but DOWN while cs-b is cut).
-        return {"state": l.get("operstate"), "admin_up": "UP" in l.get("flags", []),
-                "addresses": [f"{x['local']}/{x['prefixlen']}" for x in l.get("addr_info", []) if x["family"] == "inet"]}
+        return {"state": found.get("operstate"), "admin_up": "UP" in found.get("flags", []),
+                "addresses": [f"{x['local']}/{x['prefixlen']}" for x in found.get("addr_info", [])
+                              if x["family"] == "inet"]}
 
     routes_b = json.loads(run("ip", "-n", NETNS, "-j", "route", "show", "default").stdout or "[]") if netns_exists() else []
     pid = daemon_pid()

@@ -110,9 +110,9 @@ def test_every_line_is_in_kafka_exactly_once_good_rows_in_raw_bad_ones_dead_lett
 
     letters = [json.loads(m.value) for m in consume(bootstrap, topics.DEAD_LETTER, letters_before,
                                                       end_offsets(bootstrap, topics.DEAD_LETTER))]
-    mine = {(l["line"], l["reason"]) for l in letters if l["file"] == path.name}
+    mine = {(letter["line"], letter["reason"]) for letter in letters if letter["file"] == path.name}
     assert mine == {(number, reason) for number, reason in bad_at.items()}
-    assert len([l for l in letters if l["file"] == path.name]) == len(BAD_LINES)
+    assert len([letter for letter in letters if letter["file"] == path.name]) == len(BAD_LINES)
 
     # End to end: the stream lands the good rows of that same file and stays up; the ingestion
     # view shows the rejects by reason.

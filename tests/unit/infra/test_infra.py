@@ -5,19 +5,9 @@ from pathlib import Path
 import pulumi
 import pytest
 
+from tests.fakes import PulumiMocks
 
-class Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        outputs = dict(args.inputs)
-        if args.typ == "docker:index/image:Image":
-            outputs["repoDigest"] = f"sha256:{args.name}"
-        return f"{args.name}-id", outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs):
-        return {}
-
-
-pulumi.runtime.set_mocks(Mocks(), project="clickstream", stack="test", preview=False)
+pulumi.runtime.set_mocks(PulumiMocks(), project="clickstream", stack="test", preview=False)
 
 import pulumi_docker as docker  # noqa: E402
 

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from producer.watch import Watcher, WatchState
-from tests.unit.test_producer_fakes import FakeDumps, closed_port_url, sample_gz, site  # noqa: F401 (fixture)
+from tests.fakes import FakeDumps, closed_port_url, sample_gz
 
 
 class Recorder:
@@ -88,9 +88,8 @@ def test_watch_command_downloads_and_loads_through_the_real_wiring(site: FakeDum
 
     from typer.testing import CliRunner
 
-    from contract import topics
     from producer import cli
-    from tests.unit.test_loader import FakePublisher
+    from tests.fakes import FakePublisher
 
     pub = FakePublisher()
     monkeypatch.setattr(cli, "KafkaPublisher", lambda bootstrap: pub)

@@ -1,50 +1,14 @@
 import gzip
 import hashlib
-import json
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 from contract import records, topics
-from contract.topics import LoadEvent
 from producer.files import DumpError, DumpName, LineReader, name_of
 from producer.loader import load_file
 from tests.conftest import SAMPLE, read_sample
-
-
-class FakePublisher:
-    """In-memory stand-in for KafkaPublisher (our own boundary); RAW has `partitions` partitions."""
-
-    def __init__(self, partitions: int = 3):
-        self.sent = defaultdict(list)
-        self.partitions = {topics.RAW: partitions}
-        self.flushes = 0
-
-    def send(self, topic, value, key=None, partition=None):
-        self.sent[topic].append((key, value, partition or 0))
-
-    def flush(self):
-        self.flushes += 1
-
-    def end_offsets(self, topic):
-        counts = {p: 0 for p in range(self.partitions.get(topic, 1))}
-        for *_, partition in self.sent[topic]:
-            counts[partition] += 1
-        return counts
-
-    def rows(self) -> list[tuple[int, bytes]]:
-        """Every row value sent to RAW with its partition, packs unpacked, in send order."""
-        return [(p, row) for _, value, p in self.sent[topics.RAW] for row in records.unpack(value)]
-
-    def close(self):
-        pass
-
-    def events(self):
-        return [LoadEvent.from_json(v) for _, v, _ in self.sent[topics.LOADS]]
-
-    def dead_letters(self):
-        return [json.loads(v) for _, v, _ in self.sent[topics.DEAD_LETTER]]
+from tests.fakes import FakePublisher
 
 
 NAME = DumpName("en", "2024-11")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # Runs in its own process: the program reads config and registers resources at import.
 RUN = """
 import json, runpy, sys

@@ -11,7 +11,7 @@ import pytest
 
 from loadtests import run, thresholds
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LOCUSTFILE = '''
 from locust import constant, task
 from locust.contrib.fasthttp import FastHttpUser

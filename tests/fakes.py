@@ -1,23 +1,99 @@
-"""A fake dumps site on 127.0.0.1 for the producer's tests, and tests of the fake itself.
+"""Test doubles shared by the suites, one module: stand-ins for our own boundaries only.
 
-`FakeDumps` serves index pages in the layout of the real site (an autoindex of month folders, each
-listing its dumps and an md5sums file), honours `Range: bytes=N-`, and can misbehave on demand:
-cut a transfer after some bytes, publish a wrong md5, or ignore Range.
+- PulumiMocks: Pulumi's resource monitor, remembering what the program registered (tests/unit/infra).
+- FakePublisher: the producer's Kafka publisher, in memory (tests/unit/producer).
+- FakeDumps: Wikimedia's dumps site on 127.0.0.1, misbehaving on demand (tests/unit/producer).
+- QueryLayer: the Protocol of webui.queries.Queries that the pages and the API call; their fakes
+  (tests/unit/webui, tests/unit/loadtests) are typed against it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import hashlib
 import http.server
+import json
 import socket
 import threading
-import urllib.request
-from pathlib import Path
+from collections import defaultdict
+from typing import Protocol
 
-import pytest
+import pulumi
 
+from contract import records, topics
+from contract.topics import LoadEvent
 from tests.conftest import SAMPLE
+
+
+class QueryLayer(Protocol):
+    """What the pages and the JSON API ask of webui.queries.Queries; a fake needs only what its test calls."""
+
+    def article(self, lang: str, month: str, title: str, limit: int) -> dict | None: ...
+    def article_exists(self, lang: str, month: str, title: str) -> bool: ...
+    def months(self, lang: str) -> list[str]: ...
+    def languages(self) -> list[str]: ...
+    def month(self, lang: str, month: str) -> dict | None: ...
+    def top(self, lang: str, month: str, limit: int) -> list[dict]: ...
+    def movers(self, lang: str, month: str, limit: int) -> list[dict]: ...
+    def search(self, lang: str, month: str, q: str, limit: int) -> list[str]: ...
+    def trend(self, lang: str, title: str) -> list[dict]: ...
+    def related(self, lang: str, month: str, title: str, limit: int) -> list[dict]: ...
+    def paths(self, lang: str, month: str, title: str, steps: int, limit: int) -> list[dict]: ...
+    def pagerank(self, lang: str, month: str, limit: int) -> list[dict]: ...
+    def ingestion(self) -> list[dict]: ...
+    def health(self, now: dt.datetime | None = None) -> dict: ...
+
+
+class PulumiMocks(pulumi.runtime.Mocks):
+    """Resources get their inputs as outputs (an Image a repoDigest too); each is remembered by name."""
+
+    def __init__(self):
+        self.resources = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        outputs = dict(args.inputs)
+        if args.typ == "docker:index/image:Image":
+            outputs["repoDigest"] = f"sha256:{args.name}"
+        self.resources[args.name] = args
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+class FakePublisher:
+    """In-memory stand-in for KafkaPublisher (our own boundary); RAW has `partitions` partitions."""
+
+    def __init__(self, partitions: int = 3):
+        self.sent = defaultdict(list)
+        self.partitions = {topics.RAW: partitions}
+        self.flushes = 0
+
+    def send(self, topic, value, key=None, partition=None):
+        self.sent[topic].append((key, value, partition or 0))
+
+    def flush(self):
+        self.flushes += 1
+
+    def end_offsets(self, topic):
+        counts = {p: 0 for p in range(self.partitions.get(topic, 1))}
+        for *_, partition in self.sent[topic]:
+            counts[partition] += 1
+        return counts
+
+    def rows(self) -> list[tuple[int, bytes]]:
+        """Every row value sent to RAW with its partition, packs unpacked, in send order."""
+        return [(p, row) for _, value, p in self.sent[topics.RAW] for row in records.unpack(value)]
+
+    def close(self):
+        pass
+
+    def events(self):
+        return [LoadEvent.from_json(v) for _, v, _ in self.sent[topics.LOADS]]
+
+    def dead_letters(self):
+        return [json.loads(v) for _, v, _ in self.sent[topics.DEAD_LETTER]]
 
 
 def sample_gz() -> bytes:
@@ -128,30 +204,9 @@ class FakeDumps:
         return Handler
 
 
-@pytest.fixture()
-def site():
-    gz = sample_gz()
-    tree = {
-        "2024-10": {"clickstream-enwiki-2024-10.tsv.gz": gz, "clickstream-dewiki-2024-10.tsv.gz": gz[:100]},
-        "2024-11": {"clickstream-enwiki-2024-11.tsv.gz": gz},
-    }
-    with FakeDumps(tree) as fake:
-        yield fake
-
-
 def closed_port_url() -> str:
     """A URL on 127.0.0.1 where nothing listens (connections are refused at once)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/other/clickstream/"
-
-
-def test_the_fake_serves_ranges_and_cuts(site: FakeDumps, tmp_path: Path):
-    url = site.base + "2024-11/clickstream-enwiki-2024-11.tsv.gz"
-    request = urllib.request.Request(url, headers={"Range": "bytes=10-"})
-    with urllib.request.urlopen(request, timeout=5) as r:
-        assert r.status == 206 and r.read() == sample_gz()[10:]
-    site.cut_after["clickstream-enwiki-2024-11.tsv.gz"] = 50
-    with pytest.raises(Exception), urllib.request.urlopen(url, timeout=5) as r:
-        r.read()

@@ -12,6 +12,7 @@ from dash._pages import _parse_query_string
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
+from tests.fakes import QueryLayer
 from webui import charts, db, ids
 from webui.app import create_app
 
@@ -101,7 +102,7 @@ class DownQueries:
 @pytest.fixture(autouse=True)
 def fake(monkeypatch):
     create_app()  # registers the pages and their callbacks
-    queries = FakeQueries()
+    queries: QueryLayer = FakeQueries()
     monkeypatch.setattr(db, "queries", lambda: queries)
     return queries
 

@@ -8,25 +8,9 @@ from pathlib import Path
 import pulumi
 import pytest
 
+from tests.fakes import PulumiMocks
 
-class Mocks(pulumi.runtime.Mocks):
-    """As in test_infra, and remembers each resource's inputs and provider by name."""
-
-    def __init__(self):
-        self.resources = {}
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        outputs = dict(args.inputs)
-        if args.typ == "docker:index/image:Image":
-            outputs["repoDigest"] = f"sha256:{args.name}"
-        self.resources[args.name] = args
-        return f"{args.name}-id", outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs):
-        return {}
-
-
-MOCKS = Mocks()
+MOCKS = PulumiMocks()
 pulumi.runtime.set_mocks(MOCKS, project="clickstream", stack="test", preview=False)
 
 import pulumi_docker as docker  # noqa: E402

@@ -4,6 +4,7 @@ must accept every body loadtests.dash_calls builds, as it accepts the browser's.
 import pytest
 
 from loadtests import dash_calls
+from tests.fakes import QueryLayer
 from webui import db, ids
 from webui.app import create_app
 
@@ -46,7 +47,8 @@ class FakeQueries:
 
 @pytest.fixture
 def client(monkeypatch):
-    monkeypatch.setattr(db, "queries", lambda: FakeQueries())
+    queries: QueryLayer = FakeQueries()
+    monkeypatch.setattr(db, "queries", lambda: queries)
     return create_app().server.test_client()
 
 

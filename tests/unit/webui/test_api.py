@@ -3,6 +3,7 @@ import logging
 import pytest
 
 from contract.schema import MAX_PATH_STEPS
+from tests.fakes import QueryLayer
 from webui import db
 from webui.app import create_app
 from webui.openapi import PREFIX, ROUTES, document
@@ -86,7 +87,7 @@ def server():
 
 @pytest.fixture
 def client(server, monkeypatch):
-    fake = FakeQueries()
+    fake: QueryLayer = FakeQueries()
     monkeypatch.setattr(db, "queries", lambda: fake)
     client = server.test_client()
     client.fake = fake

@@ -11,11 +11,13 @@ from typer.testing import CliRunner
 
 from contract import topics
 from producer import cli, loader
-from producer.files import DumpError, LineReader
+from producer.files import DumpError, DumpName, LineReader
 from producer.integrity import check_file, write_sidecar
 from producer.loader import LoadInterrupted, load_file
 from tests.conftest import SAMPLE
-from tests.unit.test_loader import NAME, FakePublisher
+from tests.fakes import FakePublisher
+
+NAME = DumpName("en", "2024-11")
 
 GZ = gzip.compress(SAMPLE.read_bytes(), mtime=0)
 

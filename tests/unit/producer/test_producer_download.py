@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from contract import topics
 from producer import cli, dumps
 from producer.download import DownloadError, download
 from producer.integrity import read_sidecar
-from tests.unit.test_loader import FakePublisher
-from tests.unit.test_producer_fakes import FakeDumps, closed_port_url, sample_gz, site  # noqa: F401 (fixture)
+from tests.fakes import FakePublisher
+from tests.fakes import FakeDumps, closed_port_url, sample_gz
 
 EN = "clickstream-enwiki-2024-11.tsv.gz"
 
