@@ -31,6 +31,7 @@ from pathlib import Path
 
 from contract.schema import INGESTION_SCOPE, READER, WRITER
 from contract.settings import Settings
+from contract.status import LoadStatus
 from jobs.ingestion import PendingLoad, caught_up
 from bench import cassandra_stress
 from devstack import stack as stack_tool
@@ -104,9 +105,9 @@ def end_to_end(stack: str, path: Path, rows: int) -> dict:
         if complete is None:
             loads = get(f"{web}/api/v1/ingestion")["loads"]
             mine = [x for x in loads if (x["lang"], x["month"], x["run"]) == (LANG, MONTH, run)]
-            if mine and mine[0]["status"] == "failed":
+            if mine and mine[0]["status"] == LoadStatus.FAILED:
                 raise SystemExit(f"load failed: {mine[0]['error']}")
-            if mine and mine[0]["status"] == "complete":
+            if mine and mine[0]["status"] == LoadStatus.COMPLETE:
                 complete, caught_up = now, caught_up or now
         elif analyzed is None:
             ranks = get(f"{web}/api/v1/pagerank?lang={LANG}&month={MONTH}&limit=1")

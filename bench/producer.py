@@ -18,7 +18,6 @@ Contenders:
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import subprocess
@@ -27,13 +26,14 @@ import time
 from pathlib import Path
 
 from contract import records, topics
+from contract.settings import cache_root
 from producer import generate
 from producer.files import DumpName
 from producer.loader import load_file
 from producer.publish import KafkaPublisher, producer_config
 from devstack import stack as stack_tool
 
-CACHE = Path(os.environ.get("CLICKSTREAM_CACHE", Path.home() / ".cache" / "clickstream"))
+CACHE = cache_root()
 BENCH_TOPIC = "clickstream.bench"
 LANG, MONTH = "en", "2001-01"
 

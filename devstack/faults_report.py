@@ -7,12 +7,12 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-from pathlib import Path
+
+from contract.settings import cache_root
 
 #: Where the fault suites append their verdicts, one JSON line each, one file per run.
-REPORTS = Path(os.environ.get("CLICKSTREAM_CACHE", Path.home() / ".cache" / "clickstream")) / "faults"
+REPORTS = cache_root() / "faults"
 
 COLUMNS = ("scenario", "injected", "rows expected", "rows found", "clicks expected", "clicks found",
            "articles wrong", "result")

@@ -38,6 +38,8 @@ import sys
 import time
 from pathlib import Path
 
+from contract.settings import cache_root
+
 NETNS = "cs-hostb"
 LINK_A, LINK_B = "cs-a", "cs-b"
 SUBNET = ipaddress.ip_network("10.231.0.0/24")
@@ -52,7 +54,7 @@ SAFETY_METRIC = "4242"
 RULE_COMMENT = "clickstream-hostb"
 BASE_IMAGE = "debian:bookworm-slim"
 
-CACHE = Path(os.environ.get("CLICKSTREAM_CACHE", Path.home() / ".cache" / "clickstream"))
+CACHE = cache_root()
 DATA_ROOT = CACHE / "docker-hostb"
 LOG = CACHE / "dockerd-hostb.log"
 RUN = Path("/run/clickstream-hostb")
@@ -252,8 +254,9 @@ def ping(address: str, from_b: bool = False, timeout: float = 1.0) -> float | No
         return icmp_echo(address, timeout)
     if not netns_exists():
         return None
-    result = run(sys.executable, str(Path(__file__).resolve()), "ping", address, "--timeout", str(timeout),
-                 netns=True, check=False, timeout=timeout + 10)
+    # As a module from the repository root, so its imports resolve whatever the environment.
+    result = run(sys.executable, "-m", "devstack.hostb", "ping", address, "--timeout", str(timeout),
+                 netns=True, check=False, timeout=timeout + 10, cwd=Path(__file__).resolve().parent.parent)
     return json.loads(result.stdout)["rtt_ms"] if result.returncode == 0 else None
 
 

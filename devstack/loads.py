@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 
 from devstack.progress import wait_for_progress
 
-#: A load in one of these is finished, for better or worse (jobs/ingestion.py writes them).
-FINISHED = ("complete", "failed")
 
 
 @dataclass(frozen=True)

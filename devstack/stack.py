@@ -15,6 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
+from contract.status import FINISHED, LoadStatus
 from infra.membership import TEARDOWN_ENV
 from infra.naming import STACK_LABEL, Naming
 from devstack import loads
@@ -119,7 +120,7 @@ def wait_for_load(stack: str, out: dict, lang: str, month: str, run: str,
     """Poll the stack until this run of the load is complete or failed; SystemExit, saying where the load
     stood, once nothing about it has moved for `stall_seconds` (devstack.progress.STALL_SECONDS)."""
     try:
-        state = loads.wait_for(probe(stack, out, lang, month, run), lambda s: s.status in loads.FINISHED,
+        state = loads.wait_for(probe(stack, out, lang, month, run), lambda s: s.status in FINISHED,
                                "load not complete", stall_seconds=stall_seconds)
     except Stalled as err:
         raise SystemExit(str(err)) from None
@@ -139,7 +140,7 @@ def load(stack: str, file: Path, lang: str | None, month: str | None, wait: bool
     if wait:
         done = wait_for_load(stack, out, name.lang, name.month, run, stall_seconds)
         print(f"{name.lang} {name.month}: {done['status']}, {done['rows_accepted']:,} rows", file=sys.stderr)
-        if done["status"] != "complete":
+        if done["status"] != LoadStatus.COMPLETE:
             raise SystemExit(f"load failed: {done.get('error')}")
 
 

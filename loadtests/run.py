@@ -23,6 +23,7 @@ import sys
 import threading
 from pathlib import Path
 
+from contract.settings import cache_root
 from loadtests import plots, target
 from loadtests.thresholds import Scenario, Verdict, check, count_exceptions, load_scenarios, read_history
 from loadtests.thresholds import read_stats, render, run_seconds
@@ -129,8 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        cache = Path(os.environ.get("CLICKSTREAM_CACHE", Path.home() / ".cache" / "clickstream"))
-        out = args.out or cache / "loadtests" / f"{stamp}-{scenario.name}"
+        out = args.out or cache_root() / "loadtests" / f"{stamp}-{scenario.name}"
         out.mkdir(parents=True, exist_ok=True)
         cmd = command(scenario, web, out, args.taskset)
         env = {**os.environ, **scenario.env, "CLICKSTREAM_WEB_URL": web, "CLICKSTREAM_KAFKA_BOOTSTRAP": kafka}

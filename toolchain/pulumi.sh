@@ -20,7 +20,8 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-PULUMI_VERSION=3.274.1 # engine; its pkg/v3 + sdk/v3 are what toolchain/pulumi/engine/go.mod requires
+# The engine (Pulumi.yaml clickstream:pulumiVersion); its pkg/v3 + sdk/v3 are what pulumi/engine/go.mod requires.
+PULUMI_VERSION=$(project_config pulumiVersion)
 # pulumi-resource-docker must report the same version as the pulumi-docker Python SDK.
 if [ -f "$ROOT/requirements.lock" ]; then
   DOCKER_VERSION=$(lock_version pulumi-docker)

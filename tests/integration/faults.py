@@ -21,6 +21,7 @@ from pathlib import Path
 
 from contract import schema, topics
 from contract.settings import Settings
+from contract.status import LoadStatus
 from devstack import loads
 from devstack import stack as stack_tool
 from devstack.faults_report import REPORTS
@@ -155,7 +156,7 @@ def wait_status(outputs, lang: str, month: str, statuses: tuple[str, ...], *, mi
 
 def wait_processing(outputs, lang: str, month: str, min_rows: int = 0) -> None:
     """Until the stream has started on this load and, given min_rows, landed at least that many rows."""
-    wait_status(outputs, lang, month, ("processing", "complete"), min_rows=min_rows)
+    wait_status(outputs, lang, month, (LoadStatus.PROCESSING, LoadStatus.COMPLETE), min_rows=min_rows)
 
 
 @dataclass

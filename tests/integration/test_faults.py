@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from contract.status import ACTIVE, LoadStatus
 from jobs.streaming import CAUGHT_UP
 from tests.integration import faults
 from tests.integration.helpers import synthetic
@@ -29,9 +30,9 @@ def test_hard_kills_of_a_broker_a_cassandra_node_and_the_driver_lose_and_double_
     broker = faults.busiest_leader(outputs)
     load = faults.BackgroundLoad(path)
     try:
-        faults.wait_status(outputs, LANG, MONTH, ("loading", "processing"), interval=0.5)
+        faults.wait_status(outputs, LANG, MONTH, ACTIVE, interval=0.5)
         faults.hard_kill(broker)  # while the producer sends, or the stream reads, at the latest
-        faults.wait_status(outputs, LANG, MONTH, ("processing",), interval=0.5)
+        faults.wait_status(outputs, LANG, MONTH, (LoadStatus.PROCESSING,), interval=0.5)
         time.sleep(10)
         faults.start(broker)
         faults.wait_healthy(broker)

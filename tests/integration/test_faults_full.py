@@ -20,6 +20,7 @@ import uuid
 import pytest
 
 from contract import topics
+from contract.status import ACTIVE, LoadStatus
 from producer.files import name_of
 from producer.loader import load_file
 from producer.publish import KafkaPublisher
@@ -49,7 +50,7 @@ def sending_started(outputs, before: int) -> None:
 
 
 def wait_started(outputs, lang: str, month: str) -> None:
-    faults.wait_status(outputs, lang, month, ("loading", "processing", "complete"), interval=0.3)
+    faults.wait_status(outputs, lang, month, (*ACTIVE, LoadStatus.COMPLETE), interval=0.3)
 
 
 def producer_done(outputs, producer: subprocess.Popen) -> int:

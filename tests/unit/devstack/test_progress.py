@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from contract.status import FINISHED
 from devstack import loads
 from devstack.progress import Stalled, wait_for_progress
 
@@ -118,7 +119,7 @@ def test_a_load_aggregating_with_a_still_row_is_progress_while_the_driver_finish
     stack = FakeStack(rows, list(range(0, 1500, 10)))
     probe = loads.LoadProbe("http://web", "en", "2024-06", "r1", driver_ui=lambda: "http://driver:4040",
                             fetch=stack.fetch)
-    state = wait_for_progress(probe, lambda s: s.status in loads.FINISHED, "load", stall_seconds=60,
+    state = wait_for_progress(probe, lambda s: s.status in FINISHED, "load", stall_seconds=60,
                               clock=clock, sleep=clock.sleep)
     assert state.load["rows_processed"] == 150_000 and clock.now == 300
 
@@ -129,7 +130,7 @@ def test_a_stuck_load_stalls_with_its_status_and_counts_and_an_api_error_is_no_p
     stack = FakeStack([stuck, OSError("refused"), stuck, OSError("refused"), stuck])
     probe = loads.LoadProbe("http://web", "en", "2024-06", "r1", fetch=stack.fetch)
     with pytest.raises(Stalled) as err:
-        wait_for_progress(probe, lambda s: s.status in loads.FINISHED, "load not complete", stall_seconds=30,
+        wait_for_progress(probe, lambda s: s.status in FINISHED, "load not complete", stall_seconds=30,
                           clock=clock, sleep=clock.sleep, describe=str)
     message = str(err.value)
     assert "no change for 30 s" in message

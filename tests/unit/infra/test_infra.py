@@ -5,6 +5,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
+from tests.conftest import VERSIONS
 from tests.fakes import PulumiMocks
 
 pulumi.runtime.set_mocks(PulumiMocks(), project="clickstream", stack="test", preview=False)
@@ -30,7 +31,7 @@ def _env(container) -> pulumi.Output[dict]:
 @pulumi.runtime.test
 def test_kafka_brokers_are_durable_and_published_on_loopback_only(tmp_path: Path):
     kafka = KafkaCluster("kafka", KafkaClusterArgs(
-        naming=NAMING, network="net", base_image=_base(), version="4.1.1", artifacts=tmp_path, brokers=3,
+        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path, brokers=3,
         heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=19092))
     assert kafka.bootstrap == "kafka-0:9092,kafka-1:9092,kafka-2:9092"
 
@@ -49,7 +50,7 @@ def test_kafka_brokers_are_durable_and_published_on_loopback_only(tmp_path: Path
 @pulumi.runtime.test
 def test_single_broker_stack_lowers_replication_to_fit(tmp_path: Path):
     kafka = KafkaCluster("kafka1", KafkaClusterArgs(
-        naming=NAMING, network="net", base_image=_base(), version="4.1.1", artifacts=tmp_path, brokers=1,
+        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path, brokers=1,
         heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=29092))
 
     def check(env):
@@ -61,7 +62,7 @@ def test_single_broker_stack_lowers_replication_to_fit(tmp_path: Path):
 @pulumi.runtime.test
 def test_cassandra_nodes_get_distinct_preset_tokens_and_only_node0_is_published(tmp_path: Path):
     cassandra = CassandraCluster("cassandra", CassandraClusterArgs(
-        naming=NAMING, network="net", base_image=_base(), version="5.0.9", artifacts=tmp_path, nodes=3,
+        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["cassandraVersion"], artifacts=tmp_path, nodes=3,
         max_heap="768M", new_heap="128M", datacenter="dc1", admin_port=19042))
     assert cassandra.hosts == "cassandra-0,cassandra-1,cassandra-2"
 
@@ -78,7 +79,7 @@ def test_cassandra_nodes_get_distinct_preset_tokens_and_only_node0_is_published(
 def test_missing_artifacts_say_how_to_fix(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="make setup"):
         KafkaCluster("kafka-missing", KafkaClusterArgs(
-            naming=NAMING, network="net", base_image=_base(), version="4.1.1", artifacts=tmp_path / "nope",
+            naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path / "nope",
             brokers=1, heap="384m", replication_factor=1, min_insync_replicas=1, external_port_base=39092))
 
 

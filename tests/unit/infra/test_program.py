@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.conftest import VERSIONS
+
 ROOT = Path(__file__).resolve().parents[3]
 # Runs in its own process: the program reads config and registers resources at import.
 RUN = """
@@ -35,8 +37,9 @@ def _resources(tmp_path: Path, stack_file: str, **changes) -> list[list[str]]:
     config |= yaml.safe_load((ROOT / stack_file).read_text())["config"]
     for key, value in changes.items():
         config[f"clickstream:{key}"] = value
-    for folder in ("wheels/current", "artifacts/kafka-4.1.1", "artifacts/cassandra-5.0.9",
-                   "artifacts/spark-connectors-3.5.7-scc3.5.1"):
+    v = VERSIONS
+    for folder in ("wheels/current", f"artifacts/kafka-{v['kafkaVersion']}", f"artifacts/cassandra-{v['cassandraVersion']}",
+                   f"artifacts/spark-connectors-{v['sparkVersion']}-scc{v['sparkCassandraConnectorVersion']}"):
         (tmp_path / folder).mkdir(parents=True, exist_ok=True)
     result = subprocess.run([sys.executable, "-c", RUN, json.dumps(config)], cwd=ROOT, text=True,
                             capture_output=True, env={"CLICKSTREAM_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"})
