@@ -69,11 +69,14 @@ def _steps(text: str) -> int:
     return int(text) if text.isdigit() and 1 <= int(text) <= MAX_PATH_STEPS else 1
 
 
+def choices(kind=Input) -> list:
+    """The page's three choices, the title, language and month, as callback Inputs (or States)."""
+    return [kind(ids.ARTICLE_TITLE, "value"), kind(ids.ARTICLE_LANG, "value"), kind(ids.ARTICLE_MONTH, "value")]
+
+
 @callback(
     Output(ids.ARTICLE_RESULT, "children"),
-    Input(ids.ARTICLE_TITLE, "value"),
-    Input(ids.ARTICLE_LANG, "value"),
-    Input(ids.ARTICLE_MONTH, "value"),
+    *choices(),
     prevent_initial_call=True,  # the layout has rendered the URL's choices
 )
 def show_article(title, lang, month):
@@ -132,9 +135,7 @@ def _rows(rows: list[dict], total: int, lang: str, month: str):
 
 @callback(
     Output(ids.ARTICLE_URL, "search"),
-    Input(ids.ARTICLE_TITLE, "value"),
-    Input(ids.ARTICLE_LANG, "value"),
-    Input(ids.ARTICLE_MONTH, "value"),
+    *choices(),
     Input(ids.ARTICLE_STEPS, "value"),
 )
 def sync_url(title, lang, month, steps):
@@ -145,9 +146,7 @@ def sync_url(title, lang, month, steps):
 @callback(
     Output(ids.ARTICLE_TITLE, "options"),
     Input(ids.ARTICLE_TITLE, "search_value"),
-    State(ids.ARTICLE_TITLE, "value"),
-    State(ids.ARTICLE_LANG, "value"),
-    State(ids.ARTICLE_MONTH, "value"),
+    *choices(State),
     prevent_initial_call=True,
 )
 def suggest(typed, title, lang, month):
@@ -205,8 +204,7 @@ def side_panel(name: str, body_id: str, read, view, *inputs: str):
     outage when `read(queries, title, lang, month, *more)` fails; else returns `view(found, title, lang,
     month, *more)`. A new panel is a read, a view and one call."""
 
-    @callback(Output(body_id, "children"), Input(ids.ARTICLE_TITLE, "value"), Input(ids.ARTICLE_LANG, "value"),
-              Input(ids.ARTICLE_MONTH, "value"), *(Input(i, "value") for i in inputs))
+    @callback(Output(body_id, "children"), *choices(), *(Input(i, "value") for i in inputs))
     def show(title, lang, month, *more):
         if title_problem(title) or period_problem(lang, month):
             return None
