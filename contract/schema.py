@@ -177,6 +177,30 @@ def _key(table: str) -> tuple[list[str], list[str]]:
     return partition, clustering
 
 
+def columns(table: str) -> list[tuple[str, str]]:
+    """Every column of `table` as (name, CQL type), in the order its CREATE statement declares them."""
+    body = TABLES[table].split("(", 1)[1].split("PRIMARY KEY")[0]
+    # Commas inside <...> belong to a type (map<text, bigint>), not to the column list.
+    specs = [s.strip() for s in re.split(r",(?![^<]*>)", body) if s.strip()]
+    return [tuple(spec.split(None, 1)) for spec in specs]
+
+
+INSERT = "INSERT INTO {keyspace}.{table} ({names}) VALUES ({markers}) USING TIMESTAMP {timestamp}"
+
+
+def insert(keyspace: str, table: str, timestamp: int) -> str:
+    """An INSERT of every column of `table` at a fixed write `timestamp` (microseconds), so that writing
+    the same rows again (a retried bulk load) leaves exactly the same cells."""
+    names = [name for name, _ in columns(table)]
+    return INSERT.format(keyspace=keyspace, table=table, names=", ".join(names),
+                         markers=", ".join("?" * len(names)), timestamp=int(timestamp))
+
+
+def create_table(keyspace: str, table: str) -> str:
+    """The CREATE statement of `table` in `keyspace`."""
+    return TABLES[table].format(keyspace=keyspace).strip()
+
+
 DELETE = "DELETE FROM {keyspace}.{table} WHERE {where}"
 
 

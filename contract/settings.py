@@ -33,6 +33,7 @@ ENV = {
     "kafka_bootstrap": "CLICKSTREAM_KAFKA_BOOTSTRAP",
     "cassandra_hosts": "CLICKSTREAM_CASSANDRA_HOSTS",
     "cassandra_port": "CLICKSTREAM_CASSANDRA_PORT",
+    "cassandra_storage_port": "CLICKSTREAM_CASSANDRA_STORAGE_PORT",
     "cassandra_datacenter": "CLICKSTREAM_CASSANDRA_DC",
     "keyspace": "CLICKSTREAM_KEYSPACE",
     "replication": "CLICKSTREAM_REPLICATION",
@@ -48,6 +49,8 @@ class Settings:
     kafka_bootstrap: str = "127.0.0.1:19092"
     cassandra_hosts: str = "127.0.0.1"
     cassandra_port: int = 19042
+    #: The nodes' inter-node port, which bulk loads stream SSTables to (jobs/bulk.py).
+    cassandra_storage_port: int = 7000
     cassandra_datacenter: str = "dc1"
     keyspace: str = "clickstream"
     replication: int = 3

@@ -41,6 +41,7 @@ network = docker.Network("network", name=naming.resource("net"), labels=naming.n
 spark_connectors = f"spark-connectors-{versions['sparkVersion']}-scc{versions['sparkCassandraConnectorVersion']}"
 bases = {h.name: BaseImages(h.resource_name("base", place), BaseImagesArgs(
     naming=naming, wheels=(cache / "wheels" / "current").resolve(), spark_connectors=cache / "artifacts" / spark_connectors,
+    bulkload=(cache / "artifacts" / "bulkload" / "current").resolve(),
 ), opts=pulumi.ResourceOptions(providers=[h.provider] if h.provider else None)) for h in place.hosts}
 jre = {host: b.jre for host, b in bases.items()}
 kafka = KafkaCluster("kafka", KafkaClusterArgs(
@@ -60,6 +61,7 @@ cassandra = CassandraCluster("cassandra", CassandraClusterArgs(
 spark = SparkCluster("spark", SparkClusterArgs(
     naming=naming, network=network.name, base_image=jre, wheels_image={h: b.wheels for h, b in bases.items()},
     connectors_image={h: b.spark_connectors for h, b in bases.items()},
+    bulkload_image={h: b.bulkload for h, b in bases.items()},
     version=versions["sparkVersion"], workers=spark_cfg["workers"], worker_cores=spark_cfg["workerCores"],
     worker_memory=spark_cfg["workerMemory"], daemon_memory=spark_cfg["daemonMemory"],
     master_ui_port=spark_cfg["masterUiPort"], placement=place,

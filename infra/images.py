@@ -95,10 +95,13 @@ class BaseImagesArgs:
     naming: Naming
     wheels: Path
     spark_connectors: Path
+    #: The bulk loader Spark nodes run (toolchain/bulkload.sh): a resolved bulkload-<ver>-<hash> folder.
+    bulkload: Path
 
 
 class BaseImages(pulumi.ComponentResource):
-    """Images the clusters and apps build on: JRE and Python bases, the wheelhouse, Spark's connectors."""
+    """Images the clusters and apps build on: JRE and Python bases, the wheelhouse, Spark's connectors and
+    bulk loader."""
 
     def __init__(self, name: str, args: BaseImagesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clickstream:infra:BaseImages", name, {}, opts)
@@ -110,4 +113,6 @@ class BaseImages(pulumi.ComponentResource):
         self.spark_connectors = dist_image(f"{name}-spark-connectors", n.image("spark-connectors-dist",
                                            args.spark_connectors.name.removeprefix("spark-connectors-")),
                                            args.spark_connectors, self)
+        self.bulkload = dist_image(f"{name}-bulkload", n.image("bulkload-dist", args.bulkload.name.removeprefix("bulkload-")),
+                                   args.bulkload, self)
         self.register_outputs({})

@@ -30,6 +30,7 @@ class SparkClusterArgs:
     base_image: docker.Image | dict[str, docker.Image]
     wheels_image: docker.Image | dict[str, docker.Image]
     connectors_image: docker.Image | dict[str, docker.Image]
+    bulkload_image: docker.Image | dict[str, docker.Image]
     version: str
     workers: int
     worker_cores: int
@@ -50,7 +51,8 @@ class SparkCluster(pulumi.ComponentResource):
             h.resource_name(f"{name}-image", place), n.image("spark", args.version), IMAGES_DIR / "spark",
             IMAGES_DIR / "spark" / "Dockerfile", self,
             bases={"BASE_IMAGE": on_host(args.base_image, h), "WHEELS_IMAGE": on_host(args.wheels_image, h),
-                   "CONNECTORS_IMAGE": on_host(args.connectors_image, h)}, provider=h.provider,
+                   "CONNECTORS_IMAGE": on_host(args.connectors_image, h),
+                   "BULKLOAD_IMAGE": on_host(args.bulkload_image, h)}, provider=h.provider,
         ) for h in place.hosts}
         #: The jobs image builds on this: the Spark image on the first host, where the apps run.
         self.image = self.images[place.first.name]

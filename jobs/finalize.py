@@ -1,5 +1,6 @@
-"""Exact aggregates of one load, computed from exactly the Kafka records the producer wrote for it; and, when
-it reloads a month, the deletion of whatever the month held that the load does not have."""
+"""One load landed exactly: its rows and aggregates, computed from exactly the Kafka records the producer wrote
+for it and bulk-written to every replica (jobs.bulk); and, when it reloads a month, the deletion of whatever
+the month held that the load does not have."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from contract import topics
 from contract.settings import Settings
 from contract.schema import ANALYTICS_TOP, ARTICLE_BUCKETS, MAX_PATH_STEPS, MOVERS_LIMIT, PAGERANK_LIMIT, TOP_ARTICLES_LIMIT
 from contract.schema import primary_key
-from jobs import analytics, monthly, sinks, transforms
+from jobs import analytics, bulk, monthly, sinks, transforms
 from jobs.ingestion import PendingLoad
 
 log = logging.getLogger("clickstream.finalize")
@@ -38,10 +39,12 @@ def load_rows(spark: SparkSession, settings: Settings, load: PendingLoad) -> Dat
 
 
 def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session) -> int:
-    """Store the article and month tables of `load` and the movers it changes, then delete what an earlier
-    load of the month stored and this one does not have; returns the number of distinct rows.
+    """Store the edges, article and month tables of `load` and the movers it changes, then delete what an
+    earlier load of the month stored and this one does not have; returns the number of distinct rows.
 
     `session` is the driver's cassandra-driver session, for trimming the top-N tables and deleting.
+    The per-row tables are bulk-written (jobs.bulk), all at one write timestamp: a retried finalize
+    writes the same cells again.
     """
     rows = load_rows(spark, settings, load).persist()
     # Every month table derives from the article stats: one aggregation, persisted, feeds them all.
@@ -50,18 +53,20 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session
         # Asked before this load stores its titles: with none stored, no earlier load of the month was
         # finalized, so a first load skips the read-back (its limit: docs/design.md).
         reloaded = not read_month_articles(spark, settings, load.lang, load.month).isEmpty()
-        sinks.write_table(stats, settings, "article_stats")
+        count, titles = rows.count(), stats.count()
+        bulk.bulk_write_all([("edges_in", transforms.edges_in(rows), count),
+                             ("edges_out", transforms.edges_out(rows), count),
+                             ("article_stats", stats, titles),
+                             ("month_articles", monthly.month_articles(stats), titles),
+                             ("article_trend", monthly.article_trend(stats), titles),
+                             ("titles", monthly.titles(stats), titles)], settings)
         sinks.write_table(transforms.month_stats(rows), settings, "month_stats")
-        articles = monthly.month_articles(stats)
-        sinks.write_table(articles, settings, "month_articles")
-        sinks.write_table(monthly.article_trend(stats), settings, "article_trend")
-        sinks.write_table(monthly.titles(stats), settings, "titles")
         top = monthly.top_articles(stats, TOP_ARTICLES_LIMIT)
         sinks.replace_ranked(top, settings, session, "top_articles", load.lang, load.month)
-        update_movers(spark, settings, session, load.lang, load.month, articles)
+        update_movers(spark, settings, session, load.lang, load.month, monthly.month_articles(stats))
         if reloaded:
             remove_stale(spark, settings, session, load, rows, stats)
-        return rows.count()
+        return count
     finally:
         stats.unpersist()
         rows.unpersist()

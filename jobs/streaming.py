@@ -3,11 +3,14 @@
 Usage (inside the cluster the Pulumi program submits it):
     spark-submit --master spark://spark-master:7077 jobs/streaming.py
 
-Two queries run side by side. `rows` reads clickstream.raw and upserts each micro-batch into the
-edges tables, which are keyed by the row itself, so a replay after a crash rewrites the same
-cells. `loads` reads the producer's load events into the ingestion table. The driver's main
-loop publishes progress and, once `rows` has passed a load's last offset, computes that load's
-aggregates (jobs.finalize) and marks it complete.
+Two queries run side by side. `rows` reads clickstream.raw as it arrives, validates every row,
+counts it for the Ingestion page and sends Spark-side rejects to the dead letters; it stores
+nothing, so a replay after a crash costs only a re-count. `loads` reads the producer's load
+events into the ingestion table. The driver's main loop publishes progress and, once `rows` has
+passed a load's last offset, lands that load whole: its rows and aggregates, bulk-written to
+every replica (jobs.finalize, jobs.bulk), then marks it complete. One bulk write of a finished
+load replaces two mutations per row as the rows arrived: the cost of the write path
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from contract.topics import LoadEvent
 from jobs import transforms
 from jobs.finalize import finalize, run_analytics
 from jobs.ingestion import IngestionTable, partition_offsets, caught_up
-from jobs.sinks import spark_conf, write_table
+from jobs.sinks import spark_conf
 
 log = logging.getLogger("clickstream.streaming")
 
@@ -59,7 +62,7 @@ def read_source(spark: SparkSession, settings: Settings, topic: str) -> DataFram
 
 
 def write_rows(settings: Settings, counts: dict[int, tuple[int, int]]):
-    """foreachBatch sink of the rows query: edges tables, and Spark-side rejects to the dead letters.
+    """foreachBatch sink of the rows query: Spark-side rejects to the dead letters, and the batch's counts.
 
     Records (rows in, rows landed) of each batch in `counts`: Spark's own progress counts Kafka
     records, and a RAW record packs many rows.
@@ -68,9 +71,6 @@ def write_rows(settings: Settings, counts: dict[int, tuple[int, int]]):
     def sink(batch: DataFrame, batch_id: int) -> None:
         parsed = transforms.parse_values(batch).persist()
         try:
-            rows = transforms.valid_rows(parsed)
-            write_table(transforms.edges_in(rows), settings, "edges_in")
-            write_table(transforms.edges_out(rows), settings, "edges_out")
             by_verdict = dict(parsed.groupBy(F.col("reason").isNull().alias("valid")).count().collect())
             counts[batch_id] = (sum(by_verdict.values()), by_verdict.get(True, 0))
             rejected = transforms.rejected_rows(parsed)

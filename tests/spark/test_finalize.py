@@ -9,7 +9,7 @@ from contract import schema
 from contract.schema import ARTICLE_BUCKETS
 from contract.settings import Settings
 from jobs import finalize as job
-from jobs import sinks, transforms
+from jobs import bulk, sinks
 from jobs.ingestion import PendingLoad
 
 pytestmark = pytest.mark.spark
@@ -35,6 +35,11 @@ class FakeCassandra:
         for row in df.collect():
             row = row.asDict()
             self.tables[table][tuple(row[k] for k in schema.primary_key(table))] = row
+
+    def bulk_write(self, df, settings, table, rows, timestamp=None):
+        assert df.count() == rows
+        self.write_table(df, settings, table)
+        return rows
 
     def read_table(self, spark, settings, table, **where):
         def matches(row):
@@ -81,20 +86,19 @@ def connect(spark, monkeypatch):
         store = FakeCassandra(spark)
         for name in ("write_table", "read_table", "read_partitions", "delete_keys"):
             monkeypatch.setattr(sinks, name, getattr(store, name))
+        monkeypatch.setattr(bulk, "bulk_write", store.bulk_write)  # bulk_write_all calls it from threads
         return store
     return new_store
 
 
 @pytest.fixture
 def land(spark, monkeypatch):
-    """A function doing what the stream and the driver do with one load: land its rows in the edges
-    tables of `store`, finalize it and, with `analyze`, run its analytics; it returns finalize's count."""
+    """A function doing what the driver does with one load: finalize it into `store` and, with `analyze`,
+    run its analytics; it returns finalize's count."""
     def run(store, month, clicks, analyze=False):
         load = PendingLoad("en", month, {}, {})
         rows = spark.createDataFrame([(load.lang, load.month, *row) for row in clicks], ROWS)
         monkeypatch.setattr(job, "load_rows", lambda spark, settings, load: rows)
-        store.write_table(transforms.edges_in(rows), Settings(), "edges_in")
-        store.write_table(transforms.edges_out(rows), Settings(), "edges_out")
         count = job.finalize(spark, Settings(), load, store)
         if analyze:
             job.run_analytics(spark, Settings(), load, store)

@@ -39,7 +39,8 @@ def _resources(tmp_path: Path, stack_file: str, **changes) -> list[list[str]]:
         config[f"clickstream:{key}"] = value
     v = VERSIONS
     for folder in ("wheels/current", f"artifacts/kafka-{v['kafkaVersion']}", f"artifacts/cassandra-{v['cassandraVersion']}",
-                   f"artifacts/spark-connectors-{v['sparkVersion']}-scc{v['sparkCassandraConnectorVersion']}"):
+                   f"artifacts/spark-connectors-{v['sparkVersion']}-scc{v['sparkCassandraConnectorVersion']}",
+                   "artifacts/bulkload/current"):
         (tmp_path / folder).mkdir(parents=True, exist_ok=True)
     result = subprocess.run([sys.executable, "-c", RUN, json.dumps(config)], cwd=ROOT, text=True,
                             capture_output=True, env={"CLICKSTREAM_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"})

@@ -1,0 +1,105 @@
+"""Bulk writes: a table's rows as SSTables that every replica takes whole, instead of one mutation per row.
+
+Each Spark task pipes its rows, one JSON object per line, into the bulk loader (jobs/bulkload/BulkLoad.java,
+installed on every Spark node at BULKLOAD). The loader writes them as sorted SSTables on the executor's
+scratch disk and streams each to every replica of its token range, retrying while a replica is down; it
+exits non-zero when it cannot, and Spark then retries the task. So when `bulk_write` returns, every replica
+holds every row: more than a QUORUM write promises (docs/design.md, "What complete guarantees").
+
+The rows stay in the JVM throughout (Dataset.as(String) -> JavaRDD.pipe), so no row passes through Python.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from contract import schema
+from contract.settings import Settings
+
+#: Where the Spark image installs the loader (infra/images/spark/Dockerfile).
+BULKLOAD = "/opt/bulkload/bin/bulkload"
+#: Rows per loader process. Fewer, larger tasks pay the JVM start and streaming session once per ~1M rows;
+#: a small load gets one task.
+ROWS_PER_TASK = 1_000_000
+#: The loader's in-memory buffer per SSTable; its heap holds about ten times this (measured: 16 MiB in 384 MiB).
+BUFFER_MIB = 16
+#: Streaming attempts per task and the pause between them: a restarted Cassandra node takes 1-2 minutes to
+#: take streams again, and Spark retries a failed task 4 times more on top.
+ATTEMPTS = 12
+RETRY_SECONDS = 15
+
+
+class BulkLoadError(RuntimeError):
+    """The loaders reported a different number of rows than Spark gave them."""
+
+
+def write_timestamp() -> int:
+    """A write timestamp (microseconds) for one bulk write: later than anything an earlier load wrote."""
+    return time.time_ns() // 1000
+
+
+def loader_env(settings: Settings, table: str, timestamp: int) -> dict[str, str]:
+    """The loader's environment: the table, its INSERT at `timestamp`, and how to reach and log in to the ring."""
+    credentials = settings.cassandra_credentials()
+    env = {
+        "BULKLOAD_KEYSPACE": settings.keyspace,
+        "BULKLOAD_TABLE": table,
+        "BULKLOAD_SCHEMA": schema.create_table(settings.keyspace, table),
+        "BULKLOAD_INSERT": schema.insert(settings.keyspace, table, timestamp),
+        "BULKLOAD_COLUMNS": ",".join(f"{name}:{cql_type}" for name, cql_type in schema.columns(table)),
+        "BULKLOAD_BUFFER_MIB": str(BUFFER_MIB),
+        "BULKLOAD_ATTEMPTS": str(ATTEMPTS),
+        "BULKLOAD_RETRY_SECONDS": str(RETRY_SECONDS),
+        "CASSANDRA_HOSTS": settings.cassandra_hosts,
+        "CASSANDRA_PORT": str(settings.cassandra_port),
+        "CASSANDRA_STORAGE_PORT": str(settings.cassandra_storage_port),
+    }
+    if credentials:
+        env |= {"CASSANDRA_USERNAME": credentials[0], "CASSANDRA_PASSWORD": credentials[1]}
+    return env
+
+
+def as_lines(df: DataFrame, table: str) -> DataFrame:
+    """`df` as the loader's input: one JSON object per row, holding exactly the table's columns."""
+    names = [name for name, _ in schema.columns(table)]
+    return df.select(F.to_json(F.struct(*names)).alias("value"))
+
+
+def tasks_for(rows: int) -> int:
+    return max(1, math.ceil(rows / ROWS_PER_TASK))
+
+
+def bulk_write(df: DataFrame, settings: Settings, table: str, rows: int, timestamp: int | None = None) -> int:
+    """Write every row of `df` into `table` (whose columns it has) as SSTables on every replica; returns the
+    rows written. `rows` is how many `df` holds (it sizes the tasks, and the loaders' counts must match it)."""
+    if rows == 0:
+        return 0
+    lines = as_lines(df, table)
+    # Fewer tasks than partitions: merged without a shuffle. Never more: a big task only writes more SSTables.
+    if lines._jdf.rdd().getNumPartitions() > tasks_for(rows):
+        lines = lines.coalesce(tasks_for(rows))
+    env = loader_env(settings, table, write_timestamp() if timestamp is None else timestamp)
+    jvm = df.sparkSession._jvm
+    strings = getattr(lines._jdf, "as")(jvm.org.apache.spark.sql.Encoders.STRING()).javaRDD()
+    reports = [json.loads(line) for line in strings.pipe([BULKLOAD], env).collect()]
+    written = sum(r["rows"] for r in reports)
+    if written != rows:
+        raise BulkLoadError(f"bulk write of {table}: the loaders wrote {written} rows of {rows}: {reports}")
+    return written
+
+
+def bulk_write_all(writes: list[tuple[str, DataFrame, int]], settings: Settings) -> dict[str, int]:
+    """`bulk_write` each (table, df, rows) of `writes` at one write timestamp, side by side: Spark runs
+    jobs from several threads at once, so small tables share the cores instead of queueing (each
+    loader pays seconds of start-up and streaming set-up whatever its size). Returns rows by table."""
+    timestamp = write_timestamp()
+    with ThreadPoolExecutor(max_workers=len(writes), thread_name_prefix="bulk") as pool:
+        futures = {table: pool.submit(bulk_write, df, settings, table, rows, timestamp)
+                   for table, df, rows in writes}
+        return {table: future.result() for table, future in futures.items()}
