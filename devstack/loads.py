@@ -3,8 +3,9 @@
 A load shows progress in three places, one per phase:
 - RAW's end offsets grow while the producer sends (status `loading`);
 - its ingestion row and the stream's lag change while the stream lands rows (`processing`);
-- the Spark driver's finished tasks grow while it aggregates a caught-up load (still `processing`:
-  the driver's loop, and with it the stream's reported lag, is blocked meanwhile).
+- the Spark driver's work grows while it aggregates a caught-up load (still `processing`: the driver's
+  loop, and with it the stream's reported lag, is blocked meanwhile): its finished tasks, and the
+  records its running stages have read and written so far (executors report those every few seconds).
 A wait fails when none of them has moved for the stall time (devstack.progress).
 """
 
@@ -20,6 +21,10 @@ from devstack.progress import wait_for_progress
 
 
 
+#: The per-stage record counts of Spark's REST API that grow while a stage runs.
+RECORD_COUNTS = ("inputRecords", "outputRecords", "shuffleReadRecords", "shuffleWriteRecords")
+
+
 @dataclass(frozen=True)
 class LoadState:
     """One look at a load: compared field by field to tell whether anything moved since the last look."""
@@ -30,6 +35,8 @@ class LoadState:
     raw_records: int | None = None
     #: Tasks the Spark driver has finished since it started (None: not asked, or it did not answer yet).
     driver_tasks: int | None = None
+    #: Records read and written so far by the driver's running stages (None: as for driver_tasks).
+    driver_records: int | None = None
     #: The last error of a source that did not answer; not compared (a flapping source is no progress).
     note: str = field(default="", compare=False)
 
@@ -47,6 +54,7 @@ class LoadState:
                      f"updated at {x.get('updated_at')}")
         extra = [f"{self.raw_records:,} records in RAW" if self.raw_records is not None else "",
                  f"{self.driver_tasks:,} driver tasks done" if self.driver_tasks is not None else "",
+                 f"{self.driver_records:,} records in running stages" if self.driver_records is not None else "",
                  f"({self.note})" if self.note else ""]
         return "; ".join([where, *filter(None, extra)])
 
@@ -72,7 +80,8 @@ class LoadProbe:
 
     def __call__(self) -> LoadState:
         notes = []
-        load, raw, tasks = self.last.load, self.last.raw_records, self.last.driver_tasks
+        load, raw = self.last.load, self.last.raw_records
+        tasks, records = self.last.driver_tasks, self.last.driver_records
         try:
             load = self.row(self.fetch(f"{self.api}/api/v1/ingestion")["loads"])
         except (OSError, ValueError, KeyError) as err:
@@ -84,10 +93,10 @@ class LoadProbe:
                 notes.append(f"Kafka: {err}")
         if self.driver_ui:
             try:
-                tasks = self.driver_tasks()
+                tasks, records = self.driver_work()
             except (OSError, ValueError, KeyError, IndexError) as err:
                 notes.append(f"Spark driver: {err}")
-        self.last = LoadState(load, raw, tasks, "; ".join(notes))
+        self.last = LoadState(load, raw, tasks, records, "; ".join(notes))
         return self.last
 
     def row(self, loads: list[dict]) -> dict | None:
@@ -104,14 +113,19 @@ class LoadProbe:
         partitions = [TopicPartition(topics.RAW, p) for p in self._consumer.partitions_for_topic(topics.RAW) or ()]
         return sum(self._consumer.end_offsets(partitions).values())
 
-    def driver_tasks(self) -> int:
-        """Finished and failed tasks of the driver's application, over every executor it has had."""
+    def driver_work(self) -> tuple[int, int]:
+        """(finished and failed tasks over every executor the application has had, records read and
+        written so far by its running stages), from the driver's REST API."""
         ui = self.driver_ui() if callable(self.driver_ui) else self.driver_ui
         if not ui:
             raise OSError("no driver UI address")
         (app, *_) = self.fetch(f"{ui}/api/v1/applications")
-        executors = self.fetch(f"{ui}/api/v1/applications/{app['id']}/allexecutors")
-        return sum(e.get("completedTasks", 0) + e.get("failedTasks", 0) for e in executors)
+        base = f"{ui}/api/v1/applications/{app['id']}"
+        executors = self.fetch(f"{base}/allexecutors")
+        tasks = sum(e.get("completedTasks", 0) + e.get("failedTasks", 0) for e in executors)
+        stages = self.fetch(f"{base}/stages?status=active")
+        records = sum(s.get(k, 0) for s in stages for k in RECORD_COUNTS)
+        return tasks, records
 
     def close(self) -> None:
         if self._consumer is not None:

@@ -3,7 +3,7 @@
 A wait polls a probe that returns where the work stands (any value that compares with ==: a load's
 status and counts, Kafka offsets, a process's exit code). Whenever that value changes, the stall
 clock starts again. The wait fails only when nothing has changed for `stall_seconds`
-(CLICKSTREAM_STALL_SECONDS, default 180 s), or, as a safety net, past `cap_seconds` in all.
+(CLICKSTREAM_STALL_SECONDS, default 300 s), or, as a safety net, past `cap_seconds` in all.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-#: How long nothing may change before a wait gives up; a slow machine moves slowly, but it moves.
-STALL_SECONDS = float(os.environ.get("CLICKSTREAM_STALL_SECONDS", "180"))
+#: How long nothing may change before a wait gives up; a slow machine moves slowly, but it moves. Longer than
+#: the quietest stretch of a healthy load: a bulk-load task that retries a restarting Cassandra node for
+#: up to 12 x 15 s (jobs/bulk.py) shows no progress until it finishes.
+STALL_SECONDS = float(os.environ.get("CLICKSTREAM_STALL_SECONDS", "300"))
 #: The absolute bound: only a wait that keeps changing without ever finishing reaches it.
 CAP_SECONDS = float(os.environ.get("CLICKSTREAM_WAIT_CAP_SECONDS", str(4 * 3600)))
 

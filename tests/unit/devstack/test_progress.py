@@ -82,8 +82,9 @@ DRIVER = "http://driver:4040/api/v1/applications"
 class FakeStack:
     """The web UI's ingestion list and the Spark driver's REST answers, scripted per call."""
 
-    def __init__(self, loads_by_call, tasks_by_call=None):
+    def __init__(self, loads_by_call, tasks_by_call=None, records: int = 0):
         self.loads_by_call, self.tasks_by_call = list(loads_by_call), list(tasks_by_call or [0])
+        self.records = records
 
     def fetch(self, url: str):
         if url == INGESTION:
@@ -96,6 +97,8 @@ class FakeStack:
         if url == f"{DRIVER}/app-1/allexecutors":
             done = self.tasks_by_call.pop(0) if len(self.tasks_by_call) > 1 else self.tasks_by_call[0]
             return [{"id": "driver", "completedTasks": 0}, {"id": "0", "completedTasks": done, "failedTasks": 1}]
+        if url == f"{DRIVER}/app-1/stages?status=active":
+            return [{"inputRecords": self.records, "outputRecords": 1, "shuffleReadRecords": 0}]
         raise AssertionError(url)
 
 
@@ -105,10 +108,11 @@ def row(status: str, run: str = "r1", **fields) -> dict:
 
 
 def test_the_probe_finds_this_run_of_the_load_and_counts_the_drivers_tasks():
-    stack = FakeStack([[row("complete", run="r0", month="2024-05"), row("processing", run="r1")]], [41])
+    stack = FakeStack([[row("complete", run="r0", month="2024-05"), row("processing", run="r1")]], [41], records=9)
     probe = loads.LoadProbe("http://web", "en", "2024-06", "r1", driver_ui="http://driver:4040", fetch=stack.fetch)
     state = probe()
-    assert (state.status, state.driver_tasks, state.raw_records) == ("processing", 42, None)
+    assert (state.status, state.driver_tasks, state.driver_records, state.raw_records) == ("processing", 42, 10, None)
+    assert "42 driver tasks done; 10 records in running stages" in str(state)
     assert loads.LoadProbe("http://web", "en", "2024-06", "r9", fetch=stack.fetch)().load is None
 
 
@@ -156,3 +160,17 @@ def _instant(wait):
         return wait(*args, clock=clock, sleep=clock.sleep, **kwargs)
 
     return run
+
+
+def test_a_running_stage_that_reads_records_is_progress_while_no_task_finishes():
+    clock = FakeClock()
+    stack = FakeStack([[row("processing")]] * 100 + [[row("complete")]])
+    probe = loads.LoadProbe("http://web", "en", "2024-06", "r1", driver_ui="http://driver:4040", fetch=stack.fetch)
+
+    def reading():
+        stack.records += 1_000
+        return probe()
+
+    state = wait_for_progress(reading, lambda s: s.status in FINISHED, "load", stall_seconds=30,
+                              clock=clock, sleep=clock.sleep)
+    assert state.status == "complete" and clock.now == 200
