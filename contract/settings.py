@@ -9,6 +9,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
+from pathlib import Path
+
+#: The host's cache of everything built and downloaded (toolchain/, the producer's dumps, test reports).
+CACHE_ENV = "CLICKSTREAM_CACHE"
+
+
+def cache_root() -> Path:
+    """`$CLICKSTREAM_CACHE`, else ~/.cache/clickstream: the one root the setup step, the tools and the tests share."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "clickstream")
+
 
 #: Where deployments put secret files, one per Cassandra role: `/run/secrets/cassandra-reader`.
 SECRETS_DIR = "/run/secrets"

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
 
 import pulumi
 import pulumi_docker as docker
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root: contract/ and infra/
-
-from contract import schema  # noqa: E402
-from contract.settings import Settings  # noqa: E402
-from infra.apps import Apps, AppsArgs  # noqa: E402
-from infra.cassandra import CassandraCluster, CassandraClusterArgs  # noqa: E402
-from infra.hosts import HostPorts, placement  # noqa: E402
-from infra.images import BaseImages, BaseImagesArgs  # noqa: E402
-from infra.kafka import KafkaCluster, KafkaClusterArgs  # noqa: E402
-from infra.naming import Naming  # noqa: E402
-from infra.passwords import Password  # noqa: E402
-from infra.spark import SparkCluster, SparkClusterArgs  # noqa: E402
+from contract import schema
+from contract.settings import Settings, cache_root
+from infra.apps import Apps, AppsArgs
+from infra.cassandra import CassandraCluster, CassandraClusterArgs
+from infra.hosts import HostPorts, placement
+from infra.images import BaseImages, BaseImagesArgs
+from infra.kafka import KafkaCluster, KafkaClusterArgs
+from infra.naming import Naming
+from infra.passwords import Password
+from infra.spark import SparkCluster, SparkClusterArgs
 
 config = pulumi.Config("clickstream")
 kafka_cfg = config.require_object("kafka")
@@ -29,7 +24,7 @@ spark_cfg = config.require_object("spark")
 webui_cfg = config.require_object("webui")
 versions = {key: config.require(key) for key in
             ("kafkaVersion", "cassandraVersion", "sparkVersion", "sparkCassandraConnectorVersion")}
-cache = Path(os.environ.get("CLICKSTREAM_CACHE", Path.home() / ".cache" / "clickstream"))
+cache = cache_root()
 # Optional: several Docker hosts (docs/scaling.md). Without them, the one default engine, as always.
 host_ports = config.get_object("hostPorts")
 place = placement(config.get_object("hosts"), host_ports and HostPorts(
@@ -85,8 +80,7 @@ settings = Settings(
 apps = Apps("apps", AppsArgs(
     naming=naming, network=network.name, python_image=base.python, wheels_image=base.wheels,
     spark_image=spark.image, settings=settings, cassandra_passwords=cassandra_passwords, partitions=kafka_cfg["partitions"],
-    replication_factor=min(kafka_cfg["replicationFactor"], kafka_cfg["controllers"]),
-    min_insync_replicas=min(kafka_cfg["minInsyncReplicas"], kafka_cfg["controllers"]),
+    replication_factor=kafka.replication_factor, min_insync_replicas=kafka.min_insync_replicas,
     webui_port=webui_cfg["port"], webui_workers=webui_cfg["workers"],
     webui_threads=webui_cfg["threads"], webui_cpu_shares=webui_cfg["cpuShares"], driver_memory=spark_cfg["driverMemory"],
     executor_memory=spark_cfg["executorMemory"], executor_cores=spark_cfg["executorCores"],

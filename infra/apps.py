@@ -11,6 +11,7 @@ from contract import schema
 from contract.settings import Settings, password_path
 from infra.images import IMAGES_DIR, REPO_ROOT, image_ref, local_image
 from infra.naming import Naming
+from infra.nodes import app
 
 WEBUI_PORT = 8050
 DRIVER_HOST = "spark-driver"
@@ -46,59 +47,73 @@ class AppsArgs:
 
 
 class Apps(pulumi.ComponentResource):
-    """Application containers; each reads the shared `contract.settings` variables."""
+    """Application containers; each reads the shared `contract.settings` variables.
+
+    Two one-shot set-up steps (the schema, the topics), then the producer, the streaming job and the
+    web UI, each built by one method through `infra.nodes.app`.
+    """
 
     def __init__(self, name: str, args: AppsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clickstream:infra:Apps", name, {}, opts)
-        n = args.naming
+        self.name, self.args = name, args
         python_bases = {"PYTHON_IMAGE": args.python_image, "WHEELS_IMAGE": args.wheels_image}
-        producer = self._image(name, "producer", "app", n, python_bases, {"APP": "producer"})
-        webui = self._image(name, "webui", "app", n, python_bases, {"APP": "webui"})
-        jobs = self._image(name, "jobs", "jobs", n, {"SPARK_IMAGE": args.spark_image},
+        producer = self._image("producer", "app", python_bases, {"APP": "producer"})
+        webui = self._image("webui", "app", python_bases, {"APP": "webui"})
+        jobs = self._image("jobs", "jobs", {"SPARK_IMAGE": args.spark_image},
                            {"CHECKPOINT_DIR": args.settings.checkpoint_dir})
-        env = _env(args.settings)
-        common = dict(
-            envs=env,
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network)],
-            labels=n.container_labels(),
-        )
+        topics_done, schema_done = self._setup_steps(jobs, producer)
+        self.producer = self._producer(producer, topics_done)
+        self.streaming = self._streaming(jobs, topics_done, schema_done)
+        self.webui = self._webui(webui, schema_done)
+        self.web_url = f"http://127.0.0.1:{args.webui_port}"
+        self.register_outputs({"web_url": self.web_url})
+
+    def _app(self, resource: str, host: str, image: docker.Image, *, stack_network: bool = True,
+             **container) -> docker.Container:
+        """One of this component's containers (infra.nodes.app), on the stack network unless told otherwise."""
+        network = self.args.network if stack_network else None
+        return app(f"{self.name}-{resource}", host, image_ref(image), self.args.naming, network, self, **container)
+
+    def _setup_steps(self, jobs: docker.Image, producer: docker.Image) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """The schema and the topics, once each; returns the env entries that make a container wait for,
+        and require, each one's success (it carries the step's checked exit code)."""
+        args = self.args
         # One-shot, as the admin: keyspace, tables, and the jobs' and web UI's roles (jobs.schema).
-        self.schema = docker.Container(
-            f"{name}-schema", name=n.resource("cassandra-schema"), image=image_ref(jobs),
+        self.schema = self._app(
+            "schema", "cassandra-schema", jobs,
             entrypoints=["/usr/bin/tini", "--"], command=["/opt/venv/bin/python", "-m", "jobs.schema"],
             envs=_env(args.settings, schema.ADMIN),
             uploads=[_password_file(role, password) for role, password in args.cassandra_passwords.items()],
-            must_run=False, attach=True, logs=True,
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network)],
-            labels=n.container_labels(),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
+            must_run=False, attach=True, logs=True, depends_on=args.depends_on,
         )
         # One-shot: create the topics and return once every partition has a full ISR.
-        self.topics = docker.Container(
-            f"{name}-topics", name=n.resource("producer-topics"), image=image_ref(producer),
+        self.topics = self._app(
+            "topics", "producer-topics", producer,
             command=["producer.topics", f"--partitions={args.partitions}",
                      f"--replication={args.replication_factor}", f"--min-insync={args.min_insync_replicas}"],
-            must_run=False, attach=True, logs=True, **common,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
+            must_run=False, attach=True, logs=True, envs=_env(args.settings), depends_on=args.depends_on,
         )
-        # Carrying the topics step's checked exit code makes a container wait for, and require, its success.
         topics_done = _succeeded(self.topics, "creating the Kafka topics").apply(lambda c: f"CLICKSTREAM_TOPICS_EXIT={c}")
         schema_done = _succeeded(self.schema, "applying the Cassandra schema").apply(lambda c: f"CLICKSTREAM_SCHEMA_EXIT={c}")
-        env_after_topics = pulumi.Output.all(*env, topics_done)
-        # The long-running producer: watches the dumps index and loads each new month. With no
-        # route to the dumps site it logs that it is waiting and retries with backoff.
-        producer_cache = docker.Volume(f"{name}-producer-cache", name=n.resource("producer-cache"),
-                                       labels=n.volume_labels(), opts=pulumi.ResourceOptions(parent=self))
-        self.producer = docker.Container(
-            f"{name}-producer", name=n.resource("producer"), image=image_ref(producer),
-            command=["producer", "watch"], restart="unless-stopped",
-            volumes=[docker.ContainerVolumeArgs(volume_name=producer_cache.name, container_path="/var/lib/clickstream")],
-            envs=env_after_topics,
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network)],
-            labels=n.container_labels(),
-            opts=pulumi.ResourceOptions(parent=self),
+        return topics_done, schema_done
+
+    def _producer(self, image: docker.Image, topics_done: pulumi.Output[str]) -> docker.Container:
+        """The long-running producer: watches the dumps index and loads each new month. With no route to
+        the dumps site it logs that it is waiting and retries with backoff."""
+        n = self.args.naming
+        cache = docker.Volume(f"{self.name}-producer-cache", name=n.resource("producer-cache"),
+                              labels=n.volume_labels(), opts=pulumi.ResourceOptions(parent=self))
+        return self._app(
+            "producer", "producer", image, command=["producer", "watch"], restart="unless-stopped",
+            volumes=[docker.ContainerVolumeArgs(volume_name=cache.name, container_path="/var/lib/clickstream")],
+            envs=pulumi.Output.all(*_env(self.args.settings), topics_done),
         )
-        checkpoints = docker.Volume(f"{name}-checkpoints", name=n.resource("checkpoints"), labels=n.volume_labels(),
+
+    def _streaming(self, image: docker.Image, topics_done: pulumi.Output[str],
+                   schema_done: pulumi.Output[str]) -> docker.Container:
+        """The streaming job's driver, submitted to the Spark master; it keeps its checkpoints in a volume."""
+        args, n = self.args, self.args.naming
+        checkpoints = docker.Volume(f"{self.name}-checkpoints", name=n.resource("checkpoints"), labels=n.volume_labels(),
                                     opts=pulumi.ResourceOptions(parent=self))
         on_host = args.driver_address is not None
         submit = [
@@ -110,21 +125,22 @@ class Apps(pulumi.ComponentResource):
             "--conf", f"spark.executor.cores={args.executor_cores}",
             "/app/jobs/streaming.py",
         ]
-        self.streaming = docker.Container(
-            f"{name}-streaming", name=n.resource("streaming"), hostname=None if on_host else DRIVER_HOST,
-            network_mode="host" if on_host else None, image=image_ref(jobs),
+        return self._app(
+            "streaming", "streaming", image, stack_network=not on_host, aliases=None if on_host else [DRIVER_HOST],
+            hostname=None if on_host else DRIVER_HOST, network_mode="host" if on_host else None,
             command=submit, restart="unless-stopped", wait=True, wait_timeout=240,
             volumes=[docker.ContainerVolumeArgs(volume_name=checkpoints.name,
                                                 container_path=args.settings.checkpoint_dir)],
             envs=pulumi.Output.all(*_env(args.settings, schema.WRITER), topics_done, schema_done),
             uploads=[_password_file(schema.WRITER, args.cassandra_passwords[schema.WRITER])],
-            labels=n.container_labels(),
-            networks_advanced=[] if on_host else [docker.ContainerNetworksAdvancedArgs(name=args.network,
-                                                                                       aliases=[DRIVER_HOST])],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.topics]),
+            depends_on=[self.topics],
         )
-        self.webui = docker.Container(
-            f"{name}-webui", name=n.resource("webui"), image=image_ref(webui),
+
+    def _webui(self, image: docker.Image, schema_done: pulumi.Output[str]) -> docker.Container:
+        """The web UI and JSON API under gunicorn, published on the loopback only."""
+        args = self.args
+        return self._app(
+            "webui", "webui", image,
             entrypoints=["/usr/bin/tini", "--"],
             command=["/opt/venv/bin/gunicorn", "--bind", f"0.0.0.0:{WEBUI_PORT}", "--workers",
                      str(args.webui_workers), "--threads", str(args.webui_threads),
@@ -143,16 +159,11 @@ class Apps(pulumi.ComponentResource):
             cpu_shares=args.webui_cpu_shares,
             envs=pulumi.Output.all(*_env(args.settings, schema.READER), schema_done),
             uploads=[_password_file(schema.READER, args.cassandra_passwords[schema.READER])],
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network)],
-            labels=n.container_labels(),
-            restart="unless-stopped", wait=True, wait_timeout=180,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.streaming]),
+            restart="unless-stopped", wait=True, wait_timeout=180, depends_on=[self.streaming],
         )
-        self.web_url = f"http://127.0.0.1:{args.webui_port}"
-        self.register_outputs({"web_url": self.web_url})
 
-    def _image(self, name: str, app: str, dockerfile: str, n: Naming, bases: dict, build_args: dict) -> docker.Image:
-        return local_image(f"{name}-{app}-image", n.image(app, "latest"), REPO_ROOT,
+    def _image(self, app_name: str, dockerfile: str, bases: dict, build_args: dict) -> docker.Image:
+        return local_image(f"{self.name}-{app_name}-image", self.args.naming.image(app_name, "latest"), REPO_ROOT,
                            IMAGES_DIR / dockerfile / "Dockerfile", self, bases=bases, args=build_args)
 
 

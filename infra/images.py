@@ -55,7 +55,7 @@ def dist_image(resource_name: str, tag: str, artifacts: Path, parent: pulumi.Res
                provider: docker.Provider | None = None) -> docker.Image:
     """Pack a cached artifact folder (jars, a tarball tree, wheels) into an image to copy from."""
     if not artifacts.is_dir():
-        raise FileNotFoundError(f"{artifacts} is missing: run `make setup` (scripts/setup.sh) first")
+        raise FileNotFoundError(f"{artifacts} is missing: run `make setup` (toolchain/setup.sh) first")
     return local_image(resource_name, tag, artifacts, DIST_DOCKERFILE, parent, provider=provider)
 
 
@@ -95,7 +95,7 @@ class BaseImagesArgs:
     naming: Naming
     wheels: Path
     spark_connectors: Path
-    #: The bulk loader Spark nodes run (scripts/setup/bulkload.sh): a resolved bulkload-<ver>-<hash> folder.
+    #: The bulk loader Spark nodes run (toolchain/bulkload.sh): a resolved bulkload-<ver>-<hash> folder.
     bulkload: Path
 
 

@@ -143,6 +143,8 @@ class KafkaCluster(pulumi.ComponentResource):
             self.containers.append(container)
             if not is_controller:
                 self.memberships.append(self._membership(name, args, b, brokers[0]))
+        #: The sizing every topic and client gets (the Apps' topic set-up uses these, never the config).
+        self.replication_factor, self.min_insync_replicas = rf, isr
         self.bootstrap = ",".join(b.client for b in brokers[:controllers])
         self.external_bootstrap = ",".join(
             b.client if place.multi_host else f"127.0.0.1:{args.external_port_base + b.index}" for b in brokers)

@@ -7,7 +7,7 @@ depending on that member's container. So Pulumi
 * deletes it before the container: Kafka moves every replica off the broker, then stops and
   unregisters it; Cassandra runs `nodetool decommission`.
 Memberships of one cluster are chained, so members join and leave one at a time, the highest last
-in and first out. `pulumi destroy` would run the leaving steps too; `scripts.stack down` sets
+in and first out. `pulumi destroy` would run the leaving steps too; `devstack.stack down` sets
 TEARDOWN_ENV to skip them when the whole stack goes.
 """
 

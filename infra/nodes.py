@@ -1,4 +1,4 @@
-"""One cluster member: a long-running, health-checked container on the stack network (or its host's)."""
+"""The two kinds of container a stack runs: a cluster member (`node`) and an application container (`app`)."""
 
 from __future__ import annotations
 
@@ -57,4 +57,22 @@ def node(resource_name: str, spec: NodeSpec, naming: Naming, network: pulumi.Inp
         wait_timeout=spec.wait_timeout,
         labels=naming.container_labels(),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on or [], provider=provider),
+    )
+
+
+def app(resource_name: str, host: str, image: pulumi.Input[str], naming: Naming, network: pulumi.Input[str] | None,
+        parent: pulumi.Resource, *, aliases: list[str] | None = None, depends_on: list[pulumi.Resource] | None = None,
+        **container: object) -> docker.Container:
+    """An application container named after `host`, labelled as the stack's, on the stack network (as
+    `aliases` too), or on its host's network when `network` is None. `container` holds what is its own:
+    command, env, uploads, restart policy, health check, ports."""
+    on_network = network is not None
+    return docker.Container(
+        resource_name,
+        name=naming.resource(host),
+        image=image,
+        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network, aliases=aliases)] if on_network else [],
+        labels=naming.container_labels(),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on or []),
+        **container,
     )

@@ -10,10 +10,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from contract.schema import INGESTION_SCOPE
+from contract.status import EventStatus, LoadStatus
 from contract.topics import LoadEvent
 
 #: Producer event status -> ingestion status.
-STATUS_OF_EVENT = {"loading": "loading", "produced": "processing", "failed": "failed"}
+STATUS_OF_EVENT = {EventStatus.LOADING: LoadStatus.LOADING, EventStatus.PRODUCED: LoadStatus.PROCESSING,
+                   EventStatus.FAILED: LoadStatus.FAILED}
 
 
 def _now() -> dt.datetime:
@@ -63,10 +65,10 @@ class IngestionTable:
             "rows_per_second": event.rows_accepted / event.seconds if event.seconds else 0.0,
             "error": event.error or None, "updated_at": _now(),
         }
-        if event.status == "loading":
+        if event.status == EventStatus.LOADING:
             columns |= {"started_at": at, "produced_at": None, "completed_at": None, "analyzed_at": None,
                         "rows_processed": None}
-        elif event.status == "produced":
+        elif event.status == EventStatus.PRODUCED:
             columns["produced_at"] = at
         assignments = ", ".join(f"{name}=?" for name in columns)
         statement = self._prepared(f"UPDATE ingestion SET {assignments} WHERE scope=? AND lang=? AND month=?")
@@ -86,11 +88,11 @@ class IngestionTable:
 
     def processing(self) -> list[PendingLoad]:
         """Loads whose rows are all in Kafka but not yet all aggregated."""
-        return self._loads(lambda r: r.status == "processing")
+        return self._loads(lambda r: r.status == LoadStatus.PROCESSING)
 
     def unanalyzed(self) -> list[PendingLoad]:
         """Complete loads whose batch analytics have not finished (never run, or lost with a driver)."""
-        return self._loads(lambda r: r.status == "complete" and r.analyzed_at is None)
+        return self._loads(lambda r: r.status == LoadStatus.COMPLETE and r.analyzed_at is None)
 
     def mark_analyzed(self, load: PendingLoad) -> None:
         """Record finished analytics, unless a newer run of the same month has started since."""

@@ -1,7 +1,8 @@
 """Pure DataFrame -> DataFrame transformations of the clickstream; batch and streaming alike.
 
 Validation rules come from `contract.records`, so Spark accepts exactly the rows the producer
-accepts (tests/jobs/test_parity.py checks this line by line).
+accepts (tests/spark/test_transforms.py, test_parity_with_the_producer_on_bad_values, checks this
+line by line).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@
 Both write to a scratch topic, made at test start (the brokers do not auto-create topics) with a short
 retention and deleted at test stop; nothing in the pipeline reads it. Brokers must be on 127.0.0.1:
 the bootstrap list is checked before connecting, and every broker the cluster advertises before any
-record is sent. Run from the repository root (this imports loadtests.*, contract.* and producer.*).
+record is sent. It imports loadtests.*, contract.* and producer.*, found through PYTHONPATH (toolchain/env.sh).
 """
 
 from __future__ import annotations

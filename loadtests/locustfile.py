@@ -5,8 +5,9 @@
     locust -f loadtests/locustfile.py --headless -u 10 -t 30s ApiReader -T article # only article lookups
     python -m loadtests.run api                                                    # a scenario, with thresholds
 
-Run from the repository root: locust puts the working directory on sys.path, and this imports loadtests.*
-and webui.ids. Only loopback hosts are accepted. Titles are the loaded month's /api/v1/top, drawn 1/rank
+It imports loadtests.* and webui.ids, found through PYTHONPATH (toolchain/env.sh), from any directory;
+`python -m loadtests.run` runs Locust from the repository root so that the relative -f paths resolve.
+Only loopback hosts are accepted. Titles are the loaded month's /api/v1/top, drawn 1/rank
 (see loadtests/titles.py); requests are named by route so the stats group per endpoint.
 
 Weights (docs/loadtests.md): users ApiReader 3 : DashboardUser 1. An ApiReader runs

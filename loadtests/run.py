@@ -23,6 +23,7 @@ import sys
 import threading
 from pathlib import Path
 
+from contract.settings import cache_root
 from loadtests import plots, target
 from loadtests.thresholds import Scenario, Verdict, check, count_exceptions, load_scenarios, read_history
 from loadtests.thresholds import read_stats, render, run_seconds
@@ -39,7 +40,7 @@ def targets(args) -> tuple[str, str]:
     """(web URL, Kafka bootstrap): the flags, else the stack's outputs, else the environment, else 127.0.0.1."""
     outputs = {}
     if args.stack and not (args.host and args.kafka):
-        from scripts.stack import outputs as stack_outputs
+        from devstack.stack import outputs as stack_outputs
 
         outputs = stack_outputs(args.stack)
     web = args.host or outputs.get("webUrl") or os.environ.get("CLICKSTREAM_WEB_URL") or DEFAULT_WEB
@@ -129,8 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        cache = Path(os.environ.get("CLICKSTREAM_CACHE", Path.home() / ".cache" / "clickstream"))
-        out = args.out or cache / "loadtests" / f"{stamp}-{scenario.name}"
+        out = args.out or cache_root() / "loadtests" / f"{stamp}-{scenario.name}"
         out.mkdir(parents=True, exist_ok=True)
         cmd = command(scenario, web, out, args.taskset)
         env = {**os.environ, **scenario.env, "CLICKSTREAM_WEB_URL": web, "CLICKSTREAM_KAFKA_BOOTSTRAP": kafka}

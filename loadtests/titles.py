@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlencode
 
+from contract.status import LoadStatus
+
 log = logging.getLogger(__name__)
 
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "clickstream-enwiki-2024-11.tsv"
@@ -72,7 +74,7 @@ def _titled(row: Any) -> bool:
 
 def newest_complete_load(loads: list[dict]) -> tuple[str, str] | None:
     """(lang, month) of the newest complete load, English first on a tie; None if nothing is complete."""
-    done = [(x["month"], x["lang"] == "en", x["lang"]) for x in loads if x.get("status") == "complete"]
+    done = [(x["month"], x["lang"] == "en", x["lang"]) for x in loads if x.get("status") == LoadStatus.COMPLETE]
     if not done:
         return None
     month, _, lang = max(done)

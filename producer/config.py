@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from contract.settings import cache_root
+
 #: Environment variable names.
 DUMPS_URL_ENV = "CLICKSTREAM_DUMPS_URL"
 DUMPS_DIR_ENV = "CLICKSTREAM_DUMPS_DIR"
 WATCH_LANGS_ENV = "CLICKSTREAM_WATCH_LANGS"
 WATCH_STATE_ENV = "CLICKSTREAM_WATCH_STATE"
 WATCH_SINCE_ENV = "CLICKSTREAM_WATCH_SINCE"
-CACHE_ENV = "CLICKSTREAM_CACHE"
 
 DEFAULT_DUMPS_URL = "https://dumps.wikimedia.org/other/clickstream/"
 
@@ -30,8 +31,8 @@ def dumps_url(explicit: str | None = None) -> str:
 
 
 def cache_dir() -> Path:
-    """`$CLICKSTREAM_CACHE`, else ~/.cache/clickstream (the same root the setup step uses)."""
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "clickstream")
+    """`$CLICKSTREAM_CACHE`, else ~/.cache/clickstream (contract.settings.cache_root)."""
+    return cache_root()
 
 
 def dumps_dir(explicit: Path | None = None) -> Path:

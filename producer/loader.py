@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from contract import records, topics
+from contract.status import EventStatus
 from producer.files import DumpError, DumpName, LineReader
 from producer.integrity import check_file, read_sidecar
 from producer.publish import Publisher, publish_event
@@ -52,7 +53,7 @@ def load_file(path: Path, name: DumpName, publisher: Publisher, progress: Progre
     failed ("interrupted") and raises LoadInterrupted.
     """
     summary = LoadSummary(file=path.name, lang=name.lang, month=name.month)
-    event = topics.LoadEvent(lang=name.lang, month=name.month, status="loading", file=path.name)
+    event = topics.LoadEvent(lang=name.lang, month=name.month, status=EventStatus.LOADING, file=path.name)
     if run:
         event.run = run
     started = time.monotonic()
@@ -67,15 +68,15 @@ def load_file(path: Path, name: DumpName, publisher: Publisher, progress: Progre
         if summary.accepted == 0 and not summary.rejected:
             raise DumpError(f"{path.name}: the file holds no lines")
         event.end_offsets = publisher.end_offsets(topics.RAW)
-        event.status = "produced"
+        event.status = EventStatus.PRODUCED
     except DumpError as err:
         summary.error = str(err)
-        event.status = "failed"
+        event.status = EventStatus.FAILED
         publisher.flush()
     except KeyboardInterrupt:
         interrupted = True
         summary.error = "interrupted"
-        event.status = "failed"
+        event.status = EventStatus.FAILED
         publisher.flush()
     finally:
         summary.seconds = time.monotonic() - started
@@ -85,7 +86,7 @@ def load_file(path: Path, name: DumpName, publisher: Publisher, progress: Progre
         event.seconds = summary.seconds
         event.error = summary.error
         event.at = time.time()
-        if event.start_offsets or event.status != "loading":
+        if event.start_offsets or event.status != EventStatus.LOADING:
             publish_event(publisher, event)
     if interrupted:
         raise LoadInterrupted(summary)

@@ -7,9 +7,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+import yaml
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "clickstream-enwiki-2024-11.tsv"
+#: The project's versions, from Pulumi.yaml, where they live: {"kafkaVersion": "4.1.1", ...}.
+VERSIONS = {key.split(":", 1)[1]: value for key, value in
+            yaml.safe_load((Path(__file__).parents[1] / "Pulumi.yaml").read_text())["config"].items()
+            if key.endswith("Version")}
 
 
 def read_sample(path: Path = SAMPLE) -> list[tuple[str, str, str, int]]:

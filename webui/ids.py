@@ -4,7 +4,7 @@ Load tests: the article page's main callback is `webui.pages.article.show_articl
 `Queries.article` read (top 20 each way) and returns the page's body: headline, Sankey, source-mix
 treemap and the incoming and outgoing tables. Its only output is ARTICLE_RESULT.children and its
 inputs are exactly (ARTICLE_TITLE, ARTICLE_LANG, ARTICLE_MONTH) values, in that order, with no
-state, so this body drives it (tests/unit/test_pages.py posts it):
+state, so this body drives it (tests/unit/webui/test_pages.py posts it):
 
     POST /_dash-update-component
     {"output": "article-result.children",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contract.status import LoadStatus
 from contract.records import LANG_PATTERN, MAX_TITLE_BYTES, MONTH_PATTERN, SOURCE_KEYS
 from contract.schema import (
     ANALYTICS_TOP, MAX_PATH_STEPS, MOVERS_LIMIT, PAGERANK_LIMIT, TOP_ARTICLES_LIMIT,
@@ -70,7 +71,7 @@ LOAD = {
     "type": "object",
     "properties": {
         "lang": STRING, "month": STRING, "run": nullable(STRING),
-        "status": {"enum": ["loading", "processing", "complete", "failed"]},
+        "status": {"enum": [status.value for status in LoadStatus]},
         "rows_accepted": INTEGER, "rows_rejected": INTEGER, "rows_processed": nullable(INTEGER),
         "rejected_by_reason": {"type": "object", "additionalProperties": INTEGER},
         "lag": nullable(INTEGER), "error": nullable(STRING),

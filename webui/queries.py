@@ -12,6 +12,7 @@ from collections import Counter
 from webui.cache import TTLCache, memoized
 from contract.records import OTHER_SOURCES, SOURCE_KEYS, search_prefix, search_text, source_key
 from contract.schema import INGESTION_SCOPE, SOURCE_BUCKETS
+from contract.status import LoadStatus
 
 CQL = {
     "stats": "SELECT incoming_total, outgoing_total, sources FROM article_stats WHERE lang=? AND month=? AND title=?",
@@ -35,7 +36,7 @@ CQL = {
 }
 
 #: Status of a load whose every accepted row is queryable (jobs/ingestion.py writes it).
-COMPLETE = "complete"
+COMPLETE = LoadStatus.COMPLETE
 
 #: The streaming driver reports progress every few seconds, but finalizing a big load blocks its
 #: loop for minutes; only a report older than this suggests the job is stuck or gone.

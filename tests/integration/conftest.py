@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from scripts import stack as stack_tool
+from devstack import stack as stack_tool
 from tests.conftest import SAMPLE
 from tests.integration.helpers import STACK
 

@@ -21,8 +21,11 @@ from pathlib import Path
 
 from contract import schema, topics
 from contract.settings import Settings
-from scripts import stack as stack_tool
-from scripts.faults_report import REPORTS
+from contract.status import LoadStatus
+from devstack import loads
+from devstack import stack as stack_tool
+from devstack.faults_report import REPORTS
+from devstack.progress import CAP_SECONDS, wait_for_progress
 from tests.conftest import read_sample
 from tests.integration.helpers import STACK, api
 
@@ -45,16 +48,22 @@ def clean_stop(name: str) -> None:
     docker("stop", "--time", "60", container(name))
 
 
-def wait_for_log(name: str, text: str, since: str, timeout: float = 600) -> None:
-    """Until the container's log (stdout and stderr) since `since` (RFC 3339) has a line containing `text`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_for_log(outputs, name: str, text: str, since: str, lang: str, month: str,
+                 stall_seconds: float | None = None) -> None:
+    """Until the container's log (stdout and stderr) since `since` (RFC 3339) has a line containing `text`;
+    Stalled once the load of lang/month, which is to make it log that, has not moved for `stall_seconds`."""
+
+    def logged() -> bool:
         logs = subprocess.run(["docker", "logs", "--since", since, container(name)],
                               check=True, capture_output=True, text=True)
-        if text in logs.stdout or text in logs.stderr:
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{container(name)} did not log {text!r} within {timeout:.0f} s")
+        return text in logs.stdout or text in logs.stderr
+
+    probe = load_probe(outputs, lang, month)
+    try:
+        wait_for_progress(lambda: (logged(), probe()), lambda state: state[0], f"{container(name)} to log {text!r}",
+                          stall_seconds=stall_seconds, interval=1.0, describe=lambda state: str(state[1]))
+    finally:
+        probe.close()
 
 
 def start(name: str) -> None:
@@ -99,41 +108,55 @@ def busiest_leader(outputs) -> str:
 
 
 class BackgroundLoad:
-    """`make load` of one file in a thread, waiting for completion; join() re-raises its failure."""
+    """`make load` of one file in a thread, waiting for completion; join() re-raises its failure.
 
-    def __init__(self, path: Path, timeout: float = 600.0):
-        self.path, self.timeout, self.error = path, timeout, None
+    The wait inside times out once the load stops moving for `stall_seconds` (devstack.progress).
+    """
+
+    def __init__(self, path: Path, stall_seconds: float | None = None):
+        self.path, self.stall_seconds, self.error = path, stall_seconds, None
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         try:
-            stack_tool.load(STACK, self.path, None, None, wait=True, timeout=self.timeout)
+            stack_tool.load(STACK, self.path, None, None, wait=True, stall_seconds=self.stall_seconds)
         except BaseException as err:  # noqa: BLE001 - re-raised in join()
             self.error = err
 
-    def join(self, timeout: float | None = None) -> None:
-        timeout = timeout or self.timeout + 600
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), f"the load of {self.path.name} did not finish in {timeout:.0f} s"
+    def join(self) -> None:
+        """Until the load is done: its own wait bounds it, the cap here is the safety net only."""
+        self.thread.join(CAP_SECONDS)
+        assert not self.thread.is_alive(), f"the load of {self.path.name} did not finish in {CAP_SECONDS:.0f} s"
         if self.error:
             raise AssertionError(f"the load of {self.path.name} failed: {self.error}") from None
 
 
+def load_probe(outputs, lang: str, month: str) -> loads.LoadProbe:
+    """Where the dev stack's (latest) load of lang/month stands."""
+    return stack_tool.probe(STACK, outputs, lang, month)
+
+
 def load_status(outputs, lang: str, month: str) -> dict | None:
-    loads = api(outputs, "ingestion")[1]["loads"]
-    return next((x for x in loads if (x["lang"], x["month"]) == (lang, month)), None)
+    loads_now = api(outputs, "ingestion")[1]["loads"]
+    return next((x for x in loads_now if (x["lang"], x["month"]) == (lang, month)), None)
 
 
-def wait_processing(outputs, lang: str, month: str, min_rows: int = 0, timeout: float = 300) -> None:
+def wait_status(outputs, lang: str, month: str, statuses: tuple[str, ...], *, min_rows: int = 0,
+                stall_seconds: float | None = None, interval: float = 1.0) -> loads.LoadState:
+    """Until the load of lang/month is in one of `statuses` (and, given min_rows, has processed that many
+    rows); Stalled, saying where it stood, once it has not moved for `stall_seconds`."""
+
+    def reached(state: loads.LoadState) -> bool:
+        return state.status in statuses and ((state.load or {}).get("rows_processed") or 0) >= min_rows
+
+    return loads.wait_for(load_probe(outputs, lang, month), reached, f"load never reached {'/'.join(statuses)}",
+                          stall_seconds=stall_seconds, interval=interval)
+
+
+def wait_processing(outputs, lang: str, month: str, min_rows: int = 0) -> None:
     """Until the stream has started on this load and, given min_rows, landed at least that many rows."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        load = load_status(outputs, lang, month)
-        if load and load["status"] in ("processing", "complete") and (load.get("rows_processed") or 0) >= min_rows:
-            return
-        time.sleep(1)
-    raise AssertionError(f"{lang} {month}: not processing {min_rows} rows after {timeout:.0f} s: {load}")
+    wait_status(outputs, lang, month, (LoadStatus.PROCESSING, LoadStatus.COMPLETE), min_rows=min_rows)
 
 
 @dataclass

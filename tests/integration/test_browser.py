@@ -2,10 +2,10 @@
 chromedriver, against the stack's web UI once the bundled sample is loaded. Expected values come from
 ground truth computed straight from the sample file.
 
-Only loopback is reached: the web URL must be a loopback address, and the browser (scripts/browser.py,
+Only loopback is reached: the web URL must be a loopback address, and the browser (devstack/browser.py,
 shared with the render benchmark) sends everything else to a dead proxy (so a page that fetched anything
 from outside would log a console error here) and never runs Selenium Manager, which would download a
-driver. `scripts/setup/browser.sh` installs chromium and chromedriver; without them the module is skipped.
+driver. `toolchain/browser.sh` installs chromium and chromedriver; without them the module is skipped.
 
 Every page a test checks is saved as a full-page PNG in $CLICKSTREAM_SCREENSHOTS, else in `screenshots/`
 under pytest's temporary folder for the run (printed when the module ends); a failed test adds
@@ -29,7 +29,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from loadtests.target import loopback
-from scripts import browser
+from devstack import browser
 from tests.conftest import ground_truth, read_sample
 from tests.integration.helpers import api
 

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from contract.status import ACTIVE, LoadStatus
 from jobs.streaming import CAUGHT_UP
 from tests.integration import faults
 from tests.integration.helpers import synthetic
@@ -24,24 +25,14 @@ ROWS = 150_000
 NODE = "cassandra-1"
 
 
-def wait_status(outputs, statuses: tuple[str, ...], timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        load = faults.load_status(outputs, LANG, MONTH)
-        if load and load["status"] in statuses:
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{LANG} {MONTH} never reached {statuses}")
-
-
 def test_hard_kills_of_a_broker_a_cassandra_node_and_the_driver_lose_and_double_count_nothing(outputs, tmp_path):
     path = synthetic(tmp_path, LANG, MONTH, ROWS, seed=21)
     broker = faults.busiest_leader(outputs)
     load = faults.BackgroundLoad(path)
     try:
-        wait_status(outputs, ("loading", "processing"))
+        faults.wait_status(outputs, LANG, MONTH, ACTIVE, interval=0.5)
         faults.hard_kill(broker)  # while the producer sends, or the stream reads, at the latest
-        wait_status(outputs, ("processing",))
+        faults.wait_status(outputs, LANG, MONTH, (LoadStatus.PROCESSING,), interval=0.5)
         time.sleep(10)
         faults.start(broker)
         faults.wait_healthy(broker)
@@ -77,7 +68,7 @@ def test_a_driver_killed_while_it_aggregates_a_caught_up_load_completes_it_after
     since = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     load = faults.BackgroundLoad(path)
     try:
-        faults.wait_for_log("streaming", CAUGHT_UP % (LANG, month), since)
+        faults.wait_for_log(outputs, "streaming", CAUGHT_UP % (LANG, month), since, LANG, month)
         time.sleep(3)  # into the aggregation's Spark jobs
         faults.hard_kill("streaming")
         assert faults.load_status(outputs, LANG, month)["status"] == "processing"

@@ -20,10 +20,12 @@ import uuid
 import pytest
 
 from contract import topics
+from contract.status import ACTIVE, LoadStatus
 from producer.files import name_of
 from producer.loader import load_file
 from producer.publish import KafkaPublisher
-from scripts import stack as stack_tool
+from devstack import stack as stack_tool
+from devstack.progress import wait_for_progress
 from tests.integration import faults
 from tests.integration.helpers import end_offsets, synthetic
 
@@ -41,22 +43,22 @@ def produce(outputs, path, run: str) -> subprocess.Popen:
                              outputs["kafkaBootstrap"], "--run-id", run], stdout=log, stderr=subprocess.STDOUT)
 
 
-def sending_started(outputs, before: int, timeout: float = 120) -> None:
+def sending_started(outputs, before: int) -> None:
     """Until RAW holds more records than `before`: the producer (or the test's sender) is mid-file."""
-    deadline = time.monotonic() + timeout
-    while sum(raw_end_offsets(outputs).values()) == before:
-        assert time.monotonic() < deadline, "nothing was sent to RAW"
-        time.sleep(0.1)
+    wait_for_progress(lambda: raw_records(outputs), lambda records: (records or 0) > before,
+                      "sending to RAW", interval=0.1, describe=lambda records: f"{records} records in RAW")
 
 
-def wait_started(outputs, lang: str, month: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        load = faults.load_status(outputs, lang, month)
-        if load and load["status"] in ("loading", "processing", "complete"):
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"{lang} {month} did not start")
+def wait_started(outputs, lang: str, month: str) -> None:
+    faults.wait_status(outputs, lang, month, (*ACTIVE, LoadStatus.COMPLETE), interval=0.3)
+
+
+def producer_done(outputs, producer: subprocess.Popen) -> int:
+    """The producer's exit code once it exits; Stalled once it neither exits nor sends for the stall time."""
+    exit_code, _ = wait_for_progress(lambda: (producer.poll(), raw_records(outputs)),
+                                     lambda state: state[0] is not None, "the producer to finish",
+                                     describe=lambda state: f"exit {state[0]}, {state[1]} records in RAW")
+    return exit_code
 
 
 def exact(outputs, scenario: str, injected: str, lang: str, month: str, path) -> faults.Verdict:
@@ -66,6 +68,14 @@ def exact(outputs, scenario: str, injected: str, lang: str, month: str, path) ->
 
 def raw_end_offsets(outputs) -> dict[int, int]:
     return end_offsets(outputs["kafkaBootstrap"], topics.RAW)
+
+
+def raw_records(outputs) -> int | None:
+    """Records in RAW over every partition; None while Kafka does not answer (a fault is on)."""
+    try:
+        return sum(raw_end_offsets(outputs).values())
+    except Exception:  # noqa: BLE001 - brokers down mid-fault: no reading is no progress
+        return None
 
 
 class Throttled:
@@ -164,12 +174,12 @@ def test_two_brokers_down_make_the_producer_wait_and_the_load_finishes_when_one_
         assert producer.poll() is None, f"the producer exited: {path.with_suffix('.log').read_text()[-2000:]}"
         faults.start(down[0])
         faults.wait_healthy(down[0])
-        assert producer.wait(timeout=600) == 0, path.with_suffix(".log").read_text()[-2000:]
+        assert producer_done(outputs, producer) == 0, path.with_suffix(".log").read_text()[-2000:]
     finally:
         for broker in down:
             faults.start(broker)
     faults.wait_healthy(down[1])
-    stack_tool.wait_for_load(outputs["webUrl"], lang, month, run, timeout=1200)
+    stack_tool.wait_for_load(faults.STACK, outputs, lang, month, run)
     verdict = exact(outputs, "two brokers down", "SIGKILL of 2 of 3 brokers mid-file for 45 s, one restarted",
                     lang, month, path)
     assert verdict.passed, verdict
@@ -204,7 +214,9 @@ def test_anti_test_unsafe_settings_lose_rows_and_the_checker_says_so(outputs, tm
             faults.docker("unpause", faults.container(follower))
         time.sleep(10)  # a follower is elected without them
         faults.start(leader)  # and the old leader, rejoining, truncates them away
-        sender.join(timeout=600)
+        wait_for_progress(lambda: (sender.is_alive(), raw_records(outputs)),
+                          lambda state: not state[0], "the anti-test's sender to finish",
+                          describe=lambda state: f"{state[1]} records in RAW")
         publisher.close()
     finally:
         for follower in followers:
@@ -214,9 +226,9 @@ def test_anti_test_unsafe_settings_lose_rows_and_the_checker_says_so(outputs, tm
         subprocess.run([*alter, "--delete-config", "unclean.leader.election.enable,min.insync.replicas"],
                        check=True, capture_output=True)
     # The load may never be marked complete (its end offsets can name records the cluster lost), so
-    # a timeout here is no failure: the check below reads whatever the stream landed.
+    # a stalled wait here is no failure: the check below reads whatever the stream landed.
     try:
-        stack_tool.wait_for_load(outputs["webUrl"], lang, month, run, timeout=400)
+        stack_tool.wait_for_load(faults.STACK, outputs, lang, month, run)
     except SystemExit:
         pass
     with faults.reader(outputs) as session:

@@ -1,7 +1,7 @@
 """Two Docker hosts on one machine: `make test-multihost` (CLICKSTREAM_MULTIHOST=1; root).
 
 Host a is the default engine; host b is a second dockerd in its own network namespace, joined to a by
-a veth pair (scripts/hostb.py). The `multihost` stack (Pulumi.multihost.yaml) places member i on host
+a veth pair (devstack/hostb.py). The `multihost` stack (Pulumi.multihost.yaml) places member i on host
 i mod 2, with host networking and racks named after the hosts. Proven here:
 
 1. The pipeline end to end across both hosts: a month loads and every article matches the file, and
@@ -24,7 +24,7 @@ import yaml
 
 from contract import topics
 from infra.hosts import DockerHost, Placement
-from scripts import stack as stack_tool
+from devstack import stack as stack_tool
 from tests.integration import faults
 from tests.integration.helpers import synthetic
 
@@ -52,7 +52,7 @@ def container(name: str) -> str:
 
 
 def hostb_command(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "scripts.hostb", *args], check=True, cwd=stack_tool.ROOT, timeout=600)
+    subprocess.run([sys.executable, "-m", "devstack.hostb", *args], check=True, cwd=stack_tool.ROOT, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +74,9 @@ def clean() -> None:
 
 
 def load(outputs, path) -> None:
-    # Two stacks' worth of JVMs can share these 2 cores while the dev stack is up: a 30k-row month took 10 minutes.
-    stack_tool.load(STACK, path, None, None, wait=True, timeout=1800)
+    # Two stacks' worth of JVMs can share these 2 cores while the dev stack is up: a 30k-row month took
+    # 10 minutes. Slow, but moving: the wait fails only once the load stops moving (devstack.progress).
+    stack_tool.load(STACK, path, None, None, wait=True)
 
 
 def racks_of_replicas(outputs) -> list[set[str]]:

@@ -19,10 +19,10 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from contract import records, topics
-from scripts import stack as stack_tool
+from devstack import stack as stack_tool
 from tests.conftest import SAMPLE, read_sample
 from tests.integration import faults
-from tests.integration.helpers import end_offsets
+from tests.integration.helpers import STACK, end_offsets
 
 pytestmark = pytest.mark.stack
 
@@ -110,13 +110,13 @@ def test_every_line_is_in_kafka_exactly_once_good_rows_in_raw_bad_ones_dead_lett
 
     letters = [json.loads(m.value) for m in consume(bootstrap, topics.DEAD_LETTER, letters_before,
                                                       end_offsets(bootstrap, topics.DEAD_LETTER))]
-    mine = {(l["line"], l["reason"]) for l in letters if l["file"] == path.name}
+    mine = {(letter["line"], letter["reason"]) for letter in letters if letter["file"] == path.name}
     assert mine == {(number, reason) for number, reason in bad_at.items()}
-    assert len([l for l in letters if l["file"] == path.name]) == len(BAD_LINES)
+    assert len([letter for letter in letters if letter["file"] == path.name]) == len(BAD_LINES)
 
     # End to end: the stream lands the good rows of that same file and stays up; the ingestion
     # view shows the rejects by reason.
-    done = stack_tool.wait_for_load(outputs["webUrl"], "zz", "2019-01", run)
+    done = stack_tool.wait_for_load(STACK, outputs, "zz", "2019-01", run)
     assert done["status"] == "complete", done
     assert done["rows_accepted"] == len(good) and done["rows_rejected"] == len(BAD_LINES)
     assert done["rejected_by_reason"] == {reason: 1 for reason in BAD_LINES}

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from contract import topics
-from scripts import stack as stack_tool
+from devstack import stack as stack_tool
 from tests.integration import faults
 from tests.integration.helpers import STACK, synthetic
 
@@ -99,7 +99,8 @@ def test_scaling_out_and_back_in_during_loads_loses_nothing_and_fails_no_read(sa
         for step, (brokers, nodes, workers) in enumerate(sizes):
             month = f"2022-1{step}"
             path = synthetic(tmp_path, LANG, month, ROWS, seed=40 + step)
-            load = faults.BackgroundLoad(path, timeout=1800)  # a joining node and a rebalance slow the stream
+            # A `pulumi up` that replaces members can hold the stream still for minutes: a longer stall limit.
+            load = faults.BackgroundLoad(path, stall_seconds=600)
             faults.wait_processing(outputs, LANG, month)  # the stream has started on it
             assert faults.load_status(outputs, LANG, month)["status"] == "processing"  # the change starts mid-load
             stack_tool.up(STACK, resized(tmp_path, brokers, nodes, workers))

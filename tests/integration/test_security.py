@@ -21,7 +21,7 @@ from contract import schema
 from contract.db import connect
 from contract.settings import Settings
 from infra.naming import STACK_LABEL
-from scripts import stack as stack_tool
+from devstack import stack as stack_tool
 from tests.integration.helpers import STACK
 
 pytestmark = pytest.mark.stack

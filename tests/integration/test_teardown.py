@@ -2,7 +2,7 @@
 
 import pytest
 
-from scripts import stack as stack_tool
+from devstack import stack as stack_tool
 from tests.integration.helpers import STACK
 
 pytestmark = pytest.mark.stack

@@ -3,7 +3,7 @@ import pytest
 from contract import records
 from contract.schema import SOURCE_BUCKETS
 from jobs import transforms
-from tests.conftest import SAMPLE, ground_truth, read_sample
+from tests.conftest import ground_truth, read_sample
 from tests.spark.conftest import kafka_frame
 
 pytestmark = pytest.mark.spark

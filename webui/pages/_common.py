@@ -7,7 +7,7 @@ import logging
 from typing import NamedTuple
 from urllib.parse import urlencode
 
-from dash import dcc, html
+from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from contract.records import MAX_TITLE_BYTES, check_lang, check_month
@@ -17,6 +17,8 @@ from webui.charts import pretty
 log = logging.getLogger(__name__)
 
 DEFAULT_LANG = "en"
+#: Every page's graphs: no Plotly mode bar.
+GRAPH_CONFIG = {"displayModeBar": False}
 
 
 def arg(value, default: str = "") -> str:
@@ -91,6 +93,18 @@ def months_of(lang: str, month: str):
     except Exception:  # noqa: BLE001
         raise PreventUpdate from None
     return options(months), month if month in months else (months[0] if months else None)
+
+
+def follow_language(lang_id: str, month_id: str):
+    """Register a page's callback that offers the new language's months when its language changes,
+    keeping the month if that language has it too (months_of); returns the callback."""
+
+    @callback(Output(month_id, "options"), Output(month_id, "value"), Input(lang_id, "value"),
+              State(month_id, "value"), prevent_initial_call=True)
+    def language_changed(lang, month):
+        return months_of(lang, month)
+
+    return language_changed
 
 
 def title_problem(title) -> str | None:

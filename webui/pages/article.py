@@ -19,9 +19,9 @@ from contract.records import search_text
 from contract.schema import MAX_PATH_STEPS
 from webui import charts, db, ids
 from webui.charts import pretty
-from webui.pages._common import (arg, labelled, month_href, months_of, notice, options, period_controls,
-                                 period_problem, search, share_bar, table, title_link, title_problem,
-                                 unavailable)
+from webui.pages._common import (GRAPH_CONFIG, arg, follow_language, labelled, month_href, notice, options,
+                                 period_controls, period_problem, search, share_bar, table, title_link,
+                                 title_problem, unavailable)
 
 dash.register_page(__name__, path="/", name="Article", order=0, title="Article · Clickstream explorer")
 
@@ -29,7 +29,6 @@ DEFAULT_TITLE = "Main_Page"
 LIMIT = 20  # rows each way, in the tables and the Sankey
 SUGGESTIONS = 15
 ANALYTICS_ROWS = 10
-GRAPH_CONFIG = {"displayModeBar": False}
 
 
 def layout(title=None, lang=None, month=None, steps=None, **_):
@@ -70,11 +69,14 @@ def _steps(text: str) -> int:
     return int(text) if text.isdigit() and 1 <= int(text) <= MAX_PATH_STEPS else 1
 
 
+def choices(kind=Input) -> list:
+    """The page's three choices, the title, language and month, as callback Inputs (or States)."""
+    return [kind(ids.ARTICLE_TITLE, "value"), kind(ids.ARTICLE_LANG, "value"), kind(ids.ARTICLE_MONTH, "value")]
+
+
 @callback(
     Output(ids.ARTICLE_RESULT, "children"),
-    Input(ids.ARTICLE_TITLE, "value"),
-    Input(ids.ARTICLE_LANG, "value"),
-    Input(ids.ARTICLE_MONTH, "value"),
+    *choices(),
     prevent_initial_call=True,  # the layout has rendered the URL's choices
 )
 def show_article(title, lang, month):
@@ -133,9 +135,7 @@ def _rows(rows: list[dict], total: int, lang: str, month: str):
 
 @callback(
     Output(ids.ARTICLE_URL, "search"),
-    Input(ids.ARTICLE_TITLE, "value"),
-    Input(ids.ARTICLE_LANG, "value"),
-    Input(ids.ARTICLE_MONTH, "value"),
+    *choices(),
     Input(ids.ARTICLE_STEPS, "value"),
 )
 def sync_url(title, lang, month, steps):
@@ -146,9 +146,7 @@ def sync_url(title, lang, month, steps):
 @callback(
     Output(ids.ARTICLE_TITLE, "options"),
     Input(ids.ARTICLE_TITLE, "search_value"),
-    State(ids.ARTICLE_TITLE, "value"),
-    State(ids.ARTICLE_LANG, "value"),
-    State(ids.ARTICLE_MONTH, "value"),
+    *choices(State),
     prevent_initial_call=True,
 )
 def suggest(typed, title, lang, month):
@@ -197,57 +195,44 @@ def _clicked(click) -> str | None:
     return value if isinstance(value, str) else None
 
 
-@callback(
-    Output(ids.ARTICLE_MONTH, "options"),
-    Output(ids.ARTICLE_MONTH, "value"),
-    Input(ids.ARTICLE_LANG, "value"),
-    State(ids.ARTICLE_MONTH, "value"),
-    prevent_initial_call=True,
-)
-def language_changed(lang, month):
-    return months_of(lang, month)
+language_changed = follow_language(ids.ARTICLE_LANG, ids.ARTICLE_MONTH)
 
 
-@callback(
-    Output(ids.ARTICLE_TREND, "children"),
-    Input(ids.ARTICLE_TITLE, "value"),
-    Input(ids.ARTICLE_LANG, "value"),
-    Input(ids.ARTICLE_MONTH, "value"),
-)
-def show_trend(title, lang, month):
-    # Bad choices are explained once, by the main callback; the panels stay empty.
-    if title_problem(title) or period_problem(lang, month):
-        return None
-    try:
-        points = db.queries().trend(lang, title)
-    except Exception as err:  # noqa: BLE001
-        return unavailable(err)
+def side_panel(name: str, body_id: str, read, view, *inputs: str):
+    """Register one side panel and return its callback, `name`d: on the title, language and month (and the
+    values of `inputs`) it stays empty for a bad choice, which the main callback explains once; shows the
+    outage when `read(queries, title, lang, month, *more)` fails; else returns `view(found, title, lang,
+    month, *more)`. A new panel is a read, a view and one call."""
+
+    @callback(Output(body_id, "children"), *choices(), *(Input(i, "value") for i in inputs))
+    def show(title, lang, month, *more):
+        if title_problem(title) or period_problem(lang, month):
+            return None
+        try:
+            found = read(db.queries(), title, lang, month, *more)
+        except Exception as err:  # noqa: BLE001 - a read failure is shown, not raised
+            return unavailable(err)
+        return view(found, title, lang, month, *more)
+
+    show.__name__ = show.__qualname__ = name
+    return show
+
+
+def trend_view(points: list[dict], title: str, lang: str, month: str):
     if not points:
         return notice("No month has totals for this title yet; they are stored once a load completes.")
     graph = dcc.Graph(id=ids.ARTICLE_TREND_GRAPH, figure=charts.trend(points, month), config=GRAPH_CONFIG)
     return [graph, notice("Only one month is loaded so far.")] if len(points) == 1 else graph
 
 
-@callback(
-    Output(ids.ARTICLE_LANGS, "children"),
-    Input(ids.ARTICLE_TITLE, "value"),
-    Input(ids.ARTICLE_LANG, "value"),
-    Input(ids.ARTICLE_MONTH, "value"),
-)
-def show_languages(title, lang, month):
-    if title_problem(title) or period_problem(lang, month):
-        return None
-    try:
-        q = db.queries()
-        # The title's incoming total in every language that has this month loaded (None: not there).
-        totals = {}
-        for other in q.languages():
-            if month in q.months(other):
-                found = q.article(other, month, title, 1)
-                totals[other] = found["incoming_total"] if found else None
-    except Exception as err:  # noqa: BLE001
-        return unavailable(err)
-    return languages_table(totals, title, lang, month)
+def language_totals(q, title: str, lang: str, month: str) -> dict:
+    """The title's incoming total in every language that has this month loaded (None: not there)."""
+    totals = {}
+    for other in q.languages():
+        if month in q.months(other):
+            found = q.article(other, month, title, 1)
+            totals[other] = found["incoming_total"] if found else None
+    return totals
 
 
 def languages_table(totals: dict, title: str, lang: str, month: str):
@@ -259,19 +244,7 @@ def languages_table(totals: dict, title: str, lang: str, month: str):
     return table(["Language", "Article", "Clicks in"], rows, numeric=(2,))
 
 
-@callback(
-    Output(ids.ARTICLE_RELATED, "children"),
-    Input(ids.ARTICLE_TITLE, "value"),
-    Input(ids.ARTICLE_LANG, "value"),
-    Input(ids.ARTICLE_MONTH, "value"),
-)
-def show_related(title, lang, month):
-    if title_problem(title) or period_problem(lang, month):
-        return None
-    try:
-        rows = db.queries().related(lang, month, title, ANALYTICS_ROWS)
-    except Exception as err:  # noqa: BLE001
-        return unavailable(err)
+def related_view(rows: list[dict], title: str, lang: str, month: str):
     if not rows:
         return notice("Nothing yet: related articles are computed after a month's load completes, "
                       "for articles with enough readers.")
@@ -279,25 +252,22 @@ def show_related(title, lang, month):
                  numeric=(1,))
 
 
-@callback(
-    Output(ids.ARTICLE_PATHS, "children"),
-    Input(ids.ARTICLE_TITLE, "value"),
-    Input(ids.ARTICLE_LANG, "value"),
-    Input(ids.ARTICLE_MONTH, "value"),
-    Input(ids.ARTICLE_STEPS, "value"),
-)
-def show_paths(title, lang, month, steps):
-    if title_problem(title) or period_problem(lang, month):
-        return None
-    try:
-        rows = db.queries().paths(lang, month, title, steps, ANALYTICS_ROWS)
-    except Exception as err:  # noqa: BLE001
-        return unavailable(err)
+def paths_view(rows: list[dict], title: str, lang: str, month: str, steps: int):
     if not rows:
         return notice(f"No paths of {steps} click{'s' if steps > 1 else ''} from here: they are computed after "
                       "a month's load completes, and need readers who click on.")
     return table(["Path", "Probability"], [[_path(r["path"], lang, month), f"{r['probability']:.1%}"] for r in rows],
                  numeric=(1,))
+
+
+show_trend = side_panel("show_trend", ids.ARTICLE_TREND, lambda q, title, lang, month: q.trend(lang, title),
+                        trend_view)
+show_languages = side_panel("show_languages", ids.ARTICLE_LANGS, language_totals, languages_table)
+show_related = side_panel("show_related", ids.ARTICLE_RELATED,
+                          lambda q, title, lang, month: q.related(lang, month, title, ANALYTICS_ROWS), related_view)
+show_paths = side_panel("show_paths", ids.ARTICLE_PATHS,
+                        lambda q, title, lang, month, steps: q.paths(lang, month, title, steps, ANALYTICS_ROWS),
+                        paths_view, ids.ARTICLE_STEPS)
 
 
 def _path(titles: list[str], lang: str, month: str):

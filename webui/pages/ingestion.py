@@ -10,12 +10,12 @@ import dash
 from dash import Input, Output, callback, dash_table, dcc, html
 from dash.dash_table.Format import Format, Group, Scheme
 
+from contract.status import ACTIVE, LoadStatus
 from webui import db, ids
 from webui.pages._common import notice, unavailable
 
 dash.register_page(__name__, path="/ingestion", name="Ingestion", order=2, title="Ingestion · Clickstream explorer")
 
-ACTIVE = {"loading", "processing"}
 FAST_MS, SLOW_MS, RETRY_MS = 2_000, 30_000, 10_000
 
 _COUNT = {"type": "numeric", "format": Format(group=Group.yes, precision=0, scheme=Scheme.fixed)}
@@ -35,7 +35,8 @@ COLUMNS = [
     {"name": "File", "id": "file"},
     {"name": "Error", "id": "error"},
 ]
-STATUS_COLOURS = {"loading": "#fef6e7", "processing": "#eaf3ff", "complete": "#d5fdf4", "failed": "#fee7e6"}
+STATUS_COLOURS = {LoadStatus.LOADING: "#fef6e7", LoadStatus.PROCESSING: "#eaf3ff", LoadStatus.COMPLETE: "#d5fdf4",
+                  LoadStatus.FAILED: "#fee7e6"}
 
 
 def layout(**_):

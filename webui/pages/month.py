@@ -4,18 +4,17 @@ against the previous month and the top of the PageRank. lang and month live in t
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, callback, dcc, html
 
 from webui import charts, db, ids
-from webui.pages._common import (arg, months_of, notice, period_controls, period_problem, search, share_bar, table,
-                                 title_link, unavailable)
+from webui.pages._common import (GRAPH_CONFIG, arg, follow_language, notice, period_controls, period_problem, search,
+                                 share_bar, table, title_link, unavailable)
 
 dash.register_page(__name__, path="/month", name="Month", order=1, title="Month · Clickstream explorer")
 
 TOP = 25
 MOVERS = 20
 PAGERANK = 25
-GRAPH_CONFIG = {"displayModeBar": False}
 
 
 def layout(lang=None, month=None, **_):
@@ -91,12 +90,4 @@ def _pagerank(rows: list[dict], lang: str, month: str):
                  [[r["rank"], title_link(r["title"], lang, month), f"{r['score']:.3g}"] for r in rows], numeric=(0, 2))
 
 
-@callback(
-    Output(ids.MONTH_MONTH, "options"),
-    Output(ids.MONTH_MONTH, "value"),
-    Input(ids.MONTH_LANG, "value"),
-    State(ids.MONTH_MONTH, "value"),
-    prevent_initial_call=True,
-)
-def language_changed(lang, month):
-    return months_of(lang, month)
+language_changed = follow_language(ids.MONTH_LANG, ids.MONTH_MONTH)

@@ -1,0 +1,1 @@
+"""Benchmarks on a running stack (docs/benchmarks.md); they drive it through devstack."""

@@ -1,0 +1,169 @@
+"""Drive a stack from the Makefile and the tests: up, down, load a file and wait, print the URL.
+
+    python -m devstack.stack up --stack dev
+    python -m devstack.stack load --stack dev --file clickstream-enwiki-2024-11.tsv --wait
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from contract.status import FINISHED, LoadStatus
+from infra.membership import TEARDOWN_ENV
+from infra.naming import STACK_LABEL, Naming
+from devstack import loads
+from devstack.progress import Stalled
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The Pulumi project (Pulumi.yaml `name`): the first word of every Docker name of a stack.
+PROJECT = "clickstream"
+
+
+def pulumi(*args: str, stack: str, capture: bool = False, env: dict[str, str] | None = None) -> str:
+    """Run the pulumi CLI in the project root (with `env` added to its environment); raise with its output on failure."""
+    cmd = ["pulumi", *args, "--stack", stack, "--non-interactive"]
+    result = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=capture, env={**os.environ, **(env or {})})
+    if result.returncode != 0:
+        detail = (result.stderr or "")[-4000:] if capture else ""
+        raise SystemExit(f"`{' '.join(cmd)}` failed with exit {result.returncode}\n{detail}")
+    return result.stdout if capture else ""
+
+
+def select(stack: str) -> None:
+    subprocess.run(["pulumi", "stack", "select", "--create", stack, "--non-interactive"],
+                   cwd=ROOT, check=True, capture_output=True)
+
+
+def up(stack: str, config_file: Path | None = None) -> dict:
+    """`pulumi up`; with `config_file`, that stack config instead of Pulumi.<stack>.yaml (a resize, say)."""
+    select(stack)
+    started = time.monotonic()
+    pulumi("up", "--yes", "--skip-preview", "--suppress-progress",
+           *(["--config-file", str(config_file)] if config_file else []), stack=stack)
+    print(f"stack {stack} is up and healthy after {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return outputs(stack)
+
+
+def down(stack: str) -> None:
+    select(stack)
+    # The whole stack goes: no point draining brokers or decommissioning nodes one by one first.
+    pulumi("destroy", "--yes", "--skip-preview", "--suppress-progress", stack=stack, env={TEARDOWN_ENV: "1"})
+
+
+def outputs(stack: str) -> dict:
+    return json.loads(pulumi("stack", "output", "--json", "--show-secrets", stack=stack, capture=True))
+
+
+def cassandra_settings(outputs: dict):
+    """Settings that reach the stack's Cassandra from the host, through the published CQL port."""
+    from contract.settings import Settings
+
+    host, port = outputs["cassandraAdmin"].rsplit(":", 1)
+    return Settings(cassandra_hosts=host, cassandra_port=int(port))
+
+
+def cassandra(outputs: dict, role: str, keyspace: str | None = None):
+    """A cassandra-driver session from the host as one of the stack's roles."""
+    from contract.db import connect
+
+    login = outputs["cassandraCredentials"][role]
+    return connect(cassandra_settings(outputs), keyspace, credentials=(login["user"], login["password"]))
+
+
+def config(stack: str) -> dict:
+    """The project's and the stack's `clickstream:` settings, merged, without the prefix."""
+    import yaml
+
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text()).get("config", {})
+    values = {k: (v.get("default") if isinstance(v, dict) and "default" in v else v) for k, v in project.items()}
+    values |= yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()).get("config", {})
+    return {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("clickstream:")}
+
+
+def leftovers(stack: str, engine: str | None = None) -> dict[str, list[str]]:
+    """Docker containers, networks and volumes that carry this stack's label, on `engine` (a docker -H URL)
+    or the default engine."""
+    docker = ["docker", *(["-H", engine] if engine else [])]
+    found = {}
+    for kind in ("container", "network", "volume"):
+        cmd = [*docker, kind, "ls", "-q", "--filter", f"label={STACK_LABEL}={stack}"]
+        if kind == "container":
+            cmd.insert(len(docker) + 2, "-a")
+        found[kind] = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.split()
+    return found
+
+
+def remove_leftovers(stack: str, engine: str | None = None) -> None:
+    """Force-remove anything of this stack that an interrupted run left outside Pulumi's state."""
+    docker = ["docker", *(["-H", engine] if engine else [])]
+    for kind, ids in leftovers(stack, engine).items():
+        if ids:
+            rm = [*docker, kind, "rm"] + (["-f", "-v"] if kind == "container" else []) + ids
+            subprocess.run(rm, check=False, capture_output=True)
+
+
+def probe(stack: str, out: dict, lang: str, month: str, run: str | None = None) -> loads.LoadProbe:
+    """Where a load of this stack stands: its ingestion row, RAW's offsets and the Spark driver's tasks."""
+    return loads.LoadProbe(out["webUrl"], lang, month, run, bootstrap=out.get("kafkaBootstrap"),
+                           driver_ui=loads.driver_ui(Naming(PROJECT, stack).resource("streaming")))
+
+
+def wait_for_load(stack: str, out: dict, lang: str, month: str, run: str,
+                  stall_seconds: float | None = None) -> dict:
+    """Poll the stack until this run of the load is complete or failed; SystemExit, saying where the load
+    stood, once nothing about it has moved for `stall_seconds` (devstack.progress.STALL_SECONDS)."""
+    try:
+        state = loads.wait_for(probe(stack, out, lang, month, run), lambda s: s.status in FINISHED,
+                               "load not complete", stall_seconds=stall_seconds)
+    except Stalled as err:
+        raise SystemExit(str(err)) from None
+    return state.load
+
+
+def load(stack: str, file: Path, lang: str | None, month: str | None, wait: bool,
+         stall_seconds: float | None = None) -> None:
+    from producer.files import name_of
+
+    out = outputs(stack)
+    name = name_of(file, lang, month)
+    run = uuid.uuid4().hex
+    cmd = [sys.executable, "-m", "producer", "load", str(file), "--lang", name.lang, "--month", name.month,
+           "--bootstrap", out["kafkaBootstrap"], "--run-id", run]
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    if wait:
+        done = wait_for_load(stack, out, name.lang, name.month, run, stall_seconds)
+        print(f"{name.lang} {name.month}: {done['status']}, {done['rows_accepted']:,} rows", file=sys.stderr)
+        if done["status"] != LoadStatus.COMPLETE:
+            raise SystemExit(f"load failed: {done.get('error')}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "down", "load", "url", "outputs"])
+    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--file", type=Path)
+    parser.add_argument("--lang")
+    parser.add_argument("--month")
+    parser.add_argument("--wait", action="store_true")
+    args = parser.parse_args()
+    if args.command == "up":
+        up(args.stack)
+    elif args.command == "down":
+        down(args.stack)
+    elif args.command == "load":
+        load(args.stack, args.file, args.lang, args.month, args.wait)
+    elif args.command == "outputs":
+        print(json.dumps(outputs(args.stack), indent=2))
+    else:
+        print(f"Dashboard: {outputs(args.stack)['webUrl']}")
+
+
+if __name__ == "__main__":
+    main()

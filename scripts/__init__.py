@@ -1,1 +1,0 @@
-"""Developer tooling behind the Makefile (not deployed)."""

@@ -1,0 +1,121 @@
+"""The Pulumi components under mocks: what each container is given, without Docker."""
+
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from tests.conftest import VERSIONS
+from tests.fakes import PulumiMocks
+
+pulumi.runtime.set_mocks(PulumiMocks(), project="clickstream", stack="test", preview=False)
+
+import pulumi_docker as docker  # noqa: E402
+
+from infra.cassandra import CassandraCluster, CassandraClusterArgs  # noqa: E402
+from infra.kafka import KafkaCluster, KafkaClusterArgs  # noqa: E402
+from infra.naming import Naming  # noqa: E402
+
+NAMING = Naming("clickstream", "test")
+
+
+def _base():
+    return docker.Image("jre", image_name="clickstream/jre:17", skip_push=True,
+                        build=docker.DockerBuildArgs(context="."))
+
+
+def _env(container) -> pulumi.Output[dict]:
+    return container.envs.apply(lambda envs: dict(e.split("=", 1) for e in envs))
+
+
+@pulumi.runtime.test
+def test_kafka_brokers_are_durable_and_published_on_loopback_only(tmp_path: Path):
+    kafka = KafkaCluster("kafka", KafkaClusterArgs(
+        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path, brokers=3,
+        heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=19092))
+    assert kafka.bootstrap == "kafka-0:9092,kafka-1:9092,kafka-2:9092"
+
+    def check(args):
+        env, ports, image = args
+        assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka-0:9093,2@kafka-1:9093,3@kafka-2:9093"
+        assert (env["KAFKA_DEFAULT_REPLICATION_FACTOR"], env["KAFKA_MIN_INSYNC_REPLICAS"]) == ("3", "2")
+        assert env["KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE"] == "false"
+        assert [(p["ip"], p["external"]) for p in ports] == [("127.0.0.1", 19093)]
+        assert image == "sha256:kafka-image"  # the image id: a rebuilt image replaces the container
+
+    second = kafka.containers[1]
+    return pulumi.Output.all(_env(second), second.ports, second.image).apply(check)
+
+
+@pulumi.runtime.test
+def test_single_broker_stack_lowers_replication_to_fit(tmp_path: Path):
+    kafka = KafkaCluster("kafka1", KafkaClusterArgs(
+        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path, brokers=1,
+        heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=29092))
+
+    def check(env):
+        assert (env["KAFKA_DEFAULT_REPLICATION_FACTOR"], env["KAFKA_MIN_INSYNC_REPLICAS"]) == ("1", "1")
+
+    return _env(kafka.containers[0]).apply(check)
+
+
+@pulumi.runtime.test
+def test_cassandra_nodes_get_distinct_preset_tokens_and_only_node0_is_published(tmp_path: Path):
+    cassandra = CassandraCluster("cassandra", CassandraClusterArgs(
+        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["cassandraVersion"], artifacts=tmp_path, nodes=3,
+        max_heap="768M", new_heap="128M", datacenter="dc1", admin_port=19042))
+    assert cassandra.hosts == "cassandra-0,cassandra-1,cassandra-2"
+
+    def check(args):
+        envs, ports = args[:3], args[3:]
+        assert [e["CASSANDRA_INITIAL_TOKEN"] for e in envs] == ["1/3", "2/3", "3/3"]
+        assert all(e["CASSANDRA_SEEDS"] == cassandra.hosts for e in envs)
+        assert [len(p) for p in ports] == [1, 0, 0] and ports[0][0]["ip"] == "127.0.0.1"
+
+    containers = cassandra.containers
+    return pulumi.Output.all(*[_env(c) for c in containers], *[c.ports for c in containers]).apply(check)
+
+
+def test_missing_artifacts_say_how_to_fix(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match="make setup"):
+        KafkaCluster("kafka-missing", KafkaClusterArgs(
+            naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path / "nope",
+            brokers=1, heap="384m", replication_factor=1, min_insync_replicas=1, external_port_base=39092))
+
+
+@pulumi.runtime.test
+def test_apps_hand_each_container_only_its_own_role_and_password_as_a_file():
+    from contract.settings import Settings
+    from infra.apps import Apps, AppsArgs
+
+    passwords = {role: pulumi.Output.secret(f"pw-{role}") for role in ("admin", "writer", "reader")}
+    apps = Apps("apps", AppsArgs(
+        naming=NAMING, network="net", python_image=_base(), wheels_image=_base(), spark_image=_base(),
+        settings=Settings(cassandra_hosts="cassandra-0"), cassandra_passwords=passwords, partitions=6,
+        replication_factor=3, min_insync_replicas=2, webui_port=8050, webui_workers=2, webui_threads=4, webui_cpu_shares=4096, driver_memory="768m",
+        executor_memory="768m", executor_cores=1, depends_on=[]))
+
+    def check(args):
+        (schema_env, schema_up, stream_env, stream_up, web_env, web_up, topics_env) = args
+        assert schema_env["CLICKSTREAM_CASSANDRA_USER"] == "clickstream_admin"
+        assert stream_env["CLICKSTREAM_CASSANDRA_USER"] == "clickstream_writer"
+        assert web_env["CLICKSTREAM_CASSANDRA_USER"] == "clickstream_reader"
+        assert "CLICKSTREAM_CASSANDRA_USER" not in topics_env or not topics_env["CLICKSTREAM_CASSANDRA_USER"]
+        assert sorted(u["file"] for u in schema_up) == [f"/run/secrets/cassandra-{r}" for r in ("admin", "reader", "writer")]
+        assert [(u["file"], u["content"]) for u in stream_up] == [("/run/secrets/cassandra-writer", "pw-writer")]
+        assert [(u["file"], u["content"]) for u in web_up] == [("/run/secrets/cassandra-reader", "pw-reader")]
+        for env in (schema_env, stream_env, web_env, topics_env):
+            assert not any(v.startswith("pw-") for v in env.values())
+
+    return pulumi.Output.all(_env(apps.schema), apps.schema.uploads, _env(apps.streaming), apps.streaming.uploads,
+                             _env(apps.webui), apps.webui.uploads, _env(apps.topics)).apply(check)
+
+
+def test_generated_passwords_are_random_and_only_length_replaces_them():
+    from infra.passwords import _PasswordProvider
+
+    provider = _PasswordProvider()
+    first, second = provider.create({"length": 24.0}), provider.create({"length": 24.0})
+    assert first.outs["value"] != second.outs["value"] and len(first.outs["value"]) >= 32
+    assert not provider.diff("id", {"length": 24}, {"length": 24}).changes
+    assert provider.diff("id", {"length": 24}, {"length": 32}).replaces == ["length"]

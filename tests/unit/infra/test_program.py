@@ -1,0 +1,72 @@
+"""The whole Pulumi program under mocks, with a stack file's config: what a config generates, without Docker."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import VERSIONS
+
+ROOT = Path(__file__).resolve().parents[3]
+# Runs in its own process: the program reads config and registers resources at import.
+RUN = """
+import json, runpy, sys
+import pulumi
+config, seen = json.loads(sys.argv[1]), []
+
+class Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args):
+        seen.append([args.typ, args.name, args.provider or ""])
+        return f"{args.name}-id", dict(args.inputs) | ({"repoDigest": "sha256:" + args.name}
+                                                        if args.typ == "docker:index/image:Image" else {})
+    def call(self, args):
+        return {}
+
+pulumi.runtime.set_mocks(Mocks(), project="clickstream", stack="dev", preview=False)
+for key, value in config.items():
+    pulumi.runtime.set_config(key, value if isinstance(value, str) else json.dumps(value))
+pulumi.runtime.test(lambda: runpy.run_path("infra/__main__.py", run_name="__main__"))()
+print(json.dumps(seen))
+"""
+
+
+def _resources(tmp_path: Path, stack_file: str, **changes) -> list[list[str]]:
+    config = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    config |= yaml.safe_load((ROOT / stack_file).read_text())["config"]
+    for key, value in changes.items():
+        config[f"clickstream:{key}"] = value
+    v = VERSIONS
+    for folder in ("wheels/current", f"artifacts/kafka-{v['kafkaVersion']}", f"artifacts/cassandra-{v['cassandraVersion']}",
+                   f"artifacts/spark-connectors-{v['sparkVersion']}-scc{v['sparkCassandraConnectorVersion']}",
+                   "artifacts/bulkload/current"):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+    result = subprocess.run([sys.executable, "-c", RUN, json.dumps(config)], cwd=ROOT, text=True,
+                            capture_output=True, env={"CLICKSTREAM_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_the_dev_stack_stays_on_the_default_engine_with_no_membership(tmp_path: Path):
+    resources = _resources(tmp_path, "Pulumi.dev.yaml")
+    assert not [r for r in resources if r[0] == "pulumi:providers:docker" or r[2]]
+    assert not [r for r in resources if r[1].endswith("-membership")]
+    assert sorted(r[1] for r in resources if r[0] == "docker:index/container:Container"
+                  and r[1].startswith(("kafka-", "cassandra-"))) == [
+        "cassandra-0", "cassandra-1", "cassandra-2", "kafka-0", "kafka-1", "kafka-2"]
+
+
+def test_two_hosts_in_config_make_two_providers_and_place_every_member_on_one(tmp_path: Path):
+    dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    resources = _resources(
+        tmp_path, "Pulumi.dev.yaml",
+        kafka=dev["clickstream:kafka"] | {"brokers": 4},
+        hosts=[{"name": "a", "url": "unix:///var/run/docker.sock", "address": "10.9.0.1"},
+               {"name": "b", "url": "ssh://ops@10.9.0.2", "address": "10.9.0.2"}],
+        hostPorts={"kafka": 19092, "kafkaController": 19192, "cassandraStorage": 17000, "cassandraCql": 19042,
+                   "cassandraJmx": 17199, "sparkWorkerUi": 18081})
+    assert sorted(r[1] for r in resources if r[0] == "pulumi:providers:docker") == ["docker-a", "docker-b"]
+    docker_resources = [r for r in resources if r[0].startswith("docker:index/")]
+    assert all("::docker-a::" in r[2] or "::docker-b::" in r[2] for r in docker_resources)
+    assert [r[1] for r in resources if r[1].endswith("-membership")] == ["kafka-3-membership"]

@@ -1,0 +1,296 @@
+import logging
+
+import pytest
+
+from contract.schema import MAX_PATH_STEPS
+from tests.fakes import QueryLayer
+from webui import db
+from webui.app import create_app
+from webui.openapi import PREFIX, ROUTES, document
+
+LANG_MONTH = "lang=en&month=2024-11"
+KNOWN_MONTH = ("en", "2024-11")
+
+
+class FakeQueries:
+    """The query layer's interface with canned answers. Known: en 2024-11 (and its articles, except
+    'Missing'); 'Quiet' is a known article without analytics; 2024-10 is complete but has no lists."""
+
+    def __init__(self):
+        self.calls = []
+
+    def _known(self, lang, month):
+        return (lang, month) in (KNOWN_MONTH, ("en", "2024-10"))
+
+    def article(self, lang, month, title, limit):
+        self.calls.append(("article", lang, month, title, limit))
+        return None if title == "Missing" else {"title": title, "lang": lang, "month": month}
+
+    def article_exists(self, lang, month, title):
+        return self._known(lang, month) and title != "Missing"
+
+    def months(self, lang):
+        self.calls.append(("months", lang))
+        return ["2024-11", "2024-10"] if lang == "en" else []
+
+    def languages(self):
+        return ["de", "en"]
+
+    def month(self, lang, month):
+        self.calls.append(("month", lang, month))
+        if not self._known(lang, month):
+            return None
+        return {"lang": lang, "month": month, "rows": 3, "total_clicks": 60, "sources": {}}
+
+    def top(self, lang, month, limit):
+        self.calls.append(("top", lang, month, limit))
+        return [{"title": "A", "incoming_total": 90}] if (lang, month) == KNOWN_MONTH else []
+
+    def movers(self, lang, month, limit):
+        self.calls.append(("movers", lang, month, limit))
+        row = {"title": "A", "incoming_total": 90, "previous_total": 10, "change": 80}
+        return [row] if (lang, month) == KNOWN_MONTH else []
+
+    def search(self, lang, month, q, limit):
+        self.calls.append(("search", lang, month, q, limit))
+        return ["New_York"]
+
+    def trend(self, lang, title):
+        self.calls.append(("trend", lang, title))
+        return [] if title == "Missing" else [{"month": "2024-11", "incoming_total": 9, "outgoing_total": 1}]
+
+    def related(self, lang, month, title, limit):
+        self.calls.append(("related", lang, month, title, limit))
+        known = self.article_exists(lang, month, title) and title != "Quiet"
+        return [{"title": "B", "score": 0.5}] if known else []
+
+    def paths(self, lang, month, title, steps, limit):
+        self.calls.append(("paths", lang, month, title, steps, limit))
+        known = self.article_exists(lang, month, title) and title != "Quiet"
+        return [{"path": [title, "B"], "probability": 0.5}] if known else []
+
+    def pagerank(self, lang, month, limit):
+        self.calls.append(("pagerank", lang, month, limit))
+        return [{"rank": 1, "title": "A", "score": 0.1}] if (lang, month) == KNOWN_MONTH else []
+
+    def ingestion(self):
+        return [{"lang": "en", "month": "2024-11", "status": "complete"}]
+
+    def health(self):
+        return {"status": "ok", "cassandra": {"status": "ok", "hosts": []}, "streaming": {"status": "unknown"}}
+
+
+@pytest.fixture(scope="module")
+def server():
+    return create_app().server  # building the Dash app takes a while; one per module is enough
+
+
+@pytest.fixture
+def client(server, monkeypatch):
+    fake: QueryLayer = FakeQueries()
+    monkeypatch.setattr(db, "queries", lambda: fake)
+    client = server.test_client()
+    client.fake = fake
+    return client
+
+
+def test_article_passes_exact_title_and_default_limit(client):
+    r = client.get("/api/v1/article", query_string={"title": 'AC/DC_"x"&?', "lang": "en", "month": "2024-11"})
+    assert r.status_code == 200
+    assert client.fake.calls == [("article", "en", "2024-11", 'AC/DC_"x"&?', 10)]
+
+
+def test_unknown_article_is_404_with_error(client):
+    r = client.get("/api/v1/article?title=Missing&lang=en&month=2024-11")
+    assert r.status_code == 404 and "Missing" in r.json["error"]
+
+
+@pytest.mark.parametrize("url, body", [
+    ("months?lang=en", {"lang": "en", "months": ["2024-11", "2024-10"]}),
+    ("languages", {"languages": ["de", "en"]}),
+    (f"month?{LANG_MONTH}", {"lang": "en", "month": "2024-11", "rows": 3, "total_clicks": 60, "sources": {}}),
+    (f"top?{LANG_MONTH}", {"lang": "en", "month": "2024-11", "articles": [{"title": "A", "incoming_total": 90}]}),
+    (f"movers?{LANG_MONTH}", {"lang": "en", "month": "2024-11", "movers": [
+        {"title": "A", "incoming_total": 90, "previous_total": 10, "change": 80}]}),
+    (f"search?q=new+y&{LANG_MONTH}", {"titles": ["New_York"]}),
+    ("trend?title=A&lang=en", {"title": "A", "lang": "en", "months": [
+        {"month": "2024-11", "incoming_total": 9, "outgoing_total": 1}]}),
+    (f"related?title=A&{LANG_MONTH}", {"title": "A", "lang": "en", "month": "2024-11",
+                                       "related": [{"title": "B", "score": 0.5}]}),
+    (f"paths?title=A&{LANG_MONTH}", {"title": "A", "lang": "en", "month": "2024-11", "k": 3,
+                                     "paths": [{"path": ["A", "B"], "probability": 0.5}]}),
+    (f"pagerank?{LANG_MONTH}", {"lang": "en", "month": "2024-11",
+                                "articles": [{"rank": 1, "title": "A", "score": 0.1}]}),
+    ("ingestion", {"loads": [{"lang": "en", "month": "2024-11", "status": "complete"}]}),
+    ("health", {"status": "ok", "cassandra": {"status": "ok", "hosts": []}, "streaming": {"status": "unknown"}}),
+])
+def test_routes_answer_their_documented_shape(client, url, body):
+    r = client.get(f"/api/v1/{url}")
+    assert r.status_code == 200 and r.json == body
+
+
+def test_parameters_reach_the_query_layer_as_given(client):
+    client.get("/api/v1/search", query_string={"q": "new y", "lang": "en", "month": "2024-11", "limit": "7"})
+    client.get("/api/v1/paths", query_string={"title": "A", "lang": "en", "month": "2024-11", "k": "4", "limit": "2"})
+    client.get("/api/v1/top?lang=en&month=2024-11&limit=1000")
+    assert client.fake.calls == [("search", "en", "2024-11", "new y", 7), ("paths", "en", "2024-11", "A", 4, 2),
+                                 ("top", "en", "2024-11", 1000)]
+
+
+def _url(path, **overrides):
+    """A valid request to `path` with some parameters replaced (None drops one)."""
+    valid = {"title": "A", "q": "A", "lang": "en", "month": "2024-11"}
+    params = {p.name: valid[p.name] for p in ROUTES[path].params if p.name in valid} | overrides
+    return PREFIX + path, {name: value for name, value in params.items() if value is not None}
+
+
+BAD_INPUTS = [
+    ("lang", None, "lang"), ("lang", "EN!", "language"), ("lang", "e", "language"),
+    ("month", None, "month"), ("month", "2024-13", "month"), ("month", "24-11", "month"),
+    ("title", None, "title"), ("title", "x" * 256, "255 bytes"), ("title", "é" * 128, "255 bytes"),
+    ("q", None, "q"), ("q", "é" * 128, "255 bytes"),
+    ("limit", "0", "limit"), ("limit", "-1", "limit"), ("limit", "abc", "limit"), ("limit", "²", "limit"),
+    ("limit", "1" * 5000, "limit"), ("k", "0", "k"), ("k", str(MAX_PATH_STEPS + 1), "k"), ("k", "NaN", "k"),
+]
+BAD_REQUESTS = [(path, name, value, message) for path, route in ROUTES.items() for name, value, message in BAD_INPUTS
+                if name in {p.name for p in route.params}]
+
+
+@pytest.mark.parametrize("path, name, value, message", BAD_REQUESTS)
+def test_bad_parameters_are_400_with_a_message_and_no_query(client, path, name, value, message):
+    url, params = _url(path, **{name: value})
+    r = client.get(url, query_string=params)
+    assert r.status_code == 400
+    assert message in r.json["error"]
+    assert client.fake.calls == []
+
+
+@pytest.mark.parametrize("path", [path for path, route in ROUTES.items() if "limit" in {p.name for p in route.params}])
+def test_each_limit_range_comes_from_the_route_table(client, path):
+    (limit,) = [p for p in ROUTES[path].params if p.name == "limit"]
+    url, params = _url(path, limit=str(limit.high))
+    assert client.get(url, query_string=params).status_code in (200, 404)
+    url, params = _url(path, limit=str(limit.high + 1))
+    assert client.get(url, query_string=params).status_code == 400
+
+
+@pytest.mark.parametrize("url", [
+    "months?lang=fr",
+    "month?lang=en&month=2023-01", "top?lang=en&month=2023-01", "movers?lang=en&month=2023-01",
+    "pagerank?lang=en&month=2023-01",
+    "trend?title=Missing&lang=en",
+    f"related?title=Missing&{LANG_MONTH}", f"paths?title=Missing&{LANG_MONTH}",
+    "related?title=A&lang=en&month=2023-01",
+    "api/v1/nope", "", "article/extra",
+])
+def test_unknown_things_are_404_with_an_error(client, url):
+    r = client.get(f"/api/v1/{url}")
+    assert r.status_code == 404 and r.json["error"]
+
+
+@pytest.mark.parametrize("url, key", [
+    (f"related?title=Quiet&{LANG_MONTH}", "related"), (f"paths?title=Quiet&{LANG_MONTH}", "paths"),
+    ("movers?lang=en&month=2024-10", "movers"), ("top?lang=en&month=2024-10", "articles"),
+    ("pagerank?lang=en&month=2024-10", "articles"),
+])
+def test_an_empty_list_for_a_known_article_or_month_is_200(client, url, key):
+    r = client.get(f"/api/v1/{url}")
+    assert r.status_code == 200 and r.json[key] == []
+
+
+def test_other_methods_are_a_json_405(client):
+    r = client.post("/api/v1/top?lang=en&month=2024-11")
+    assert r.status_code == 405 and r.json["error"] and "GET" in r.headers["Allow"]
+
+
+def test_an_internal_error_is_a_json_500_without_details_and_is_logged(client, monkeypatch, caplog):
+    def broken(*args):
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(client.fake, "top", broken)
+    with caplog.at_level(logging.ERROR):
+        r = client.get(f"/api/v1/top?{LANG_MONTH}")
+    assert r.status_code == 500 and r.json["error"]
+    assert b"secret" not in r.data and b"Traceback" not in r.data
+    assert "secret detail" in caplog.text
+
+
+@pytest.mark.parametrize("error", ["timed out", "unavailable", "no host"])
+def test_storage_that_is_down_or_slow_is_a_503_with_retry_after(client, monkeypatch, error):
+    from cassandra import ConsistencyLevel, OperationTimedOut, Unavailable
+    from cassandra.cluster import NoHostAvailable
+
+    raised = {"timed out": OperationTimedOut("errors={}, last_host=10.0.0.1"),
+              "unavailable": Unavailable("1 of 2 replicas", ConsistencyLevel.LOCAL_QUORUM, 2, 1),
+              "no host": NoHostAvailable("Unable to connect to any servers", {})}[error]
+
+    def slow(*args):
+        raise raised
+
+    monkeypatch.setattr(client.fake, "article", slow)
+    r = client.get(f"/api/v1/article?title=A&{LANG_MONTH}")
+    assert r.status_code == 503 and type(raised).__name__ in r.json["error"]
+    assert int(r.headers["Retry-After"]) > 0
+    assert "503" in document()["paths"][PREFIX + "/article"]["get"]["responses"]
+
+
+def test_a_bad_statement_is_still_a_500(client, monkeypatch):
+    from cassandra import InvalidRequest
+
+    def bad(*args):
+        raise InvalidRequest("Undefined column name x")
+
+    monkeypatch.setattr(client.fake, "article", bad)
+    r = client.get(f"/api/v1/article?title=A&{LANG_MONTH}")
+    assert r.status_code == 500 and b"Undefined" not in r.data
+
+
+def test_health_is_503_when_cassandra_is_down(client, monkeypatch):
+    down = {"status": "unavailable", "cassandra": {"status": "unavailable", "error": "x", "hosts": []}}
+    monkeypatch.setattr(client.fake, "health", lambda: down)
+    r = client.get("/api/v1/health")
+    assert r.status_code == 503 and r.json["cassandra"]["status"] == "unavailable"
+
+
+def test_health_is_503_when_no_session_can_be_opened(client, monkeypatch):
+    def no_session():
+        raise RuntimeError("NoHostAvailable")
+
+    monkeypatch.setattr(db, "queries", no_session)
+    r = client.get("/api/v1/health")
+    assert r.status_code == 503 and r.json["cassandra"]["error"] == "NoHostAvailable"
+
+
+NASTY = ["x" * 100_000, "%FF", "%ED%A0%80", "%00", "-1", "NaN", "1e3", " 5", "0x10", "²", "１", "🙂" * 64, "[]",
+         "'; DROP"]
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_no_bad_input_is_a_500(client, path):
+    names = {p.name for p in ROUTES[path].params} | {"title", "limit"}
+    for name in names:
+        for value in NASTY:
+            url, params = _url(path)
+            query = "&".join(f"{k}={v}" for k, v in params.items() if k != name)
+            r = client.get(f"{url}?{query}&{name}={value}")
+            assert r.status_code < 500 or (path == "/health" and r.status_code == 503), (name, value)
+            assert r.is_json, (name, value)
+
+
+def test_openapi_document_lists_exactly_the_registered_routes(client):
+    rules = {rule.rule for rule in client.application.url_map.iter_rules()
+             if rule.rule.startswith(PREFIX + "/") and "<" not in rule.rule and rule.rule != PREFIX + "/"}
+    served = client.get("/api/v1/openapi.json").json
+    assert served["openapi"].startswith("3.1")
+    assert set(served["paths"]) == rules
+
+
+def test_openapi_parameters_match_the_route_table():
+    for path, route in ROUTES.items():
+        documented = document()["paths"][PREFIX + path]["get"]["parameters"]
+        assert [p["name"] for p in documented] == [p.name for p in route.params]
+        for param, spec in zip(route.params, documented):
+            assert spec["required"] == (param.default is None)
+            if param.kind == "integer":
+                assert (spec["schema"]["minimum"], spec["schema"]["maximum"]) == (param.low, param.high)
+                assert param.low <= param.default <= param.high

@@ -1,0 +1,504 @@
+"""The dashboard without a browser or Cassandra: figure builders on plain dicts, and callbacks and
+layouts called directly over a fake query layer."""
+
+import json
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import dash
+import pytest
+from dash import dcc
+from dash._pages import _parse_query_string
+from dash.development.base_component import Component
+from dash.exceptions import PreventUpdate
+
+from tests.fakes import QueryLayer
+from webui import charts, db, ids
+from webui.app import create_app
+
+SOURCES = {"link": 40, "other": 5, "other-search": 10, "other-external": 3, "other-internal": 1,
+           "other-empty": 1, "other-other": 0}
+AC_DC = {
+    "title": "AC/DC", "lang": "en", "month": "2024-11", "incoming_total": 60, "outgoing_total": 25,
+    "sources": SOURCES,
+    "incoming": [{"title": "other-search", "type": "external", "n": 30},
+                 {"title": "Back_in_Black", "type": "link", "n": 20}],
+    "outgoing": [{"title": "Back_in_Black", "type": "link", "n": 15}, {"title": "Bon_Scott", "type": "other", "n": 10}],
+}
+
+
+class FakeQueries:
+    """The query layer's shapes, with English loaded for two months and German for one."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __getattribute__(self, name):  # records each method looked up, so a test can assert "no read"
+        if not name.startswith("_") and name != "calls":
+            self.calls.append(name)
+        return object.__getattribute__(self, name)
+
+    def languages(self):
+        return ["de", "en"]
+
+    def months(self, lang):
+        return {"en": ["2024-11", "2024-10"], "de": ["2024-11"]}.get(lang, [])
+
+    def article(self, lang, month, title, limit):
+        return {**AC_DC, "lang": lang, "month": month} if (lang, title) == ("en", "AC/DC") else None
+
+    def search(self, lang, month, q, limit):
+        return ["AC/DC", "AC_Milan"][:limit]
+
+    def trend(self, lang, title):
+        return [{"month": "2024-10", "incoming_total": 50, "outgoing_total": 20},
+                {"month": "2024-11", "incoming_total": 60, "outgoing_total": 25}]
+
+    def related(self, lang, month, title, limit):
+        return [{"title": "Bon_Scott", "score": 0.5}]
+
+    def paths(self, lang, month, title, steps, limit):
+        return [{"path": ["AC/DC", "Back_in_Black", "Bon_Scott"][:steps + 1], "probability": 0.25}]
+
+    def month(self, lang, month):
+        if month != "2024-11":
+            return None
+        return {"lang": lang, "month": month, "rows": 7, "total_clicks": 120, "sources": SOURCES}
+
+    def top(self, lang, month, limit):
+        return [{"title": "AC/DC", "incoming_total": 60}]
+
+    def movers(self, lang, month, limit):
+        return [{"title": "AC/DC", "incoming_total": 60, "previous_total": 50, "change": 10},
+                {"title": "Bon_Scott", "incoming_total": 2, "previous_total": 9, "change": -7}]
+
+    def pagerank(self, lang, month, limit):
+        return [{"rank": 1, "title": "AC/DC", "score": 0.0123}]
+
+    def ingestion(self):
+        return [
+            {"lang": "en", "month": "2024-11", "run": "r2", "status": "processing", "file": "f.tsv.gz",
+             "rows_accepted": 1000, "rows_rejected": 3,
+             "rejected_by_reason": {"blank_title": 1, "n_not_integer": 2}, "rows_processed": 500,
+             "rows_per_second": 250.5, "seconds": 2.0, "error": None, "lag": 500,
+             "started_at": "2024-12-01T10:00:00.123456Z", "produced_at": None, "completed_at": None,
+             "updated_at": "2024-12-01T10:00:02Z"},
+            {"lang": "en", "month": "2024-10", "run": "r1", "status": "complete", "file": "g.tsv.gz",
+             "rows_accepted": 9, "rows_rejected": 0, "rejected_by_reason": {}, "rows_processed": 9,
+             "rows_per_second": 9.0, "seconds": 1.0, "error": None, "lag": 500, "started_at": None,
+             "produced_at": None, "completed_at": None, "updated_at": None},
+        ]
+
+
+class DownQueries:
+    """Cassandra unreachable: every read raises, as the driver does."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("no host available")
+        return fail
+
+
+@pytest.fixture(autouse=True)
+def fake(monkeypatch):
+    create_app()  # registers the pages and their callbacks
+    queries: QueryLayer = FakeQueries()
+    monkeypatch.setattr(db, "queries", lambda: queries)
+    return queries
+
+
+@pytest.fixture
+def down(monkeypatch):
+    monkeypatch.setattr(db, "queries", lambda: DownQueries())
+
+
+def walk(component):
+    """Every component in a tree (children may be a component, a list, text or None)."""
+    if isinstance(component, (list, tuple)):
+        for child in component:
+            yield from walk(child)
+    elif hasattr(component, "to_plotly_json"):
+        yield component
+        yield from walk(getattr(component, "children", None))
+
+
+def text(component) -> str:
+    parts = []
+
+    def collect(node):
+        if isinstance(node, (list, tuple)):
+            for child in node:
+                collect(child)
+        elif isinstance(node, (str, int, float)):
+            parts.append(str(node))
+        elif hasattr(node, "to_plotly_json"):
+            collect(getattr(node, "children", None))
+    collect(component)
+    return " ".join(parts)
+
+
+def by_id(component, id_):
+    return next(c for c in walk(component) if getattr(c, "id", None) == id_)
+
+
+def links(component) -> list[str]:
+    return [c.href for c in walk(component) if isinstance(c, dcc.Link)]
+
+
+def graphs(component) -> list:
+    return [c.figure for c in walk(component) if isinstance(c, dcc.Graph)]
+
+
+# Figure builders.
+
+def test_sankey_article_node_carries_the_articles_real_totals():
+    figure = charts.sankey(AC_DC)
+    node, link = figure.data[0].node, figure.data[0].link
+    assert list(node.label) == ["AC/DC", "other-search", "Back in Black", "Other sources", "Back in Black", "Bon Scott"]
+    into = [v for t, v in zip(link.target, link.value) if t == 0]
+    out = [v for s, v in zip(link.source, link.value) if s == 0]
+    assert sum(into) == AC_DC["incoming_total"]  # the top 50 plus 10 folded into "Other sources"
+    assert sum(out) == AC_DC["outgoing_total"]  # all shown: no "Other destinations" node
+    # A click re-centres on a node's or flow's title; the article and the folded rest have none.
+    assert list(node.customdata) == ["", "other-search", "Back_in_Black", "", "Back_in_Black", "Bon_Scott"]
+    assert list(link.customdata) == ["other-search", "Back_in_Black", "", "Back_in_Black", "Bon_Scott"]
+
+
+def test_treemap_leaves_are_the_sources_and_each_parent_the_sum_of_its_children():
+    tree = charts.sources_treemap(SOURCES).data[0]
+    values = dict(zip(tree.ids, tree.values))
+    assert {key: values[key] for key in SOURCES} == SOURCES
+    for parent in set(tree.parents) - {""}:
+        assert values[parent] == sum(v for v, p in zip(tree.values, tree.parents) if p == parent)
+    assert values[charts.ALL_SOURCES] == sum(SOURCES.values())
+    assert charts.sources_treemap(dict.fromkeys(SOURCES, 0)) is None
+
+
+def test_movers_are_green_up_red_down_biggest_gain_on_top():
+    bar = charts.movers(FakeQueries().movers("en", "2024-11", 10)).data[0]
+    assert list(bar.y) == ["Bon Scott", "AC/DC"]  # plotly draws the last category at the top
+    assert list(bar.x) == [-7, 10]
+    assert list(bar.marker.color) == [charts.DOWN_COLOUR, charts.UP_COLOUR]
+
+
+def test_trend_has_one_point_per_month_each_carrying_its_month():
+    figure = charts.trend(FakeQueries().trend("en", "AC/DC"), "2024-11")
+    incoming, outgoing = figure.data
+    assert list(incoming.x) == ["2024-10", "2024-11"] and list(incoming.y) == [50, 60]
+    assert list(outgoing.y) == [20, 25] and list(incoming.customdata) == ["2024-10", "2024-11"]
+    assert len(figure.layout.shapes) == 1  # the month on show is marked
+
+
+# The article page.
+
+def test_article_renders_totals_tables_sankey_and_treemap():
+    from webui.pages.article import show_article
+
+    body = show_article("AC/DC", "en", "2024-11")
+    assert "60 clicks in" in text(body) and "25 clicks out" in text(body)
+    assert by_id(body, ids.ARTICLE_SANKEY).figure.data[0].type == "sankey"
+    assert [f.data[0].type for f in graphs(body)] == ["sankey", "treemap"]
+    assert "/?title=Back_in_Black&lang=en&month=2024-11" in links(body)
+    assert "50.0%" in text(body)  # other-search's 30 of 60 clicks in
+
+
+def test_unknown_article_is_a_message():
+    from webui.pages.article import show_article
+
+    assert "No clickstream rows for “Missing”" in text(show_article("Missing", "en", "2024-11"))
+
+
+@pytest.mark.parametrize("title, lang, month, message", [
+    ("", "en", "2024-11", "Pick an article"),
+    ("x" * 256, "en", "2024-11", "255 bytes"),
+    ("A", "EN!", "2024-11", "unknown language code"),
+    ("A", "en", "2024-13", "impossible month"),
+    ("A", "en", "", "No month is loaded for en"),
+])
+def test_bad_choices_are_explained_without_a_read(fake, title, lang, month, message):
+    from webui.pages.article import show_article
+
+    assert message in text(show_article(title, lang, month))
+    assert fake.calls == []
+
+
+def test_article_url_round_trips_through_the_layout():
+    from webui.pages.article import layout, sync_url
+
+    search = sync_url("AC/DC & co?", "de", "2024-11", 3)
+    assert search == "?title=AC%2FDC+%26+co%3F&lang=de&month=2024-11&steps=3"
+    page = layout(**_parse_query_string(search))
+    assert by_id(page, ids.ARTICLE_TITLE).value == "AC/DC & co?"
+    assert by_id(page, ids.ARTICLE_LANG).value == "de"
+    assert by_id(page, ids.ARTICLE_MONTH).value == "2024-11"
+    assert by_id(page, ids.ARTICLE_STEPS).value == 3
+
+
+def test_a_page_load_renders_the_article_without_waiting_for_the_main_callback():
+    from webui.pages import article
+
+    page = article.layout(title="AC/DC")  # lang and month: the defaults, en and its newest month
+    result = by_id(page, ids.ARTICLE_RESULT)
+    assert "en · 2024-11" in text(result) and "60 clicks in" in text(result)
+    assert text(result) == text(article.show_article("AC/DC", "en", "2024-11"))
+    assert "No clickstream rows for “Missing”" in text(by_id(article.layout(title="Missing"), ids.ARTICLE_RESULT))
+
+
+def test_article_layout_defaults_to_english_and_its_newest_month():
+    from webui.pages.article import layout
+
+    page = layout()
+    assert by_id(page, ids.ARTICLE_MONTH).value == "2024-11"
+    assert [o["value"] for o in by_id(page, ids.ARTICLE_MONTH).options] == ["2024-11", "2024-10"]
+    assert by_id(page, ids.ARTICLE_LANG).value == "en"
+    assert by_id(page, ids.ARTICLE_STEPS).value == 1
+
+
+def test_layout_keeps_a_url_choice_that_is_not_loaded_so_the_dropdown_does_not_drop_it():
+    from webui.pages.article import layout
+
+    page = layout(title="X", lang="fr", month="2023-01", steps="9")
+    assert "fr" in [o["value"] for o in by_id(page, ids.ARTICLE_LANG).options]
+    assert "2023-01" in [o["value"] for o in by_id(page, ids.ARTICLE_MONTH).options]
+    assert by_id(page, ids.ARTICLE_STEPS).value == 1  # out of range: the default
+
+
+def test_suggestions_offer_hits_the_typed_text_and_keep_the_current_title():
+    from webui.pages.article import suggest
+
+    values = [o["value"] for o in suggest("ac m", "Main_Page", "en", "2024-11")]
+    assert values == ["AC/DC", "AC_Milan", "ac_m", "Main_Page"]
+    with pytest.raises(PreventUpdate):
+        suggest("", "Main_Page", "en", "2024-11")
+
+
+def test_clicking_the_sankey_recentres_and_the_folded_rest_does_not():
+    from webui.pages.article import recentre
+
+    title, options = recentre({"points": [{"label": "Bon Scott", "customdata": "Bon_Scott"}]})
+    assert title == "Bon_Scott" and options == [{"label": "Bon Scott", "value": "Bon_Scott"}]
+    for click in ({"points": [{"label": "Other sources", "customdata": ""}]}, None):
+        with pytest.raises(PreventUpdate):
+            recentre(click)
+
+
+def test_clicking_the_trend_shows_that_month_if_it_is_offered():
+    from webui.pages.article import pick_month
+
+    offered = [{"label": "2024-10", "value": "2024-10"}]
+    assert pick_month({"points": [{"customdata": "2024-10"}]}, offered) == "2024-10"
+    with pytest.raises(PreventUpdate):
+        pick_month({"points": [{"customdata": "2023-01"}]}, offered)
+
+
+def test_changing_language_keeps_the_month_if_loaded_else_takes_the_newest():
+    from webui.pages.article import language_changed
+
+    assert language_changed("en", "2024-10")[1] == "2024-10"
+    options, month = language_changed("de", "2024-10")
+    assert month == "2024-11" and options == [{"label": "2024-11", "value": "2024-11"}]
+    assert language_changed("fr", "2024-10") == ([], None)
+
+
+def test_side_panels_link_to_the_article_page():
+    from webui.pages.article import show_languages, show_paths, show_related, show_trend
+
+    assert graphs(show_trend("AC/DC", "en", "2024-11"))[0].data[0].type == "scatter"
+    langs = show_languages("AC/DC", "en", "2024-11")
+    assert "not found" in text(langs) and links(langs) == ["/?title=AC%2FDC&lang=en&month=2024-11"]
+    assert links(show_related("AC/DC", "en", "2024-11")) == ["/?title=Bon_Scott&lang=en&month=2024-11"]
+    paths = show_paths("AC/DC", "en", "2024-11", 2)
+    assert "25.0%" in text(paths) and len(links(paths)) == 2
+
+
+def test_side_panels_say_when_analytics_are_not_computed(monkeypatch, fake):
+    from webui.pages.article import show_paths, show_related
+
+    monkeypatch.setattr(FakeQueries, "related", lambda *a: [])
+    monkeypatch.setattr(FakeQueries, "paths", lambda *a: [])
+    assert "computed after" in text(show_related("AC/DC", "en", "2024-11"))
+    assert "No paths of 3 clicks" in text(show_paths("AC/DC", "en", "2024-11", 3))
+
+
+# The month page.
+
+def test_month_page_shows_top_sources_movers_and_pagerank_and_writes_the_url():
+    from webui.pages.month import layout, show_month
+
+    body, search = show_month("en", "2024-11")
+    assert search == "?lang=en&month=2024-11"
+    assert [f.data[0].type for f in graphs(body)] == ["treemap", "bar"]
+    assert "120 clicks" in text(body) and "50.0%" in text(body)  # AC/DC: 60 of the month's 120
+    assert links(body) == ["/?title=AC%2FDC&lang=en&month=2024-11"] * 2  # most read, PageRank
+    page = layout(**_parse_query_string(search))
+    assert (by_id(page, ids.MONTH_LANG).value, by_id(page, ids.MONTH_MONTH).value) == ("en", "2024-11")
+
+
+def test_month_page_explains_a_month_without_totals_and_missing_movers(monkeypatch):
+    from webui.pages.month import show_month
+
+    assert "has no totals" in text(show_month("en", "2024-10")[0])
+    monkeypatch.setattr(FakeQueries, "movers", lambda *a: [])
+    assert "movers need the previous month" in text(show_month("en", "2024-11")[0])
+
+
+# Titles as readers know them, and never as markup.
+
+SCRIPT, QUOTES = "<script>alert(1)</script>", "A_b\"c'&<i>x</i>"
+#: Named entities Plotly decodes in label text (plotly.js src/lib/svg_text_utils.js, entityToUnicode).
+PLOTLY_ENTITIES = {"mu": "μ", "amp": "&", "lt": "<", "gt": ">", "nbsp": "\xa0", "times": "×", "plusmn": "±",
+                   "deg": "°"}
+
+
+def plotly_text(label: str) -> str:
+    """What Plotly draws for a label: it would format or drop any <tag> (b, i, br, a, span, ...) and
+    decodes entities; a label with no tag and only entities it knows is drawn as this text."""
+    assert "<" not in label and ">" not in label, f"Plotly would read a tag in {label!r}"
+
+    def decode(match):
+        name = match.group(1)
+        if name.startswith("#"):
+            return chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
+        return PLOTLY_ENTITIES.get(name, match.group(0))
+    return re.sub(r"&(#\d+|#x[\da-fA-F]+|[a-z]+);", decode, label)
+
+
+@pytest.mark.parametrize("title", [SCRIPT, QUOTES, "AT&amp;T", "x_<br>_y", "<a_href=\"//example.com\">z</a>",
+                                   "&lt;b&gt;", "$1_bill$"])
+def test_a_chart_label_is_drawn_as_the_title_reads(title):
+    assert plotly_text(charts.chart_label(title)) == charts.pretty(title)
+
+
+def assert_no_raw_html(tree):
+    """No component that would put a string into the page as HTML rather than as text."""
+    for component in walk(tree):
+        props = component.to_plotly_json()["props"]
+        assert not isinstance(component, dcc.Markdown), component
+        assert not props.get("dangerously_allow_html"), component
+        assert "srcDoc" not in props, component  # an iframe's inline document
+        assert not (props.get("markdown_options") or {}).get("html"), component
+        # walk() follows children only: no component may hide in another prop.
+        assert not any(isinstance(v, Component) for k, v in props.items() if k != "children"), component
+
+
+def nasty_article(lang, month, title, limit):
+    """An article whose own and neighbours' titles look like markup."""
+    return {**AC_DC, "title": title, "lang": lang, "month": month,
+            "incoming": [{"title": QUOTES, "type": "link", "n": 30},
+                         {"title": "other-search", "type": "external", "n": 20}],
+            "outgoing": [{"title": SCRIPT, "type": "link", "n": 15}, {"title": QUOTES, "type": "other", "n": 10}]}
+
+
+def test_titles_show_with_spaces_as_plain_text_and_keep_their_exact_form_in_links(monkeypatch, fake):
+    from webui.pages.article import layout, show_article, show_languages, show_paths, show_related
+
+    monkeypatch.setattr(FakeQueries, "article", lambda self, *a: nasty_article(*a))
+    monkeypatch.setattr(FakeQueries, "related", lambda self, *a: [{"title": QUOTES, "score": 0.5}])
+    monkeypatch.setattr(FakeQueries, "paths", lambda self, *a: [{"path": [SCRIPT, QUOTES], "probability": 0.5}])
+    body = show_article(SCRIPT, "en", "2024-11")
+    shown = text(body)
+    assert SCRIPT in shown and 'A b"c\'&<i>x</i>' in shown and "A_b" not in shown
+    headline = next(c for c in walk(body) if getattr(c, "className", None) == "headline")
+    assert headline.children[0].children == SCRIPT
+    # A link shows the title with spaces and carries it exactly, in its URL and its tooltip.
+    table_links = [c for c in walk(body) if isinstance(c, dcc.Link) and c.href.startswith("/?")]
+    assert [(c.children, c.title) for c in table_links] == [
+        ('A b"c\'&<i>x</i>', QUOTES), ("other-search", "other-search"), (SCRIPT, SCRIPT),
+        ('A b"c\'&<i>x</i>', QUOTES)]
+    assert [parse_qs(urlsplit(c.href).query)["title"] for c in table_links] == [
+        [QUOTES], ["other-search"], [SCRIPT], [QUOTES]]
+    # The Sankey's labels and hover text are drawn as typed; a click still re-centres on the exact title.
+    node = by_id(body, ids.ARTICLE_SANKEY).figure.data[0].node
+    assert [plotly_text(label) for label in node.label] == [
+        SCRIPT, 'A b"c\'&<i>x</i>', "other-search", "Other sources", SCRIPT, 'A b"c\'&<i>x</i>']
+    assert list(node.customdata) == ["", QUOTES, "other-search", "", SCRIPT, QUOTES]
+    assert_no_raw_html(body)
+
+    monkeypatch.setattr(FakeQueries, "article", lambda self, *a: None)
+    missing = show_article(SCRIPT, "en", "2024-11")
+    assert f"No clickstream rows for “{SCRIPT}”" in text(missing)
+    assert_no_raw_html(missing)
+    for panel in (show_related(SCRIPT, "en", "2024-11"), show_paths(SCRIPT, "en", "2024-11", 1),
+                  show_languages(QUOTES, "en", "2024-11")):
+        assert_no_raw_html(panel)
+    assert 'A b"c\'&<i>x</i>' in text(show_related(SCRIPT, "en", "2024-11"))
+    assert f'{SCRIPT}  →  A b"c\'&<i>x</i>' in text(show_paths(SCRIPT, "en", "2024-11", 1))
+    page = layout(title=QUOTES, lang="en", month="2024-11")
+    assert by_id(page, ids.ARTICLE_TITLE).options == [{"label": 'A b"c\'&<i>x</i>', "value": QUOTES}]
+    assert_no_raw_html(page)
+
+
+def test_month_page_shows_markup_like_titles_as_text(monkeypatch):
+    from webui.pages.month import show_month
+
+    titles = [SCRIPT, QUOTES]
+    monkeypatch.setattr(FakeQueries, "top", lambda self, *a: [{"title": t, "incoming_total": 30} for t in titles])
+    monkeypatch.setattr(FakeQueries, "pagerank",
+                        lambda self, *a: [{"rank": i, "title": t, "score": 0.1} for i, t in enumerate(titles, 1)])
+    monkeypatch.setattr(FakeQueries, "movers", lambda self, *a: [
+        {"title": t, "incoming_total": 30, "previous_total": 20, "change": 10 - i} for i, t in enumerate(titles)])
+    body, _ = show_month("en", "2024-11")
+    top = [c for c in walk(body) if isinstance(c, dcc.Link)]
+    assert [(c.children, c.title) for c in top] == [(SCRIPT, SCRIPT), ('A b"c\'&<i>x</i>', QUOTES)] * 2
+    assert [parse_qs(urlsplit(c.href).query)["title"] for c in top] == [[SCRIPT], [QUOTES]] * 2
+    (movers,) = [f for f in graphs(body) if f.data[0].type == "bar"]
+    assert [plotly_text(y) for y in movers.data[0].y] == ['A b"c\'&<i>x</i>', SCRIPT]
+    assert_no_raw_html(body)
+
+
+# The ingestion page.
+
+def test_ingestion_rows_show_reasons_and_the_timer_is_fast_while_a_load_runs():
+    from webui.pages import ingestion
+
+    rows, interval, message = ingestion.refresh(0)
+    assert interval == ingestion.FAST_MS and message is None
+    assert rows[0]["status"] == "processing" and rows[0]["lag"] == 500
+    assert rows[0]["reasons"] == "n not integer: 2, blank title: 1"
+    assert rows[0]["started_at"] == "2024-12-01 10:00:00"
+    assert ingestion.interval([{"status": "complete"}, {"status": "failed"}]) == ingestion.SLOW_MS
+
+
+def test_ingestion_with_no_loads_says_how_to_start(monkeypatch):
+    from webui.pages.ingestion import refresh
+
+    monkeypatch.setattr(FakeQueries, "ingestion", lambda self: [])
+    rows, _, message = refresh(0)
+    assert rows == [] and "Nothing loaded yet" in text(message)
+
+
+# Cassandra down: a message everywhere, never a traceback.
+
+def test_every_page_says_the_database_is_down(down):
+    from webui.pages import article, ingestion, month
+
+    for body in (article.show_article("AC/DC", "en", "2024-11"), article.show_trend("AC/DC", "en", "2024-11"),
+                 article.show_languages("AC/DC", "en", "2024-11"), article.show_related("AC/DC", "en", "2024-11"),
+                 article.show_paths("AC/DC", "en", "2024-11", 1), month.show_month("en", "2024-11")[0],
+                 article.layout(), month.layout(lang="en", month="2024-11")):
+        assert "database is not answering" in text(body)
+    data, interval, message = ingestion.refresh(0)
+    assert data is dash.no_update and interval == ingestion.RETRY_MS and "not answering" in text(message)
+    with pytest.raises(PreventUpdate):
+        article.suggest("ac", "AC/DC", "en", "2024-11")
+
+
+# The app.
+
+def test_create_app_registers_the_three_pages_in_the_nav():
+    app = create_app()
+    assert [p["path"] for p in dash.page_registry.values()] == ["/", "/month", "/ingestion"]
+    assert [c.href for c in walk(app.layout) if getattr(c, "className", "") == "nav-link"] == \
+        ["/", "/month", "/ingestion"]
+
+
+def test_the_load_test_payload_in_ids_drives_the_main_callback():
+    """The exact body documented in webui/ids.py, posted as a browser would."""
+    payload = json.loads(ids.__doc__.split("POST /_dash-update-component")[1].split("\n\n")[0])
+    payload["inputs"][0]["value"] = "AC/DC"  # the fake's one article
+    client = create_app().server.test_client()
+    client.get("/")  # Dash finishes registering callbacks on the first request
+    response = client.post("/_dash-update-component", json=payload)
+    assert response.status_code == 200
+    body = response.get_json()["response"][ids.ARTICLE_RESULT]["children"]
+    assert "sankey" in json.dumps(body)
