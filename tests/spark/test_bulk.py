@@ -1,0 +1,67 @@
+"""jobs.bulk in local Spark: the lines a loader gets, and the pipe to it, with a stand-in loader script.
+
+The real loader (jobs/bulkload/BulkLoad.java) writes SSTables to a ring: the stack tests cover it.
+"""
+
+import json
+import stat
+
+import pytest
+
+from contract.settings import Settings
+from jobs import bulk, sinks, transforms
+
+pytestmark = pytest.mark.spark
+
+ROWS = "lang string, month string, prev string, curr string, type string, n long"
+CLICKS = [("en", "2024-11", "other-search", "A", "external", 100), ("en", "2024-11", "A", "B\r", "link", 12),
+          ("en", "2024-11", "other-empty", "B\r", "external", 7)]
+
+
+def test_scalar_tables_go_as_tsv_in_column_order_and_the_others_as_json(spark):
+    rows = spark.createDataFrame(CLICKS, ROWS)
+    lines = [r.value for r in bulk.as_lines(transforms.edges_out(rows), "edges_out").collect()]
+    assert bulk.line_format("edges_out") == "tsv" and bulk.line_format("article_stats") == "json"
+    assert "en\t2024-11\tA\t0\t12\tB\r\tlink" in lines  # a \r in a title stays inside its field
+    stats = [json.loads(r.value) for r in bulk.as_lines(transforms.article_stats(rows), "article_stats").collect()]
+    assert {"lang": "en", "month": "2024-11", "title": "B\r", "incoming_total": 19, "outgoing_total": 0,
+            "sources": {"link": 12, "other-empty": 7}} in stats
+
+
+def _loader(tmp_path, body: str):
+    script = tmp_path / "loader"
+    script.write_text("#!/bin/sh\n" + body + "\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return str(script)
+
+
+def test_each_task_pipes_its_lines_through_the_loader_and_the_counts_must_add_up(spark, tmp_path, monkeypatch):
+    seen = tmp_path / "seen"
+    # Counts its lines as the real loader reports them, and keeps what it was given to look at.
+    monkeypatch.setattr(bulk, "BULKLOAD", _loader(tmp_path, (
+        f'tee -a {seen} | wc -l | awk \'{{print "{{\\"rows\\": " $1 ", \\"sstables\\": 1, \\"attempts\\": 1}}"}}\'; '
+        f'echo "$BULKLOAD_TABLE $BULKLOAD_FORMAT" >> {seen}.env')))
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    rows = spark.createDataFrame(CLICKS, ROWS).repartition(3)
+    assert bulk.bulk_write(transforms.edges_in(rows), Settings(), "edges_in", 3) == 3
+    assert sorted(seen.read_bytes().decode().split("\n")[:-1]) == sorted(
+        r.value for r in bulk.as_lines(transforms.edges_in(rows), "edges_in").collect())
+    assert set(open(f"{seen}.env").read().split("\n")[:-1]) == {"edges_in tsv"}
+    with pytest.raises(bulk.BulkLoadError, match="wrote 3 rows of 4"):
+        bulk.bulk_write(transforms.edges_in(rows), Settings(), "edges_in", 4)
+
+
+def test_a_loader_that_fails_fails_the_write(spark, tmp_path, monkeypatch):
+    monkeypatch.setattr(bulk, "BULKLOAD", _loader(tmp_path, "cat > /dev/null; exit 3"))
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    # local[1] runs a task once: the failure reaches the driver at once (a cluster retries it first).
+    with pytest.raises(Exception, match="exited with status 3"):
+        bulk.bulk_write(transforms.edges_in(spark.createDataFrame(CLICKS, ROWS)), Settings(), "edges_in", 3)
+
+
+def test_a_small_table_goes_through_the_connector(spark, monkeypatch):
+    written = []
+    monkeypatch.setattr(sinks, "write_table", lambda df, settings, table: written.append((table, df.count())))
+    monkeypatch.setattr(bulk, "BULKLOAD", "/nonexistent")
+    assert bulk.bulk_write(transforms.edges_in(spark.createDataFrame(CLICKS, ROWS)), Settings(), "edges_in", 3) == 3
+    assert written == [("edges_in", 3)]
