@@ -23,7 +23,7 @@ help:
 	@echo "make test-multihost the pipeline across two Docker daemons (devstack/hostb.py), one cut off and back (root)"
 	@echo "make lock        re-pin requirements.lock from requirements.in"
 	@echo "make bench-producer [ROWS=1000000]  our producer vs Kafka's ProducerPerformance on the $(STACK) stack"
-	@echo "make bench-pipeline [ROWS=300000]  file to queryable on the $(STACK) stack; sink vs a Cassandra write stress"
+	@echo "make bench-pipeline [ROWS=300000] [ARGS=--skip-analytics]  file to queryable on the $(STACK) stack, phase by phase; sink vs the ring's best"
 	@echo "make bench-render   first render of the article page in headless chromium; refreshes docs/screenshots/"
 	@echo "make loadtest [SCENARIO=api] [TASKSET=0]  Locust against the $(STACK) stack, thresholds checked (docs/loadtests.md)"
 
@@ -85,9 +85,9 @@ loadtest: setup
 bench-producer: setup
 	@$(ENV) python -m bench.producer --stack $(STACK) --rows $(or $(ROWS),1000000)
 
-# A synthetic month from file to queryable, phase by phase, and the sink against the storage tier.
+# A synthetic month from file to queryable, phase by phase, and the bulk sink against the ring's best write shape.
 bench-pipeline: setup
-	@$(ENV) python -m bench.pipeline --stack $(STACK) --rows $(or $(ROWS),300000)
+	@$(ENV) python -m bench.pipeline --stack $(STACK) --rows $(or $(ROWS),300000) $(ARGS)
 
 # First render of the article page in headless chromium, and the README's screenshots.
 bench-render: setup

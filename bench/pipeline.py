@@ -102,7 +102,7 @@ def disk_used(stack: str) -> dict[str, int]:
     return used
 
 
-def end_to_end(stack: str, path: Path, rows: int) -> dict:
+def end_to_end(stack: str, path: Path, rows: int, analytics: bool = True) -> dict:
     out = stack_tool.outputs(stack)
     web = out["webUrl"]
     run = uuid.uuid4().hex
@@ -132,14 +132,15 @@ def end_to_end(stack: str, path: Path, rows: int) -> dict:
         return tuple(sorted(times))
 
     # Finalize and analytics of a big month run for many minutes with nothing to see from here.
-    progress.wait_for_progress(probe, lambda state: "analyzed" in state, f"bench load of {rows:,} rows",
+    last = "analyzed" if analytics else "complete"
+    progress.wait_for_progress(probe, lambda state: last in state, f"bench load of {rows:,} rows",
                                stall_seconds=progress.CAP_SECONDS, interval=1)
     sampler.stop()
     finalize_s = times["complete"] - times["caught_up"]
     return {
         "rows": rows, "produce_s": produced - started, "catch_up_s": times["caught_up"] - started,
         "finalize_s": finalize_s, "complete_s": times["complete"] - started,
-        "analytics_s": times["analyzed"] - times["complete"],
+        "analytics_s": times["analyzed"] - times["complete"] if analytics else None,
         "complete_rows_per_s": rows / (times["complete"] - started),
         "sink_edge_writes_per_s": 2 * rows / finalize_s, "peak_memory_gib": sampler.peak / (1 << 30),
         "peak_by_container_mib": {k: round(v / (1 << 20)) for k, v in sorted(sampler.peak_by_container.items())},
@@ -172,11 +173,12 @@ def main() -> None:
     parser.add_argument("--stress-threads", type=int, default=64)
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--skip-pipeline", action="store_true")
+    parser.add_argument("--skip-analytics", action="store_true", help="stop timing at complete")
     parser.add_argument("--legacy-stress", action="store_true", help="also the old write path's anchors")
     args = parser.parse_args()
     path = bench_file(args.rows, LANG, MONTH, seed=7)
     if not args.skip_pipeline:
-        pipeline = end_to_end(args.stack, path, args.rows)
+        pipeline = end_to_end(args.stack, path, args.rows, analytics=not args.skip_analytics)
         print(json.dumps(pipeline, indent=2), flush=True)
     settings = stack_tool.config(args.stack)
     ring = ring_best.run(args.stack, args.ring_rows, settings["cassandra"]["datacenter"],

@@ -37,7 +37,7 @@ def test_hard_kills_of_a_broker_a_cassandra_node_and_the_driver_lose_and_double_
         faults.start(broker)
         faults.wait_healthy(broker)
         time.sleep(20)
-        faults.hard_kill(NODE)  # while the stream writes edges at QUORUM: two replicas still answer
+        faults.hard_kill(NODE)  # while the load finalizes: the bulk loader retries the node until it is back
         time.sleep(20)
         faults.start(NODE)
         time.sleep(30)
