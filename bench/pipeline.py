@@ -24,7 +24,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -40,11 +39,6 @@ from bench.producer import CACHE, bench_file
 LANG, MONTH = "en", "2001-03"
 ROOT = Path(__file__).resolve().parent.parent
 STRESS = ROOT / "bench" / "CassandraStress.java"
-
-
-def get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return json.load(r)
 
 
 class MemorySampler(threading.Thread):
@@ -74,20 +68,19 @@ class MemorySampler(threading.Thread):
         self._stop.set()
 
 
-def stream_passed(session, run: str) -> bool:
-    """True once the rows query has processed every RAW offset of the load `run` (the driver's own test)."""
-    load = session.execute("SELECT run, end_offsets FROM ingestion WHERE scope=%s AND lang=%s AND month=%s",
-                           (INGESTION_SCOPE, LANG, MONTH)).one()
+def load_row(session, run: str):
+    """The ingestion row of the load `run`, or None while the stream has not recorded it."""
+    load = session.execute("SELECT run, status, error, end_offsets, analyzed_at FROM ingestion "
+                           "WHERE scope=%s AND lang=%s AND month=%s", (INGESTION_SCOPE, LANG, MONTH)).one()
+    return load if load and load.run == run else None
+
+
+def stream_passed(session, load) -> bool:
+    """True once the rows query has processed every RAW offset of `load` (the driver's own test)."""
     progress = session.execute("SELECT end_offsets FROM stream_progress WHERE query='rows'").one()
-    if not load or load.run != run or not load.end_offsets or not progress:
+    if not load.end_offsets or not progress:
         return False
     return caught_up(PendingLoad(LANG, MONTH, {}, dict(load.end_offsets)), dict(progress.end_offsets or {}))
-
-
-def analyzed(session, run: str) -> bool:
-    load = session.execute("SELECT run, analyzed_at FROM ingestion WHERE scope=%s AND lang=%s AND month=%s",
-                           (INGESTION_SCOPE, LANG, MONTH)).one()
-    return bool(load and load.run == run and load.analyzed_at)
 
 
 def disk_used(stack: str) -> dict[str, int]:
@@ -104,7 +97,6 @@ def disk_used(stack: str) -> dict[str, int]:
 
 def end_to_end(stack: str, path: Path, rows: int, analytics: bool = True) -> dict:
     out = stack_tool.outputs(stack)
-    web = out["webUrl"]
     run = uuid.uuid4().hex
     sampler = MemorySampler(stack)
     sampler.start()
@@ -116,19 +108,17 @@ def end_to_end(stack: str, path: Path, rows: int, analytics: bool = True) -> dic
     session = stack_tool.cassandra(out, READER, Settings().keyspace)
 
     def probe() -> tuple:
-        now = time.monotonic()
-        if "caught_up" not in times and stream_passed(session, run):
+        now, load = time.monotonic(), load_row(session, run)
+        if load is None:
+            return tuple(sorted(times))
+        if load.status == LoadStatus.FAILED:
+            raise SystemExit(f"load failed: {load.error}")
+        if "caught_up" not in times and (load.status == LoadStatus.COMPLETE or stream_passed(session, load)):
             times["caught_up"] = now
-        if "complete" not in times:
-            loads = get(f"{web}/api/v1/ingestion")["loads"]
-            mine = [x for x in loads if (x["lang"], x["month"], x["run"]) == (LANG, MONTH, run)]
-            if mine and mine[0]["status"] == LoadStatus.FAILED:
-                raise SystemExit(f"load failed: {mine[0]['error']}")
-            if mine and mine[0]["status"] == LoadStatus.COMPLETE:
-                times["complete"] = now
-                times.setdefault("caught_up", now)
-        elif "analyzed" not in times and analyzed(session, run):
-            times["analyzed"] = now
+        if load.status == LoadStatus.COMPLETE:
+            times.setdefault("complete", now)
+        if load.analyzed_at:
+            times.setdefault("analyzed", now)
         return tuple(sorted(times))
 
     # Finalize and analytics of a big month run for many minutes with nothing to see from here.

@@ -2,8 +2,8 @@
 
 A load shows progress in three places, one per phase:
 - RAW's end offsets grow while the producer sends (status `loading`);
-- its ingestion row and the stream's lag change while the stream lands rows (`processing`);
-- the Spark driver's work grows while it aggregates a caught-up load (still `processing`: the driver's
+- its ingestion row and the stream's lag change while the stream validates rows (`processing`);
+- the Spark driver's work grows while it lands a caught-up load (still `processing`: the driver's
   loop, and with it the stream's reported lag, is blocked meanwhile): its finished tasks, and the
   records its running stages have read and written so far (executors report those every few seconds).
 A wait fails when none of them has moved for the stall time (devstack.progress).
@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from devstack.progress import wait_for_progress
-
 
 
 #: The per-stage record counts of Spark's REST API that grow while a stage runs.

@@ -101,10 +101,10 @@ def bulk_write(df: DataFrame, settings: Settings, table: str, rows: int, timesta
     if rows < BULK_MIN_ROWS:
         sinks.write_table(df, settings, table)
         return rows
-    lines = as_lines(df, table)
+    lines, tasks = as_lines(df, table), tasks_for(rows)
     # Fewer tasks than partitions: merged without a shuffle. Never more: a big task only writes more SSTables.
-    if lines._jdf.rdd().getNumPartitions() > tasks_for(rows):
-        lines = lines.coalesce(tasks_for(rows))
+    if lines._jdf.rdd().getNumPartitions() > tasks:
+        lines = lines.coalesce(tasks)
     env = loader_env(settings, table, write_timestamp() if timestamp is None else timestamp)
     jvm = df.sparkSession._jvm
     strings = getattr(lines._jdf, "as")(jvm.org.apache.spark.sql.Encoders.STRING()).javaRDD()

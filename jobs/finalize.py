@@ -54,16 +54,17 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session
         # finalized, so a first load skips the read-back (its limit: docs/design.md).
         reloaded = not read_month_articles(spark, settings, load.lang, load.month).isEmpty()
         count, titles = rows.count(), stats.count()
+        articles = monthly.month_articles(stats)
         bulk.bulk_write_all([("edges_in", transforms.edges_in(rows), count),
                              ("edges_out", transforms.edges_out(rows), count),
                              ("article_stats", stats, titles),
-                             ("month_articles", monthly.month_articles(stats), titles),
+                             ("month_articles", articles, titles),
                              ("article_trend", monthly.article_trend(stats), titles),
                              ("titles", monthly.titles(stats), titles)], settings)
         sinks.write_table(transforms.month_stats(rows), settings, "month_stats")
         top = monthly.top_articles(stats, TOP_ARTICLES_LIMIT)
         sinks.replace_ranked(top, settings, session, "top_articles", load.lang, load.month)
-        update_movers(spark, settings, session, load.lang, load.month, monthly.month_articles(stats))
+        update_movers(spark, settings, session, load.lang, load.month, articles)
         if reloaded:
             remove_stale(spark, settings, session, load, rows, stats)
         return count

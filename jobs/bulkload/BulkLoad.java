@@ -135,14 +135,15 @@ public final class BulkLoad {
         return line.length() == 0 ? null : line.toString();
     }
 
-    /** One TSV field: text as it is (the rows' rules keep tabs and newlines out of titles), numbers parsed. */
+    /** A scalar field (a TSV field, or a JSON value's text): text as it is (the rows' rules keep tabs and
+     *  newlines out of titles), numbers parsed. jobs/bulk.py sends a table with any other type as JSON. */
     private static Object scalar(String field, String type) {
         switch (type) {
             case "text": return field;
             case "int": return Integer.parseInt(field);
             case "bigint": return Long.parseLong(field);
             case "double": return Double.parseDouble(field);
-            default: throw new IllegalArgumentException("BULKLOAD_FORMAT=tsv: column type " + type + " needs json");
+            default: throw new IllegalArgumentException("BULKLOAD_COLUMNS: unsupported type " + type);
         }
     }
 
@@ -151,10 +152,6 @@ public final class BulkLoad {
             return null;
         }
         switch (type) {
-            case "text": return node.asText();
-            case "int": return node.asInt();
-            case "bigint": return node.asLong();
-            case "double": return node.asDouble();
             case "map<text, bigint>": {
                 Map<String, Long> map = new LinkedHashMap<>();
                 for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
@@ -168,7 +165,7 @@ public final class BulkLoad {
                 node.forEach(item -> list.add(item.asText()));
                 return list;
             }
-            default: throw new IllegalArgumentException("BULKLOAD_COLUMNS: unsupported type " + type);
+            default: return scalar(node.asText(), type);
         }
     }
 
