@@ -1,0 +1,108 @@
+"""A loaded month against ground truth from its file, through the JSON API: for months too big to check whole.
+
+    python -m bench.check_month FILE --lang en --month 2001-03 [--sample 1000] [--stack dev]
+
+Ground truth is computed here from the file with the csv module, independently of the pipeline's
+parser and transforms. Checked: the month's rows and clicks (/api/v1/month); and for `--sample`
+random articles, the 100 most-read and the five other-* sources, each article's totals, source mix,
+and its top incoming and outgoing rows (/api/v1/article, ties ordered as the API orders them: by n
+descending, then title). Prints what differs and exits 1 if anything does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import heapq
+import json
+import random
+import sys
+import urllib.parse
+import urllib.request
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from contract.records import OTHER_SOURCES
+from devstack import stack as stack_tool
+
+TOP_ROWS = 10
+
+
+def rows(path: Path):
+    with path.open(newline="", encoding="utf-8") as f:
+        for prev, curr, kind, n in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            yield prev, curr, kind, int(n)
+
+
+def totals(path: Path):
+    """Pass 1: the month's rows and clicks, and every title's incoming and outgoing totals."""
+    incoming, outgoing, count, clicks = Counter(), Counter(), 0, 0
+    for prev, curr, _, n in rows(path):
+        incoming[curr] += n
+        outgoing[prev] += n
+        count, clicks = count + 1, clicks + n
+    return incoming, outgoing, count, clicks
+
+
+def expected(path: Path, titles: set[str], incoming: Counter, outgoing: Counter) -> dict[str, dict]:
+    """Pass 2: for `titles`, the sources and the top incoming and outgoing rows."""
+    into, out_of, sources = defaultdict(list), defaultdict(list), defaultdict(Counter)
+    for prev, curr, kind, n in rows(path):
+        if curr in titles:
+            into[curr].append({"title": prev, "type": kind, "n": n})
+            sources[curr][prev if prev in OTHER_SOURCES else kind] += n
+        if prev in titles:
+            out_of[prev].append({"title": curr, "type": kind, "n": n})
+
+    def top(edges):
+        return heapq.nsmallest(TOP_ROWS, edges, key=lambda e: (-e["n"], e["title"]))
+
+    return {t: {"incoming_total": incoming[t], "outgoing_total": outgoing[t],
+                "sources": {k: v for k, v in sources[t].items() if v},
+                "incoming": top(into[t]), "outgoing": top(out_of[t])} for t in titles}
+
+
+def get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.load(response)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--lang", required=True)
+    parser.add_argument("--month", required=True)
+    parser.add_argument("--sample", type=int, default=1000)
+    parser.add_argument("--stack", default="dev")
+    args = parser.parse_args()
+    api = f"{stack_tool.outputs(args.stack)['webUrl']}/api/v1"
+    incoming, outgoing, count, clicks = totals(args.file)
+    wrong = []
+    month = get(f"{api}/month?lang={args.lang}&month={args.month}")
+    if (month["rows"], month["total_clicks"]) != (count, clicks):
+        wrong.append(("month", (month["rows"], month["total_clicks"]), (count, clicks)))
+    articles = sorted(t for t in incoming if t not in OTHER_SOURCES)
+    chosen = set(random.Random(7).sample(articles, min(args.sample, len(articles))))
+    chosen |= {t for t, _ in heapq.nlargest(100, incoming.items(), key=lambda item: (item[1], item[0]))}
+    chosen |= set(OTHER_SOURCES) & set(outgoing)
+    truth = expected(args.file, chosen, incoming, outgoing)
+    for title, want in sorted(truth.items()):
+        query = urllib.parse.urlencode({"title": title, "lang": args.lang, "month": args.month, "limit": TOP_ROWS})
+        found = get(f"{api}/article?{query}")
+        got = {k: found[k] for k in want}
+        got["sources"] = {k: v for k, v in got["sources"].items() if v}
+        got["incoming"] = [{k: e[k] for k in ("title", "type", "n")} for e in got["incoming"]]
+        got["outgoing"] = [{k: e[k] for k in ("title", "type", "n")} for e in got["outgoing"]]
+        if got != want:
+            wrong.append((title, {k: got[k] for k in want if got[k] != want[k]},
+                          {k: want[k] for k in want if got[k] != want[k]}))
+    print(f"{args.lang} {args.month}: {count:,} rows, {clicks:,} clicks in the file; checked the month and "
+          f"{len(truth):,} articles ({min(args.sample, len(articles)):,} random, the top 100, the other-* sources): "
+          f"{len(wrong)} differ")
+    for item in wrong[:10]:
+        print("  differs:", item)
+    sys.exit(1 if wrong else 0)
+
+
+if __name__ == "__main__":
+    main()
