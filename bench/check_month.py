@@ -6,7 +6,9 @@ Ground truth is computed here from the file with the csv module, independently o
 parser and transforms. Checked: the month's rows and clicks (/api/v1/month); and for `--sample`
 random articles, the 100 most-read and the five other-* sources, each article's totals, source mix,
 and its top incoming and outgoing rows (/api/v1/article, ties ordered as the API orders them: by n
-descending, then title). Prints what differs and exits 1 if anything does.
+descending, then title); and, page by page (/api/v1/incoming, /api/v1/outgoing), every row into the
+`--paged` articles with the most rows in and every row out of those with the most rows out. Prints
+what differs and exits 1 if anything does.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from contract.records import OTHER_SOURCES
 from devstack import stack as stack_tool
 
 TOP_ROWS = 10
+PAGE_ROWS = 1000
 
 
 def rows(path: Path):
@@ -35,17 +38,23 @@ def rows(path: Path):
 
 
 def totals(path: Path):
-    """Pass 1: the month's rows and clicks, and every title's incoming and outgoing totals."""
-    incoming, outgoing, count, clicks = Counter(), Counter(), 0, 0
+    """Pass 1: the month's rows and clicks, and every title's incoming and outgoing totals and row counts."""
+    incoming, outgoing, rows_in, rows_out, count, clicks = Counter(), Counter(), Counter(), Counter(), 0, 0
     for prev, curr, _, n in rows(path):
         incoming[curr] += n
         outgoing[prev] += n
+        rows_in[curr] += 1
+        rows_out[prev] += 1
         count, clicks = count + 1, clicks + n
-    return incoming, outgoing, count, clicks
+    return incoming, outgoing, rows_in, rows_out, count, clicks
 
 
-def expected(path: Path, titles: set[str], incoming: Counter, outgoing: Counter) -> dict[str, dict]:
-    """Pass 2: for `titles`, the sources and the top incoming and outgoing rows."""
+def best_first(edges: list[dict]) -> list[dict]:
+    return sorted(edges, key=lambda e: (-e["n"], e["title"]))
+
+
+def expected(path: Path, titles: set[str], incoming: Counter, outgoing: Counter) -> tuple[dict, dict, dict]:
+    """Pass 2: for `titles`, the sources and the top incoming and outgoing rows; and every row in and out."""
     into, out_of, sources = defaultdict(list), defaultdict(list), defaultdict(Counter)
     for prev, curr, kind, n in rows(path):
         if curr in titles:
@@ -57,9 +66,23 @@ def expected(path: Path, titles: set[str], incoming: Counter, outgoing: Counter)
     def top(edges):
         return heapq.nsmallest(TOP_ROWS, edges, key=lambda e: (-e["n"], e["title"]))
 
-    return {t: {"incoming_total": incoming[t], "outgoing_total": outgoing[t],
-                "sources": {k: v for k, v in sources[t].items() if v},
-                "incoming": top(into[t]), "outgoing": top(out_of[t])} for t in titles}
+    articles = {t: {"incoming_total": incoming[t], "outgoing_total": outgoing[t],
+                    "sources": {k: v for k, v in sources[t].items() if v},
+                    "incoming": top(into[t]), "outgoing": top(out_of[t])} for t in titles}
+    return articles, into, out_of
+
+
+def paged(api: str, direction: str, title: str, lang: str, month: str) -> list[dict]:
+    """Every row of one direction of `title`, page by page, as the API gives them."""
+    edges, after = [], ""
+    while True:
+        query = urllib.parse.urlencode({"title": title, "lang": lang, "month": month, "limit": PAGE_ROWS,
+                                        "after": after})
+        page = get(f"{api}/{direction}?{query}")
+        edges += [{k: e[k] for k in ("title", "type", "n")} for e in page["edges"]]
+        after = page["next"]
+        if after is None:
+            return edges
 
 
 def get(url: str) -> dict:
@@ -73,10 +96,11 @@ def main() -> None:
     parser.add_argument("--lang", required=True)
     parser.add_argument("--month", required=True)
     parser.add_argument("--sample", type=int, default=1000)
+    parser.add_argument("--paged", type=int, default=5, help="articles read whole, page by page, each way")
     parser.add_argument("--stack", default="dev")
     args = parser.parse_args()
     api = f"{stack_tool.outputs(args.stack)['webUrl']}/api/v1"
-    incoming, outgoing, count, clicks = totals(args.file)
+    incoming, outgoing, rows_in, rows_out, count, clicks = totals(args.file)
     wrong = []
     month = get(f"{api}/month?lang={args.lang}&month={args.month}")
     if (month["rows"], month["total_clicks"]) != (count, clicks):
@@ -85,7 +109,16 @@ def main() -> None:
     chosen = set(random.Random(7).sample(articles, min(args.sample, len(articles))))
     chosen |= {t for t, _ in heapq.nlargest(100, incoming.items(), key=lambda item: (item[1], item[0]))}
     chosen |= set(OTHER_SOURCES) & set(outgoing)
-    truth = expected(args.file, chosen, incoming, outgoing)
+    # The other-* sources have a row out to most articles: millions, too many to page through here.
+    most_in = [t for t, _ in heapq.nlargest(args.paged, rows_in.items(), key=lambda item: (item[1], item[0]))]
+    most_out = [t for t, _ in heapq.nlargest(args.paged, ((t, c) for t, c in rows_out.items()
+                                                          if t not in OTHER_SOURCES), key=lambda item: (item[1], item[0]))]
+    chosen |= set(most_in) | set(most_out)
+    truth, into, out_of = expected(args.file, chosen, incoming, outgoing)
+    whole = [("incoming", t, into[t]) for t in most_in] + [("outgoing", t, out_of[t]) for t in most_out]
+    for direction, title, edges in whole:
+        if paged(api, direction, title, args.lang, args.month) != best_first(edges):
+            wrong.append((f"{direction} of {title}, paged", f"{len(edges):,} rows in the file"))
     for title, want in sorted(truth.items()):
         query = urllib.parse.urlencode({"title": title, "lang": args.lang, "month": args.month, "limit": TOP_ROWS})
         found = get(f"{api}/article?{query}")
@@ -98,7 +131,7 @@ def main() -> None:
                           {k: want[k] for k in want if got[k] != want[k]}))
     print(f"{args.lang} {args.month}: {count:,} rows, {clicks:,} clicks in the file; checked the month and "
           f"{len(truth):,} articles ({min(args.sample, len(articles)):,} random, the top 100, the other-* sources): "
-          f"{len(wrong)} differ")
+          f"every row of {len(whole)} articles paged ({sum(len(e) for *_, e in whole):,} rows): {len(wrong)} differ")
     for item in wrong[:10]:
         print("  differs:", item)
     sys.exit(1 if wrong else 0)

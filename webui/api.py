@@ -7,6 +7,10 @@ checks the parameters from there and passes them to the view by name. Every erro
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
 
@@ -43,7 +47,25 @@ def _checked(check):
     return parse
 
 
-PARSERS = {"text": _text, "integer": _integer, "lang": _checked(check_lang), "month": _checked(check_month)}
+def _cursor(param: Param, raw: str) -> tuple[int, str]:
+    """A page's `next` back to the (n, title) it was made from; anything else is a 400."""
+    try:
+        if len(raw) > openapi.MAX_CURSOR_CHARS:
+            raise ValueError
+        n, title = json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"=" * (-len(raw) % 4)))
+        if type(n) is not int or n < 0 or not isinstance(title, str) or len(title.encode("utf-8")) > MAX_TITLE_BYTES:
+            raise ValueError
+    except (ValueError, TypeError, UnicodeError, binascii.Error):
+        raise BadRequest(f"{param.name} is not a cursor this API gave out") from None
+    return n, title
+
+
+def cursor(after: tuple[int, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(after), ensure_ascii=False).encode("utf-8")).decode("ascii").rstrip("=")
+
+
+PARSERS = {"text": _text, "integer": _integer, "cursor": _cursor,
+           "lang": _checked(check_lang), "month": _checked(check_month)}
 
 
 def _parse(param: Param):
@@ -85,6 +107,22 @@ def article(title: str, lang: str, month: str, limit: int):
     if found is None:
         raise NotFound(f"no clickstream rows for {title!r} in {lang} {month}")
     return jsonify(found)
+
+
+def _edges(direction: str, title: str, lang: str, month: str, limit: int, after):
+    _known_article(lang, month, title)
+    page, following = db.queries().edges(lang, month, title, direction, limit, after or None)
+    return jsonify(title=title, lang=lang, month=month, edges=page, next=cursor(following) if following else None)
+
+
+@_route("/incoming")
+def incoming(**params):
+    return _edges("incoming", **params)
+
+
+@_route("/outgoing")
+def outgoing(**params):
+    return _edges("outgoing", **params)
 
 
 @_route("/months")

@@ -19,12 +19,13 @@ PREFIX = "/api/v1"
 @dataclass(frozen=True)
 class Param:
     """A query parameter. `kind` picks the parser in `webui.api`: lang, month, text (non-empty, at
-    most MAX_TITLE_BYTES UTF-8 bytes) or integer (from `low` to `high`). Without a default it is required."""
+    most MAX_TITLE_BYTES UTF-8 bytes), integer (from `low` to `high`) or cursor (a page's `next`).
+    Without a default it is required."""
 
     name: str
     kind: str
     description: str
-    default: int | None = None
+    default: int | str | None = None
     low: int = 1
     high: int = 1
 
@@ -42,6 +43,11 @@ class Route:
 LANG = Param("lang", "lang", "Wiki code, e.g. `en`, `de`, `zh_yue`.")
 MONTH = Param("month", "month", "Month of the dump, `YYYY-MM`.")
 TITLE = Param("title", "text", "Exact article title, with `_` for spaces (e.g. `AC/DC`, `New_York_City`).")
+
+
+#: At most this many characters: a cursor holds one n and one title.
+MAX_CURSOR_CHARS = 4 * MAX_TITLE_BYTES
+AFTER = Param("after", "cursor", "The `next` of the previous page; leave it out for the first page.", default="")
 
 
 def limit(default: int, high: int) -> Param:
@@ -101,6 +107,13 @@ ROUTES = {
             sources=SOURCES, incoming=array(EDGE), outgoing=array(EDGE)),
         (400, 404),
     ),
+    **{f"/{direction}": Route(
+        f"Every row {way} an article, best first (n descending, then title), a page at a time: pass the "
+        "answer's `next` as `after` for the next page; `next` is null on the last page.",
+        (TITLE, LANG, MONTH, limit(100, 1000), AFTER),
+        obj(title=STRING, lang=STRING, month=STRING, edges=array(EDGE), next=nullable(STRING)),
+        (400, 404),
+    ) for direction, way in (("incoming", "into"), ("outgoing", "out of"))},
     "/months": Route("Months of a language with a complete load, newest first.", (LANG,),
                      obj(lang=STRING, months=array(STRING)), (400, 404)),
     "/languages": Route("Languages with at least one complete load.", (), obj(languages=array(STRING)), ()),
@@ -160,6 +173,8 @@ def param_schema(param: Param) -> dict:
         return {"type": "string", "pattern": LANG_PATTERN.pattern}
     if param.kind == "month":
         return {"type": "string", "pattern": MONTH_PATTERN.pattern}
+    if param.kind == "cursor":
+        return {"type": "string", "maxLength": MAX_CURSOR_CHARS}
     # maxLength counts characters; the real limit is in UTF-8 bytes, so it is also in the description.
     return {"type": "string", "minLength": 1, "maxLength": MAX_TITLE_BYTES}
 

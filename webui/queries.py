@@ -18,6 +18,13 @@ CQL = {
     "stats": "SELECT incoming_total, outgoing_total, sources FROM article_stats WHERE lang=? AND month=? AND title=?",
     "incoming": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=? LIMIT ?",
     "outgoing": "SELECT curr, type, n FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=? LIMIT ?",
+    # A page after the cursor (n, title): the rest of n's ties, then the rows below n.
+    "incoming_ties": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=? AND n=? AND prev>? LIMIT ?",
+    "incoming_below": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=? AND n<? LIMIT ?",
+    "outgoing_ties": "SELECT curr, type, n FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=? AND n=? "
+                     "AND curr>? LIMIT ?",
+    "outgoing_below": "SELECT curr, type, n FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=? AND n<? "
+                      "LIMIT ?",
     "all_incoming": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=?",
     "outgoing_total": "SELECT sum(n) AS total FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=?",
     "loads": "SELECT * FROM ingestion WHERE scope=?",
@@ -86,6 +93,28 @@ class Queries:
         rows = [r for b in _buckets(title) for r in self._rows("outgoing", lang, month, title, b, limit)]
         rows.sort(key=lambda r: (-r.n, r.curr))
         return [{"title": r.curr, "type": r.type, "n": r.n} for r in rows[:limit]]
+
+    @memoized(version=complete_run)
+    def edges(self, lang: str, month: str, title: str, direction: str, limit: int,
+              after: tuple[int, str] | None = None) -> tuple[list[dict], tuple[int, str] | None]:
+        """One page of every row into (direction "incoming") or out of ("outgoing") an article, best first:
+        by n descending, then title. The page holds the `limit` rows after the cursor `after`, the (n, title)
+        of the previous page's last row; returned with the next page's cursor, None after the last page."""
+        partitions = [(title,)] if direction == "incoming" else [(title, b) for b in _buckets(title)]
+        rows = [r for key in partitions for r in self._page(direction, (lang, month, *key), limit + 1, after)]
+        other = "prev" if direction == "incoming" else "curr"
+        rows.sort(key=lambda r: (-r.n, getattr(r, other)))
+        page = [{"title": getattr(r, other), "type": r.type, "n": r.n} for r in rows[:limit]]
+        more = len(rows) > limit
+        return page, ((page[-1]["n"], page[-1]["title"]) if more else None)
+
+    def _page(self, direction: str, key: tuple, fetch: int, after: tuple[int, str] | None) -> list:
+        """Up to `fetch` rows of one partition after `after`, in clustering order."""
+        if after is None:
+            return self._rows(direction, *key, fetch)
+        n, title = after
+        ties = self._rows(f"{direction}_ties", *key, n, title, fetch)
+        return ties if len(ties) == fetch else ties + self._rows(f"{direction}_below", *key, n, fetch - len(ties))
 
     @staticmethod
     def _stats_from_row(row) -> dict:

@@ -29,6 +29,10 @@ class FakeQueries:
     def article_exists(self, lang, month, title):
         return self._known(lang, month) and title != "Missing"
 
+    def edges(self, lang, month, title, direction, limit, after=None):
+        self.calls.append(("edges", lang, month, title, direction, limit, after))
+        return [{"title": "B", "type": "link", "n": 5}], (5, "B")
+
     def months(self, lang):
         self.calls.append(("months", lang))
         return ["2024-11", "2024-10"] if lang == "en" else []
@@ -137,6 +141,30 @@ def test_parameters_reach_the_query_layer_as_given(client):
                                  ("top", "en", "2024-11", 1000)]
 
 
+@pytest.mark.parametrize("direction", ["incoming", "outgoing"])
+def test_edges_come_a_page_at_a_time_and_next_is_the_cursor_of_the_following_page(client, direction):
+    first = client.get(f"/api/v1/{direction}", query_string={"title": "A/B", "lang": "en", "month": "2024-11"})
+    assert first.status_code == 200
+    assert first.json == {"title": "A/B", "lang": "en", "month": "2024-11",
+                          "edges": [{"title": "B", "type": "link", "n": 5}], "next": first.json["next"]}
+    second = client.get(f"/api/v1/{direction}", query_string={"title": "A/B", "lang": "en", "month": "2024-11",
+                                                              "limit": "7", "after": first.json["next"]})
+    assert second.status_code == 200
+    assert [c for c in client.fake.calls if c[0] == "edges"] == [
+        ("edges", "en", "2024-11", "A/B", direction, 100, None), ("edges", "en", "2024-11", "A/B", direction, 7, (5, "B"))]
+
+
+def test_a_cursor_keeps_any_title_exactly():
+    from webui.api import _cursor, cursor
+    for after in [(0, "A"), (12, 'AC/DC_"x"&?=+'), (2**62, "東京" * 40), (3, "=")]:
+        assert _cursor(None, cursor(after)) == after
+
+
+def test_edges_of_an_unknown_article_are_404(client):
+    r = client.get("/api/v1/incoming?title=Missing&lang=en&month=2024-11")
+    assert r.status_code == 404 and "Missing" in r.json["error"]
+
+
 def _url(path, **overrides):
     """A valid request to `path` with some parameters replaced (None drops one)."""
     valid = {"title": "A", "q": "A", "lang": "en", "month": "2024-11"}
@@ -150,7 +178,8 @@ BAD_INPUTS = [
     ("title", None, "title"), ("title", "x" * 256, "255 bytes"), ("title", "é" * 128, "255 bytes"),
     ("q", None, "q"), ("q", "é" * 128, "255 bytes"),
     ("limit", "0", "limit"), ("limit", "-1", "limit"), ("limit", "abc", "limit"), ("limit", "²", "limit"),
-    ("limit", "1" * 5000, "limit"), ("k", "0", "k"), ("k", str(MAX_PATH_STEPS + 1), "k"), ("k", "NaN", "k"),
+    ("limit", "1" * 5000, "limit"), ("after", "1", "cursor"), ("after", "W10", "cursor"),
+    ("after", "WyJ4IiwgIkEiXQ", "cursor"), ("after", "A" * 5000, "cursor"), ("k", "0", "k"), ("k", str(MAX_PATH_STEPS + 1), "k"), ("k", "NaN", "k"),
 ]
 BAD_REQUESTS = [(path, name, value, message) for path, route in ROUTES.items() for name, value, message in BAD_INPUTS
                 if name in {p.name for p in route.params}]

@@ -335,3 +335,61 @@ def test_every_read_is_idempotent_so_the_driver_may_speculate():
     session = FakeSession({})
     Queries(session)
     assert session.prepared and all(stmt.is_idempotent for stmt in session.prepared)
+
+
+def _partition(edges, params, ties: bool, below: bool):
+    """What Cassandra answers for one edges partition, clustered (n DESC, title ASC), under the cursor's restrictions."""
+    ordered = sorted(edges, key=lambda e: (-e.n, e.prev))
+    if ties:
+        n, title, limit = params[-3:]
+        return [e for e in ordered if e.n == n and e.prev > title][:limit]
+    if below:
+        n, limit = params[-2:]
+        return [e for e in ordered if e.n < n][:limit]
+    return ordered[:params[-1]]
+
+
+def test_incoming_pages_walk_every_row_once_in_order_even_across_ties():
+    edges = [Edge(f"T{i}", "A", "link", n) for i, n in enumerate([9, 5, 5, 5, 5, 3, 3, 1])]
+    session = FakeSession({"incoming": lambda p: _partition(edges, p, False, False),
+                           "incoming_ties": lambda p: _partition(edges, p, True, False),
+                           "incoming_below": lambda p: _partition(edges, p, False, True)})
+    queries, seen, after = Queries(session), [], None
+    for _ in range(10):
+        page, after = queries.edges("en", "2024-11", "A", "incoming", 3, after)
+        seen += page
+        if after is None:
+            break
+    assert [(e["title"], e["n"]) for e in seen] == [(e.prev, e.n) for e in sorted(edges, key=lambda e: (-e.n, e.prev))]
+    assert len(seen) == 8 and after is None
+
+
+def test_outgoing_pages_of_an_other_source_merge_every_bucket():
+    by_bucket = {b: [Edge(f"T{b:02d}{i}", "other-search", "external", 10 * b + i) for i in range(2)]
+                 for b in range(SOURCE_BUCKETS)}
+
+    def answer(ties, below):
+        # edges_out's clustering title is curr; _partition orders by prev, so swap them in.
+        def read(params):
+            rows = [Edge(e.curr, e.prev, e.type, e.n) for e in by_bucket[params[3]]]
+            return [Edge(r.curr, r.prev, r.type, r.n) for r in _partition(rows, params, ties, below)]
+        return read
+
+    session = FakeSession({"outgoing": answer(False, False), "outgoing_ties": answer(True, False),
+                           "outgoing_below": answer(False, True)})
+    queries, seen, after = Queries(session), [], None
+    while True:
+        page, after = queries.edges("en", "2024-11", "other-search", "outgoing", 5, after)
+        seen += page
+        if after is None:
+            break
+    everything = sorted((e for rows in by_bucket.values() for e in rows), key=lambda e: (-e.n, e.curr))
+    assert [e["title"] for e in seen] == [e.curr for e in everything]
+
+
+def test_the_last_full_page_has_no_next():
+    edges = [Edge("B", "A", "link", 2), Edge("C", "A", "link", 1)]
+    session = FakeSession({"incoming": lambda p: _partition(edges, p, False, False)})
+    page, after = Queries(session).edges("en", "2024-11", "A", "incoming", 2)
+    assert [e["title"] for e in page] == ["B", "C"] and after is None
+    assert session.reads == [("incoming", ("en", "2024-11", "A", 3))]
