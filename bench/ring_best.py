@@ -29,6 +29,10 @@ def synthetic_rows(count: int, seed: int = 1):
         yield "en", "2030-01", curr, rng.randrange(10, 5000), rng.choice(titles), "link"
 
 
+#: Schema changes wait on every node; a ring still compacting a big bulk load answers them slowly.
+SCHEMA_TIMEOUT = 120
+
+
 def run(stack: str, rows: int, datacenter: str, replication: int) -> dict:
     """Rows/s of the batched, bucketed shape on `stack`'s ring."""
     from cassandra.concurrent import execute_concurrent
@@ -36,11 +40,12 @@ def run(stack: str, rows: int, datacenter: str, replication: int) -> dict:
 
     session = stack_tool.cassandra(stack_tool.outputs(stack), ADMIN)
     try:
-        session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
+        session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}", timeout=SCHEMA_TIMEOUT)
         session.execute(f"CREATE KEYSPACE {KEYSPACE} WITH replication = "
-                        f"{{'class': 'NetworkTopologyStrategy', '{datacenter}': {replication}}}")
+                        f"{{'class': 'NetworkTopologyStrategy', '{datacenter}': {replication}}}", timeout=SCHEMA_TIMEOUT)
         session.execute(f"CREATE TABLE {KEYSPACE}.bucketed (lang text, month text, bucket int, curr text, n bigint, "
-                        "prev text, type text, PRIMARY KEY ((lang, month, bucket), curr, n, prev))")
+                        "prev text, type text, PRIMARY KEY ((lang, month, bucket), curr, n, prev))",
+                        timeout=SCHEMA_TIMEOUT)
         session.cluster.control_connection.wait_for_schema_agreement(wait_time=120)
         insert = session.prepare(f"INSERT INTO {KEYSPACE}.bucketed (lang, month, bucket, curr, n, prev, type) "
                                  "VALUES (?, ?, ?, ?, ?, ?, ?)")
@@ -60,5 +65,5 @@ def run(stack: str, rows: int, datacenter: str, replication: int) -> dict:
         seconds = time.monotonic() - started
         return {"rows": rows, "seconds": round(seconds, 1), "rows_per_second": round(rows / seconds)}
     finally:
-        session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
+        session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}", timeout=SCHEMA_TIMEOUT)
         session.cluster.shutdown()

@@ -61,7 +61,8 @@ def _cursor(param: Param, raw: str) -> tuple[int, str]:
 
 
 def cursor(after: tuple[int, str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(after), ensure_ascii=False).encode("utf-8")).decode("ascii").rstrip("=")
+    text = json.dumps(list(after), ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
 
 
 PARSERS = {"text": _text, "integer": _integer, "cursor": _cursor,
