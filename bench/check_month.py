@@ -49,8 +49,17 @@ def totals(path: Path):
     return incoming, outgoing, rows_in, rows_out, count, clicks
 
 
-def best_first(edges: list[dict]) -> list[dict]:
-    return sorted(edges, key=lambda e: (-e["n"], e["title"]))
+def best_first(edge: dict) -> tuple:
+    """The API's order of an article's rows: n descending, then title."""
+    return -edge["n"], edge["title"]
+
+
+def by_count(item: tuple[str, int]) -> tuple[int, str]:
+    return item[1], item[0]
+
+
+def edge(row: dict) -> dict:
+    return {k: row[k] for k in ("title", "type", "n")}
 
 
 def expected(path: Path, titles: set[str], incoming: Counter, outgoing: Counter) -> tuple[dict, dict, dict]:
@@ -64,7 +73,7 @@ def expected(path: Path, titles: set[str], incoming: Counter, outgoing: Counter)
             out_of[prev].append({"title": curr, "type": kind, "n": n})
 
     def top(edges):
-        return heapq.nsmallest(TOP_ROWS, edges, key=lambda e: (-e["n"], e["title"]))
+        return heapq.nsmallest(TOP_ROWS, edges, key=best_first)
 
     articles = {t: {"incoming_total": incoming[t], "outgoing_total": outgoing[t],
                     "sources": {k: v for k, v in sources[t].items() if v},
@@ -79,7 +88,7 @@ def paged(api: str, direction: str, title: str, lang: str, month: str) -> list[d
         query = urllib.parse.urlencode({"title": title, "lang": lang, "month": month, "limit": PAGE_ROWS,
                                         "after": after})
         page = get(f"{api}/{direction}?{query}")
-        edges += [{k: e[k] for k in ("title", "type", "n")} for e in page["edges"]]
+        edges += [edge(e) for e in page["edges"]]
         after = page["next"]
         if after is None:
             return edges
@@ -107,25 +116,25 @@ def main() -> None:
         wrong.append(("month", (month["rows"], month["total_clicks"]), (count, clicks)))
     articles = sorted(t for t in incoming if t not in OTHER_SOURCES)
     chosen = set(random.Random(7).sample(articles, min(args.sample, len(articles))))
-    chosen |= {t for t, _ in heapq.nlargest(100, incoming.items(), key=lambda item: (item[1], item[0]))}
+    chosen |= {t for t, _ in heapq.nlargest(100, incoming.items(), key=by_count)}
     chosen |= set(OTHER_SOURCES) & set(outgoing)
     # The other-* sources have a row out to most articles: millions, too many to page through here.
-    most_in = [t for t, _ in heapq.nlargest(args.paged, rows_in.items(), key=lambda item: (item[1], item[0]))]
-    most_out = [t for t, _ in heapq.nlargest(args.paged, ((t, c) for t, c in rows_out.items()
-                                                          if t not in OTHER_SOURCES), key=lambda item: (item[1], item[0]))]
+    most_in = [t for t, _ in heapq.nlargest(args.paged, rows_in.items(), key=by_count)]
+    articles_out = ((t, c) for t, c in rows_out.items() if t not in OTHER_SOURCES)
+    most_out = [t for t, _ in heapq.nlargest(args.paged, articles_out, key=by_count)]
     chosen |= set(most_in) | set(most_out)
     truth, into, out_of = expected(args.file, chosen, incoming, outgoing)
     whole = [("incoming", t, into[t]) for t in most_in] + [("outgoing", t, out_of[t]) for t in most_out]
     for direction, title, edges in whole:
-        if paged(api, direction, title, args.lang, args.month) != best_first(edges):
+        if paged(api, direction, title, args.lang, args.month) != sorted(edges, key=best_first):
             wrong.append((f"{direction} of {title}, paged", f"{len(edges):,} rows in the file"))
     for title, want in sorted(truth.items()):
         query = urllib.parse.urlencode({"title": title, "lang": args.lang, "month": args.month, "limit": TOP_ROWS})
         found = get(f"{api}/article?{query}")
         got = {k: found[k] for k in want}
         got["sources"] = {k: v for k, v in got["sources"].items() if v}
-        got["incoming"] = [{k: e[k] for k in ("title", "type", "n")} for e in got["incoming"]]
-        got["outgoing"] = [{k: e[k] for k in ("title", "type", "n")} for e in got["outgoing"]]
+        got["incoming"] = [edge(e) for e in got["incoming"]]
+        got["outgoing"] = [edge(e) for e in got["outgoing"]]
         if got != want:
             wrong.append((title, {k: got[k] for k in want if got[k] != want[k]},
                           {k: want[k] for k in want if got[k] != want[k]}))

@@ -46,7 +46,7 @@ def run(stack: str, rows: int, datacenter: str, replication: int) -> dict:
         session.execute(f"CREATE TABLE {KEYSPACE}.bucketed (lang text, month text, bucket int, curr text, n bigint, "
                         "prev text, type text, PRIMARY KEY ((lang, month, bucket), curr, n, prev))",
                         timeout=SCHEMA_TIMEOUT)
-        session.cluster.control_connection.wait_for_schema_agreement(wait_time=120)
+        session.cluster.control_connection.wait_for_schema_agreement(wait_time=SCHEMA_TIMEOUT)
         insert = session.prepare(f"INSERT INTO {KEYSPACE}.bucketed (lang, month, bucket, curr, n, prev, type) "
                                  "VALUES (?, ?, ?, ?, ?, ?, ?)")
         data = list(synthetic_rows(rows))

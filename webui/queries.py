@@ -82,17 +82,12 @@ class Queries:
         stats = self._rows("stats", lang, month, title)
         if not stats and self.complete_run(lang, month):
             return None  # a complete load stores stats for every title it has a row of
-        incoming = [{"title": r.prev, "type": r.type, "n": r.n} for r in self._rows("incoming", lang, month, title, limit)]
-        outgoing = self._outgoing(lang, month, title, limit)
+        incoming = self._best("incoming", lang, month, title, limit)
+        outgoing = self._best("outgoing", lang, month, title, limit)
         if not stats and not incoming and not outgoing:
             return None
         totals = self._stats_from_row(stats[0]) if stats else self._stats_from_edges(lang, month, title)
         return {"title": title, "lang": lang, "month": month, **totals, "incoming": incoming, "outgoing": outgoing}
-
-    def _outgoing(self, lang: str, month: str, title: str, limit: int) -> list[dict]:
-        rows = [r for b in _buckets(title) for r in self._rows("outgoing", lang, month, title, b, limit)]
-        rows.sort(key=lambda r: (-r.n, r.curr))
-        return [{"title": r.curr, "type": r.type, "n": r.n} for r in rows[:limit]]
 
     @memoized(version=complete_run)
     def edges(self, lang: str, month: str, title: str, direction: str, limit: int,
@@ -100,13 +95,18 @@ class Queries:
         """One page of every row into (direction "incoming") or out of ("outgoing") an article, best first:
         by n descending, then title. The page holds the `limit` rows after the cursor `after`, the (n, title)
         of the previous page's last row; returned with the next page's cursor, None after the last page."""
+        rows = self._best(direction, lang, month, title, limit + 1, after)
+        page = rows[:limit]
+        return page, ((page[-1]["n"], page[-1]["title"]) if len(rows) > limit else None)
+
+    def _best(self, direction: str, lang: str, month: str, title: str, fetch: int,
+              after: tuple[int, str] | None = None) -> list[dict]:
+        """Up to `fetch` rows of one direction of `title` after `after`, best first, merged over its partitions."""
         partitions = [(title,)] if direction == "incoming" else [(title, b) for b in _buckets(title)]
-        rows = [r for key in partitions for r in self._page(direction, (lang, month, *key), limit + 1, after)]
+        rows = [r for key in partitions for r in self._page(direction, (lang, month, *key), fetch, after)]
         other = "prev" if direction == "incoming" else "curr"
         rows.sort(key=lambda r: (-r.n, getattr(r, other)))
-        page = [{"title": getattr(r, other), "type": r.type, "n": r.n} for r in rows[:limit]]
-        more = len(rows) > limit
-        return page, ((page[-1]["n"], page[-1]["title"]) if more else None)
+        return [{"title": getattr(r, other), "type": r.type, "n": r.n} for r in rows[:fetch]]
 
     def _page(self, direction: str, key: tuple, fetch: int, after: tuple[int, str] | None) -> list:
         """Up to `fetch` rows of one partition after `after`, in clustering order."""
@@ -141,7 +141,7 @@ class Queries:
     def article_exists(self, lang: str, month: str, title: str) -> bool:
         """Whether `article` would find `title`: stored totals or, before completion, any landed row."""
         return bool(self._rows("stats", lang, month, title) or self._rows("incoming", lang, month, title, 1)
-                    or self._outgoing(lang, month, title, 1))
+                    or self._best("outgoing", lang, month, title, 1))
 
     def months(self, lang: str) -> list[str]:
         """Months of `lang` with a complete load, newest first."""

@@ -179,7 +179,8 @@ BAD_INPUTS = [
     ("q", None, "q"), ("q", "é" * 128, "255 bytes"),
     ("limit", "0", "limit"), ("limit", "-1", "limit"), ("limit", "abc", "limit"), ("limit", "²", "limit"),
     ("limit", "1" * 5000, "limit"), ("after", "1", "cursor"), ("after", "W10", "cursor"),
-    ("after", "WyJ4IiwgIkEiXQ", "cursor"), ("after", "WzkyMjMzNzIwMzY4NTQ3NzU4MDgsIkEiXQ", "cursor"), ("after", "A" * 5000, "cursor"), ("k", "0", "k"), ("k", str(MAX_PATH_STEPS + 1), "k"), ("k", "NaN", "k"),
+    ("after", "WyJ4IiwgIkEiXQ", "cursor"), ("after", "WzkyMjMzNzIwMzY4NTQ3NzU4MDgsIkEiXQ", "cursor"),
+    ("after", "A" * 5000, "cursor"), ("k", "0", "k"), ("k", str(MAX_PATH_STEPS + 1), "k"), ("k", "NaN", "k"),
 ]
 BAD_REQUESTS = [(path, name, value, message) for path, route in ROUTES.items() for name, value, message in BAD_INPUTS
                 if name in {p.name for p in route.params}]
