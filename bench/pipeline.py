@@ -27,7 +27,7 @@ import time
 import uuid
 from pathlib import Path
 
-from contract.schema import INGESTION_SCOPE, READER, WRITER
+from contract.schema import INGESTION_SCOPE, READER, ROWS_QUERY, WRITER
 from contract.settings import Settings
 from contract.status import LoadStatus
 from jobs.ingestion import PendingLoad, caught_up
@@ -77,7 +77,7 @@ def load_row(session, run: str):
 
 def stream_passed(session, load) -> bool:
     """True once the rows query has processed every RAW offset of `load` (the driver's own test)."""
-    progress = session.execute("SELECT end_offsets FROM stream_progress WHERE query='rows'").one()
+    progress = session.execute("SELECT end_offsets FROM stream_progress WHERE query=%s", (ROWS_QUERY,)).one()
     if not load.end_offsets or not progress:
         return False
     return caught_up(PendingLoad(LANG, MONTH, {}, dict(load.end_offsets)), dict(progress.end_offsets or {}))

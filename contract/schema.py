@@ -30,6 +30,11 @@ ARTICLE_BUCKETS = 64
 #: Scope partition of the `ingestion` table: all loads, a few hundred rows at most.
 INGESTION_SCOPE = "loads"
 
+#: Names of the streaming job's two queries, shared because the `stream_progress` table's rows are keyed
+#: by them: the job writes the rows query's progress, the webui and the benchmarks read it.
+ROWS_QUERY = "rows"
+LOADS_QUERY = "loads"
+
 KEYSPACE = """
 CREATE KEYSPACE IF NOT EXISTS {keyspace}
   WITH replication = {{'class': 'NetworkTopologyStrategy', '{datacenter}': {replication}}}

@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 from contract import topics
 from contract.db import connect
 from contract.records import ROWS_PER_RECORD
+from contract.schema import LOADS_QUERY, ROWS_QUERY
 from contract.settings import Settings
 from contract.topics import LoadEvent
 from jobs import transforms
@@ -114,12 +115,12 @@ def main() -> None:
     table = IngestionTable(session)
     batch_rows: dict[int, tuple[int, int]] = {}
     rows_query = (
-        read_source(spark, settings, topics.RAW).writeStream.queryName("rows")
+        read_source(spark, settings, topics.RAW).writeStream.queryName(ROWS_QUERY)
         .foreachBatch(write_rows(settings, batch_rows)).trigger(processingTime=TRIGGER)
         .option("checkpointLocation", f"{settings.checkpoint_dir}/rows").start()
     )
     loads_query = (
-        read_source(spark, settings, topics.LOADS).writeStream.queryName("loads")
+        read_source(spark, settings, topics.LOADS).writeStream.queryName(LOADS_QUERY)
         .foreachBatch(write_load_events(table)).trigger(processingTime=TRIGGER)
         .option("checkpointLocation", f"{settings.checkpoint_dir}/loads").start()
     )
@@ -132,7 +133,7 @@ def main() -> None:
         spark.streams.awaitAnyTermination(5)
         progress = rows_query.lastProgress
         if progress:
-            table.record_progress("rows", progress, batch_rows.get(progress["batchId"]))
+            table.record_progress(ROWS_QUERY, progress, batch_rows.get(progress["batchId"]))
             for done in [b for b in batch_rows if b < progress["batchId"]]:
                 del batch_rows[done]
         processed = partition_offsets(progress["sources"][0].get("endOffset")) if progress else {}

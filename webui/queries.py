@@ -11,7 +11,7 @@ from collections import Counter
 
 from webui.cache import TTLCache, memoized
 from contract.records import OTHER_SOURCES, SOURCE_KEYS, search_prefix, search_text, source_key
-from contract.schema import INGESTION_SCOPE, SOURCE_BUCKETS
+from contract.schema import INGESTION_SCOPE, ROWS_QUERY, SOURCE_BUCKETS
 from contract.status import LoadStatus
 
 CQL = {
@@ -212,7 +212,7 @@ class Queries:
 
     def ingestion(self) -> list[dict]:
         """Every load with its status, newest month first, plus the stream's lag."""
-        progress = self._rows("progress", "rows")
+        progress = self._rows("progress", ROWS_QUERY)
         lag = progress[0].lag if progress else None
         loads = []
         for r in self._rows("loads", INGESTION_SCOPE):
@@ -233,7 +233,7 @@ class Queries:
         """Status of Cassandra and of the streaming job; overall "ok" exactly when Cassandra answers."""
         now = now or _utcnow()
         try:
-            progress = self._rows("progress", "rows")
+            progress = self._rows("progress", ROWS_QUERY)
         except Exception as err:  # noqa: BLE001 - a health report describes any failure instead of raising it
             return {"status": "unavailable",
                     "cassandra": {"status": "unavailable", "error": str(err), "hosts": self._hosts()},

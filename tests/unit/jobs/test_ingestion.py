@@ -1,3 +1,4 @@
+from contract.schema import ROWS_QUERY
 from jobs.ingestion import PendingLoad, caught_up, partition_offsets
 
 
@@ -39,10 +40,10 @@ def test_progress_stores_rows_not_records_and_lag_in_records():
     from jobs.ingestion import IngestionTable
 
     session = RecordingSession()
-    IngestionTable(session).record_progress("rows", PROGRESS, rows=(768, 760))
+    IngestionTable(session).record_progress(ROWS_QUERY, PROGRESS, rows=(768, 760))
     (_, params), = [e for e in session.executed if "stream_progress" in e[0]]
     query, batch, end, latest, rows_in, rows_out, batch_ms, *_, lag, _ = params
-    assert (query, batch, rows_in, rows_out, batch_ms, lag) == ("rows", 7, 768, 760, 1500, 2)
+    assert (query, batch, rows_in, rows_out, batch_ms, lag) == (ROWS_QUERY, 7, 768, 760, 1500, 2)
     assert end == {0: 10, 1: 4} and latest == {0: 12, 1: 4}
 
 
@@ -50,6 +51,6 @@ def test_progress_without_row_counts_falls_back_to_sparks_record_counts():
     from jobs.ingestion import IngestionTable
 
     session = RecordingSession()
-    IngestionTable(session).record_progress("rows", PROGRESS)
+    IngestionTable(session).record_progress(ROWS_QUERY, PROGRESS)
     (_, params), = [e for e in session.executed if "stream_progress" in e[0]]
     assert params[4:6] == (3, 3)
