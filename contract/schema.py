@@ -1,7 +1,7 @@
 """The Cassandra schema, designed query-first: every dashboard question is one partition read.
 
 Statements are templates over the keyspace name; `statements()` renders them in order and
-`jobs/schema.py` applies them. Readers and writers take table names from `TABLES`.
+`jobs/apply_schema.py` applies them. Readers and writers take table names from `TABLES`.
 """
 
 from __future__ import annotations

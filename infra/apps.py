@@ -78,10 +78,10 @@ class Apps(pulumi.ComponentResource):
         """The schema and the topics, once each; returns the env entries that make a container wait for,
         and require, each one's success (it carries the step's checked exit code)."""
         args = self.args
-        # One-shot, as the admin: keyspace, tables, and the jobs' and web UI's roles (jobs.schema).
+        # One-shot, as the admin: keyspace, tables, and the jobs' and web UI's roles (jobs.apply_schema).
         self.schema = self._app(
             "schema", "cassandra-schema", jobs,
-            entrypoints=["/usr/bin/tini", "--"], command=["/opt/venv/bin/python", "-m", "jobs.schema"],
+            entrypoints=["/usr/bin/tini", "--"], command=["/opt/venv/bin/python", "-m", "jobs.apply_schema"],
             envs=_env(args.settings, schema.ADMIN),
             uploads=[_password_file(role, password) for role, password in args.cassandra_passwords.items()],
             must_run=False, attach=True, logs=True, depends_on=args.depends_on,

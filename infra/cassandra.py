@@ -75,7 +75,7 @@ class CassandraCluster(pulumi.ComponentResource):
                 "CASSANDRA_DC": args.datacenter,
                 # Racks follow hosts, so replicas of a range land on different hosts where there are enough.
                 "CASSANDRA_RACK": place.host(i).name if place.racks else "rack1",
-                # Logins and grants are on from the first start; jobs.schema replaces the default superuser.
+                # Logins and grants are on from the first start; jobs.apply_schema replaces the default superuser.
                 "CASSANDRA_AUTHENTICATOR": "PasswordAuthenticator",
                 "CASSANDRA_AUTHORIZER": "CassandraAuthorizer",
                 "CASSANDRA_NUM_TOKENS": 16,

@@ -109,7 +109,7 @@ def _analyze(spark: SparkSession, settings: Settings, session, table: IngestionT
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()  # the schema is applied before the job starts (jobs.schema)
+    settings = Settings.from_env()  # the schema is applied before the job starts (jobs.apply_schema)
     spark = build_session(settings)
     session = connect(settings, settings.keyspace)
     table = IngestionTable(session)

@@ -1,4 +1,4 @@
-"""jobs.schema's role set-up over a fake cluster: who logs in when, and what each run executes."""
+"""jobs.apply_schema's role set-up over a fake cluster: who logs in when, and what each run executes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from cassandra.cluster import NoHostAvailable
 
 from contract import schema
 from contract.settings import Settings
-from jobs import schema as apply_schema
+from jobs import apply_schema
 
 PASSWORDS = {schema.ADMIN: "pw-admin", schema.WRITER: "pw-writer", schema.READER: "pw-reader"}
 ADMIN = schema.role_name(Settings.keyspace, schema.ADMIN)

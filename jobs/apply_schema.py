@@ -4,7 +4,7 @@ The Pulumi program runs this once per `pulumi up`, in a one-shot container, as t
 (CLICKSTREAM_CASSANDRA_USER / CLICKSTREAM_CASSANDRA_PASSWORD_FILE) with the writer's and the
 reader's passwords in their files under contract.settings.SECRETS_DIR:
 
-    python -m jobs.schema
+    python -m jobs.apply_schema
 
 On a new cluster the admin role does not exist yet: the first run logs in as Cassandra's default
 superuser, creates the admin, and drops the default. Without CLICKSTREAM_CASSANDRA_USER (a local
