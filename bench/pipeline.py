@@ -87,10 +87,12 @@ def disk_used(stack: str) -> dict[str, int]:
     """Bytes in the Kafka and Cassandra data volumes, by container."""
     used = {}
     for name, path in (("kafka", "/var/lib/kafka/data"), ("cassandra", "/var/lib/cassandra")):
-        names = subprocess.run(["docker", "ps", "--format", "{{.Names}}", "--filter", f"name=clickstream-{stack}-{name}-"],
+        names = subprocess.run(["docker", "ps", "--format", "{{.Names}}",
+                                "--filter", f"name=clickstream-{stack}-{name}-"],
                                capture_output=True, text=True).stdout.split()
         for container in names:
-            out = subprocess.run(["docker", "exec", container, "du", "-sb", path], capture_output=True, text=True).stdout
+            out = subprocess.run(["docker", "exec", container, "du", "-sb", path],
+                                 capture_output=True, text=True).stdout
             used[container] = int(out.split()[0]) if out else 0
     return used
 
@@ -140,14 +142,16 @@ def end_to_end(stack: str, path: Path, rows: int, analytics: bool = True) -> dic
 
 def storage_tier(stack: str, path: Path, rows: int, in_flight: int) -> dict:
     settings = stack_tool.config(stack)
-    jars = CACHE / "artifacts" / f"spark-connectors-{settings['sparkVersion']}-scc{settings['sparkCassandraConnectorVersion']}"
+    jars = CACHE / "artifacts" / (f"spark-connectors-{settings['sparkVersion']}"
+                                  f"-scc{settings['sparkCassandraConnectorVersion']}")
     import pyspark  # its jars hold the SLF4J API the driver logs through
 
     classpath = f"{jars}/jars/*:{Path(pyspark.__file__).parent / 'jars'}/*"
     out = stack_tool.outputs(stack)
     writer = out["cassandraCredentials"][WRITER]
     done = subprocess.run(["java", "-Xmx512m", "-cp", classpath, str(STRESS), out["cassandraAdmin"],
-                           settings["cassandra"]["datacenter"], Settings().keyspace, str(path), str(rows), str(in_flight)],
+                           settings["cassandra"]["datacenter"], Settings().keyspace,
+                           str(path), str(rows), str(in_flight)],
                           env=os.environ | {"CASSANDRA_USER": writer["user"], "CASSANDRA_PASSWORD": writer["password"]},
                           capture_output=True, text=True, check=True)
     line = done.stdout.strip().splitlines()[-1]
@@ -176,8 +180,10 @@ def main() -> None:
     print(json.dumps({"ring_best": ring}, indent=2), flush=True)
     if not args.skip_pipeline:
         sink = pipeline["sink_edge_writes_per_s"]
-        print(f"\nsink {sink:,.0f} edge writes/s (2 x {args.rows:,} rows over the {pipeline['finalize_s']:.0f} s finalize)"
-              f" / ring's best {ring['rows_per_second']:,} rows/s = {sink / ring['rows_per_second']:.2f}   (goal >= 0.70)")
+        print(f"\nsink {sink:,.0f} edge writes/s"
+              f" (2 x {args.rows:,} rows over the {pipeline['finalize_s']:.0f} s finalize)"
+              f" / ring's best {ring['rows_per_second']:,} rows/s"
+              f" = {sink / ring['rows_per_second']:.2f}   (goal >= 0.70)")
     if args.legacy_stress:
         stress = cassandra_stress.run(args.stack, 2 * args.stress_rows, args.stress_threads)
         print(json.dumps({"cassandra_stress": stress}, indent=2), flush=True)

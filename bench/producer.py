@@ -99,7 +99,8 @@ def _wait(done, timeout: float = 60) -> None:
     time.sleep(1)  # leaders are elected just after the topic is listed
 
 
-def run_ours(path: Path, bootstrap: str, topic: str, rows_per_record: int = records.ROWS_PER_RECORD) -> tuple[int, float]:
+def run_ours(path: Path, bootstrap: str, topic: str,
+             rows_per_record: int = records.ROWS_PER_RECORD) -> tuple[int, float]:
     """The producer's load path; rows_per_record=1 shows what packing buys."""
     packed = records.ROWS_PER_RECORD
     records.ROWS_PER_RECORD = rows_per_record

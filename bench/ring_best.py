@@ -1,4 +1,5 @@
-"""The ring's best write shape by mutations, as the anchor for the bulk sink (after ../shared/tools/ring_write_shapes.py).
+"""The ring's best write shape by mutations, as the anchor for the bulk sink
+(after ../shared/tools/ring_write_shapes.py).
 
 `edges_in`'s columns in a hash-bucketed table `((lang, month, bucket), curr, n, prev)`, rows grouped into
 single-partition unlogged batches of BATCH rows, IN_FLIGHT batches in flight, LOCAL_QUORUM: 11.8x the
@@ -42,7 +43,8 @@ def run(stack: str, rows: int, datacenter: str, replication: int) -> dict:
     try:
         session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}", timeout=SCHEMA_TIMEOUT)
         session.execute(f"CREATE KEYSPACE {KEYSPACE} WITH replication = "
-                        f"{{'class': 'NetworkTopologyStrategy', '{datacenter}': {replication}}}", timeout=SCHEMA_TIMEOUT)
+                        f"{{'class': 'NetworkTopologyStrategy', '{datacenter}': {replication}}}",
+                        timeout=SCHEMA_TIMEOUT)
         session.execute(f"CREATE TABLE {KEYSPACE}.bucketed (lang text, month text, bucket int, curr text, n bigint, "
                         "prev text, type text, PRIMARY KEY ((lang, month, bucket), curr, n, prev))",
                         timeout=SCHEMA_TIMEOUT)

@@ -84,7 +84,8 @@ def die(message: str) -> None:
     raise SystemExit(f"\033[1;31merror:\033[0m {message}")
 
 
-def run(*cmd: str, check: bool = True, timeout: float = 30.0, netns: bool = False, **kwargs) -> subprocess.CompletedProcess:
+def run(*cmd: str, check: bool = True, timeout: float = 30.0, netns: bool = False,
+        **kwargs) -> subprocess.CompletedProcess:
     """Run a command (in cs-hostb with `netns`), capture its output, and raise with it on failure."""
     if netns:
         cmd = ("ip", "netns", "exec", NETNS, *cmd)
@@ -466,7 +467,8 @@ def status() -> dict:
                 "addresses": [f"{x['local']}/{x['prefixlen']}" for x in found.get("addr_info", [])
                               if x["family"] == "inet"]}
 
-    routes_b = json.loads(run("ip", "-n", NETNS, "-j", "route", "show", "default").stdout or "[]") if netns_exists() else []
+    routes_b = (json.loads(run("ip", "-n", NETNS, "-j", "route", "show", "default").stdout or "[]")
+                if netns_exists() else [])
     pid = daemon_pid()
     info = None
     if pid is not None:

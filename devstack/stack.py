@@ -27,7 +27,8 @@ PROJECT = "clickstream"
 
 
 def pulumi(*args: str, stack: str, capture: bool = False, env: dict[str, str] | None = None) -> str:
-    """Run the pulumi CLI in the project root (with `env` added to its environment); raise with its output on failure."""
+    """Run the pulumi CLI in the project root (with `env` added to its environment); raise with its output on
+    failure."""
     cmd = ["pulumi", *args, "--stack", stack, "--non-interactive"]
     result = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=capture, env={**os.environ, **(env or {})})
     if result.returncode != 0:

@@ -40,7 +40,8 @@ network = docker.Network("network", name=naming.resource("net"), labels=naming.n
 
 spark_connectors = f"spark-connectors-{versions['sparkVersion']}-scc{versions['sparkCassandraConnectorVersion']}"
 bases = {h.name: BaseImages(h.resource_name("base", place), BaseImagesArgs(
-    naming=naming, wheels=(cache / "wheels" / "current").resolve(), spark_connectors=cache / "artifacts" / spark_connectors,
+    naming=naming, wheels=(cache / "wheels" / "current").resolve(),
+    spark_connectors=cache / "artifacts" / spark_connectors,
     bulkload=(cache / "artifacts" / "bulkload" / "current").resolve(),
 ), opts=pulumi.ResourceOptions(providers=[h.provider] if h.provider else None)) for h in place.hosts}
 jre = {host: b.jre for host, b in bases.items()}
@@ -79,11 +80,13 @@ settings = Settings(
 )
 apps = Apps("apps", AppsArgs(
     naming=naming, network=network.name, python_image=base.python, wheels_image=base.wheels,
-    spark_image=spark.image, settings=settings, cassandra_passwords=cassandra_passwords, partitions=kafka_cfg["partitions"],
+    spark_image=spark.image, settings=settings, cassandra_passwords=cassandra_passwords,
+    partitions=kafka_cfg["partitions"],
     replication_factor=kafka.replication_factor, min_insync_replicas=kafka.min_insync_replicas,
     webui_port=webui_cfg["port"], webui_workers=webui_cfg["workers"],
-    webui_threads=webui_cfg["threads"], webui_cpu_shares=webui_cfg["cpuShares"], driver_memory=spark_cfg["driverMemory"],
-    executor_memory=spark_cfg["executorMemory"], executor_cores=spark_cfg["executorCores"],
+    webui_threads=webui_cfg["threads"], webui_cpu_shares=webui_cfg["cpuShares"],
+    driver_memory=spark_cfg["driverMemory"], executor_memory=spark_cfg["executorMemory"],
+    executor_cores=spark_cfg["executorCores"],
     depends_on=[*kafka.containers, *cassandra.containers, *spark.workers],
     driver_address=first.address if place.multi_host else None,
 ), opts=pulumi.ResourceOptions(providers=[first.provider] if first.provider else None))

@@ -93,8 +93,10 @@ class Apps(pulumi.ComponentResource):
                      f"--replication={args.replication_factor}", f"--min-insync={args.min_insync_replicas}"],
             must_run=False, attach=True, logs=True, envs=_env(args.settings), depends_on=args.depends_on,
         )
-        topics_done = _succeeded(self.topics, "creating the Kafka topics").apply(lambda c: f"CLICKSTREAM_TOPICS_EXIT={c}")
-        schema_done = _succeeded(self.schema, "applying the Cassandra schema").apply(lambda c: f"CLICKSTREAM_SCHEMA_EXIT={c}")
+        topics_done = _succeeded(self.topics, "creating the Kafka topics").apply(
+            lambda c: f"CLICKSTREAM_TOPICS_EXIT={c}")
+        schema_done = _succeeded(self.schema, "applying the Cassandra schema").apply(
+            lambda c: f"CLICKSTREAM_SCHEMA_EXIT={c}")
         return topics_done, schema_done
 
     def _producer(self, image: docker.Image, topics_done: pulumi.Output[str]) -> docker.Container:
@@ -113,8 +115,8 @@ class Apps(pulumi.ComponentResource):
                    schema_done: pulumi.Output[str]) -> docker.Container:
         """The streaming job's driver, submitted to the Spark master; it keeps its checkpoints in a volume."""
         args, n = self.args, self.args.naming
-        checkpoints = docker.Volume(f"{self.name}-checkpoints", name=n.resource("checkpoints"), labels=n.volume_labels(),
-                                    opts=pulumi.ResourceOptions(parent=self))
+        checkpoints = docker.Volume(f"{self.name}-checkpoints", name=n.resource("checkpoints"),
+                                    labels=n.volume_labels(), opts=pulumi.ResourceOptions(parent=self))
         on_host = args.driver_address is not None
         submit = [
             "/opt/venv/bin/spark-submit", "--master", args.settings.spark_master,

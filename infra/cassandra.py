@@ -96,7 +96,8 @@ class CassandraCluster(pulumi.ComponentResource):
                 healthcheck=["/opt/cassandra/bin/healthcheck"], start_period="3m0s",
                 wait_timeout=SEED_WAIT if is_seed else JOINER_WAIT,
                 data_path="/var/lib/cassandra", stop_timeout=60,
-                ports=[docker.ContainerPortArgs(internal=CQL_PORT, external=args.admin_port, ip="127.0.0.1")] if published else [],
+                ports=([docker.ContainerPortArgs(internal=CQL_PORT, external=args.admin_port, ip="127.0.0.1")]
+                       if published else []),
             ), n, None if place.multi_host else args.network, self,
                 # Cassandra lets only one node join at a time: each waits for the one before to be serving.
                 depends_on=[] if is_seed else self.containers[-1:], provider=docker_host.provider)

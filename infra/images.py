@@ -106,13 +106,15 @@ class BaseImages(pulumi.ComponentResource):
     def __init__(self, name: str, args: BaseImagesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clickstream:infra:BaseImages", name, {}, opts)
         n = args.naming
-        self.jre = local_image(f"{name}-jre", n.image("jre", "17"), IMAGES_DIR / "jre", IMAGES_DIR / "jre" / "Dockerfile", self)
+        self.jre = local_image(f"{name}-jre", n.image("jre", "17"), IMAGES_DIR / "jre",
+                               IMAGES_DIR / "jre" / "Dockerfile", self)
         self.python = local_image(f"{name}-python", n.image("python", "3.11"), IMAGES_DIR / "python",
                                   IMAGES_DIR / "python" / "Dockerfile", self)
         self.wheels = dist_image(f"{name}-wheels", n.image("wheels-dist", args.wheels.name), args.wheels, self)
         self.spark_connectors = dist_image(f"{name}-spark-connectors", n.image("spark-connectors-dist",
                                            args.spark_connectors.name.removeprefix("spark-connectors-")),
                                            args.spark_connectors, self)
-        self.bulkload = dist_image(f"{name}-bulkload", n.image("bulkload-dist", args.bulkload.name.removeprefix("bulkload-")),
+        self.bulkload = dist_image(f"{name}-bulkload", n.image("bulkload-dist",
+                                   args.bulkload.name.removeprefix("bulkload-")),
                                    args.bulkload, self)
         self.register_outputs({})

@@ -105,12 +105,14 @@ class KafkaCluster(pulumi.ComponentResource):
             is_controller = b.index < controllers
             external = args.external_port_base + b.index
             if place.multi_host:
-                listeners = f"PLAINTEXT://:{b.bind_client}" + (f",CONTROLLER://:{b.bind_controller}" if is_controller else "")
+                listeners = (f"PLAINTEXT://:{b.bind_client}"
+                             + (f",CONTROLLER://:{b.bind_controller}" if is_controller else ""))
                 # The controller listener advertised too: unnamed, Kafka advertises it as localhost, which on
                 # host networking is whichever controller shares the asker's host (found on two daemons).
                 advertised = f"PLAINTEXT://{b.client}" + (f",CONTROLLER://{b.controller}" if is_controller else "")
             else:
-                listeners = (f"PLAINTEXT://:{INTERNAL_PORT}" + (f",CONTROLLER://:{CONTROLLER_PORT}" if is_controller else "")
+                listeners = (f"PLAINTEXT://:{INTERNAL_PORT}"
+                             + (f",CONTROLLER://:{CONTROLLER_PORT}" if is_controller else "")
                              + f",EXTERNAL://:{EXTERNAL_PORT}")
                 advertised = f"PLAINTEXT://{b.client},EXTERNAL://127.0.0.1:{external}"
             env = {

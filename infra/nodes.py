@@ -46,7 +46,8 @@ def node(resource_name: str, spec: NodeSpec, naming: Naming, network: pulumi.Inp
         network_mode=None if on_network else "host",
         image=spec.image,
         envs=[f"{k}={v}" for k, v in spec.env.items()],
-        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network, aliases=[spec.host])] if on_network else [],
+        networks_advanced=([docker.ContainerNetworksAdvancedArgs(name=network, aliases=[spec.host])]
+                           if on_network else []),
         volumes=volumes,
         ports=spec.ports if on_network else [],
         healthcheck=docker.ContainerHealthcheckArgs(

@@ -78,7 +78,8 @@ def pagerank(rows: DataFrame, damping: float = 0.85, iterations: int = 20) -> Da
     )
     for _ in range(iterations):
         e, s = edges.alias("e"), state.alias("s")
-        on = (F.col("e.lang") == F.col("s.lang")) & (F.col("e.month") == F.col("s.month")) & (F.col("e.src") == F.col("s.title"))
+        on = ((F.col("e.lang") == F.col("s.lang")) & (F.col("e.month") == F.col("s.month"))
+              & (F.col("e.src") == F.col("s.title")))
         # Each article's row and the rank flowing into it, summed in one aggregation (one shuffle).
         flows = e.join(s, on).select(
             "e.lang", "e.month", F.col("e.dst").alias("title"), F.lit(None).cast("double").alias("teleport"),
@@ -97,7 +98,8 @@ def pagerank(rows: DataFrame, damping: float = 0.85, iterations: int = 20) -> Da
             .select(
                 *GROUP, "title", "teleport", "linked",
                 (F.lit(d) * F.col("inflow")
-                 + F.col("teleport") * (F.lit(1.0) - F.lit(d) * F.coalesce(F.col("followed"), F.lit(0.0)))).alias("rank"),
+                 + F.col("teleport") * (F.lit(1.0) - F.lit(d) * F.coalesce(F.col("followed"), F.lit(0.0))))
+                .alias("rank"),
             )
             # Every iteration: `state` feeds two branches, so an unbroken plan would double per iteration.
             .localCheckpoint()
@@ -207,7 +209,8 @@ def likely_paths(rows: DataFrame, k: int = MAX_PATH_STEPS, top: int = 10) -> Dat
                 *GROUP, F.col("start").alias("title"), F.lit(depth).alias("steps"), "rank", "path", "probability"
             )
         )
-        frontier = grown.where(F.col("open") & (F.col("_i") <= top)).select(*GROUP, "start", "path", "last", "probability")
+        frontier = (grown.where(F.col("open") & (F.col("_i") <= top))
+                    .select(*GROUP, "start", "path", "last", "probability"))
     paths = found[0]
     for more in found[1:]:
         paths = paths.unionByName(more)

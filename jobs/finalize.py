@@ -12,7 +12,8 @@ from pyspark.sql import functions as F
 
 from contract import topics
 from contract.settings import Settings
-from contract.schema import ANALYTICS_TOP, ARTICLE_BUCKETS, MAX_PATH_STEPS, MOVERS_LIMIT, PAGERANK_LIMIT, TOP_ARTICLES_LIMIT
+from contract.schema import (ANALYTICS_TOP, ARTICLE_BUCKETS, MAX_PATH_STEPS, MOVERS_LIMIT, PAGERANK_LIMIT,
+                             TOP_ARTICLES_LIMIT)
 from contract.schema import primary_key
 from jobs import analytics, bulk, monthly, sinks, transforms
 from jobs.ingestion import PendingLoad
@@ -132,7 +133,8 @@ def update_movers(spark: SparkSession, settings: Settings, session, lang: str, m
     later = monthly.next_month(month)
     following = read_month_articles(spark, settings, lang, later)
     if not following.isEmpty():
-        sinks.replace_ranked(monthly.movers(following, articles, MOVERS_LIMIT), settings, session, "movers", lang, later)
+        sinks.replace_ranked(monthly.movers(following, articles, MOVERS_LIMIT), settings, session, "movers",
+                             lang, later)
 
 
 def run_analytics(spark: SparkSession, settings: Settings, load: PendingLoad, session) -> None:

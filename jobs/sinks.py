@@ -30,7 +30,8 @@ def read_table(spark: SparkSession, settings: Settings, table: str, **where) -> 
     """
     df = spark.read.format(CASSANDRA_FORMAT).options(keyspace=settings.keyspace, table=table).load()
     for column, value in where.items():
-        df = df.where(F.col(column).isin(list(value)) if isinstance(value, (list, tuple, range)) else F.col(column) == value)
+        df = df.where(F.col(column).isin(list(value)) if isinstance(value, (list, tuple, range))
+                      else F.col(column) == value)
     return df
 
 

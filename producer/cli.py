@@ -31,7 +31,8 @@ BaseUrlOpt = Annotated[Optional[str], typer.Option(
     "--base-url", help=f"Dumps base URL; default: ${config.DUMPS_URL_ENV}, else {config.DEFAULT_DUMPS_URL}")]
 DestOpt = Annotated[Optional[Path], typer.Option(
     help=f"Dump cache directory; default: ${config.DUMPS_DIR_ENV}, else ~/.cache/clickstream/dumps.")]
-BootstrapOpt = Annotated[Optional[str], typer.Option(help="Kafka bootstrap servers; default: $CLICKSTREAM_KAFKA_BOOTSTRAP.")]
+BootstrapOpt = Annotated[Optional[str], typer.Option(
+    help="Kafka bootstrap servers; default: $CLICKSTREAM_KAFKA_BOOTSTRAP.")]
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -106,12 +107,13 @@ def download(
 
 @app.command()
 def load(
-    file: Annotated[Optional[Path], typer.Argument(exists=True, dir_okay=False,
-                                                   help="A .tsv or .tsv.gz dump file; or give --lang and --month.")] = None,
+    file: Annotated[Optional[Path], typer.Argument(
+        exists=True, dir_okay=False, help="A .tsv or .tsv.gz dump file; or give --lang and --month.")] = None,
     lang: Annotated[Optional[str], typer.Option(help="Wiki language code; default: from the file name.")] = None,
     month: Annotated[Optional[str], typer.Option(help="YYYY-MM; default: from the file name.")] = None,
     bootstrap: BootstrapOpt = None,
-    run_id: Annotated[Optional[str], typer.Option(help="Id of this run, shown by /api/v1/ingestion; default: random.")] = None,
+    run_id: Annotated[Optional[str], typer.Option(
+        help="Id of this run, shown by /api/v1/ingestion; default: random.")] = None,
     dest: DestOpt = None,
     base_url: BaseUrlOpt = None,
 ) -> None:
@@ -192,9 +194,11 @@ def watch(
     langs: Annotated[Optional[str], typer.Option(
         help=f"Comma-separated languages to load; default: ${config.WATCH_LANGS_ENV}, else en.")] = None,
     since: Annotated[Optional[str], typer.Option(
-        help=f"First month to load; default: ${config.WATCH_SINCE_ENV}, else the newest published at first start.")] = None,
+        help=f"First month to load; default: ${config.WATCH_SINCE_ENV}, "
+             "else the newest published at first start.")] = None,
     state: Annotated[Optional[Path], typer.Option(
-        help=f"State file of loaded months; default: ${config.WATCH_STATE_ENV}, else ~/.cache/clickstream/watch-state.json.")] = None,
+        help=f"State file of loaded months; default: ${config.WATCH_STATE_ENV}, "
+             "else ~/.cache/clickstream/watch-state.json.")] = None,
     bootstrap: BootstrapOpt = None,
     dest: DestOpt = None,
     base_url: BaseUrlOpt = None,

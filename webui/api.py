@@ -53,7 +53,8 @@ def _cursor(param: Param, raw: str) -> tuple[int, str]:
         if len(raw) > openapi.MAX_CURSOR_CHARS:
             raise ValueError
         n, title = json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"=" * (-len(raw) % 4)))
-        if type(n) is not int or not 0 <= n < 2**63 or not isinstance(title, str) or len(title.encode("utf-8")) > MAX_TITLE_BYTES:
+        if (type(n) is not int or not 0 <= n < 2**63
+                or not isinstance(title, str) or len(title.encode("utf-8")) > MAX_TITLE_BYTES):
             raise ValueError
     except (ValueError, TypeError, UnicodeError, binascii.Error):
         raise BadRequest(f"{param.name} is not a cursor this API gave out") from None

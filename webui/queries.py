@@ -19,7 +19,8 @@ CQL = {
     "incoming": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=? LIMIT ?",
     "outgoing": "SELECT curr, type, n FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=? LIMIT ?",
     # A page after the cursor (n, title): the rest of n's ties, then the rows below n.
-    "incoming_ties": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=? AND n=? AND prev>? LIMIT ?",
+    "incoming_ties": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=? AND n=? AND prev>? "
+                     "LIMIT ?",
     "incoming_below": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=? AND n<? LIMIT ?",
     "outgoing_ties": "SELECT curr, type, n FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=? AND n=? "
                      "AND curr>? LIMIT ?",

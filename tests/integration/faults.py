@@ -173,7 +173,8 @@ class Verdict:
 
     @property
     def passed(self) -> bool:
-        return (self.rows_found, self.clicks_found, self.articles_wrong) == (self.rows_expected, self.clicks_expected, 0)
+        return ((self.rows_found, self.clicks_found, self.articles_wrong)
+                == (self.rows_expected, self.clicks_expected, 0))
 
     def record(self) -> "Verdict":
         REPORTS.mkdir(parents=True, exist_ok=True)

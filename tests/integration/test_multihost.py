@@ -114,7 +114,8 @@ def test_a_month_loads_exactly_across_both_hosts(outputs, tmp_path):
     path = synthetic(tmp_path, LANG, "2024-02", ROWS, seed=51)
     load(outputs, path)
     with faults.reader(outputs) as session:
-        verdict = faults.check_exact(session, "two Docker hosts", "none: members on hosts a and b", LANG, "2024-02", path)
+        verdict = faults.check_exact(session, "two Docker hosts", "none: members on hosts a and b",
+                                     LANG, "2024-02", path)
     assert verdict.passed, verdict
 
 

@@ -185,7 +185,8 @@ def test_likely_paths_by_hand(spark):
     # From F the only step is B (probability 1); B->F is absent, so the 2-step paths are F-B-{E,A,C}.
     assert got[("F", 1)] == [(1, ["F", "B"], pytest.approx(1.0))]
     assert [(path, p) for _, path, p in got[("F", 2)]] == [
-        (["F", "B", "E"], pytest.approx(0.5)), (["F", "B", "A"], pytest.approx(0.25)), (["F", "B", "C"], pytest.approx(0.25))
+        (["F", "B", "E"], pytest.approx(0.5)), (["F", "B", "A"], pytest.approx(0.25)),
+        (["F", "B", "C"], pytest.approx(0.25)),
     ]
     assert {title for title, _ in got} == {"A", "B", "C", "F"}  # dead ends D and E start no path
 

@@ -108,9 +108,10 @@ def land(spark, monkeypatch):
 
 def test_movers_are_right_whichever_month_loads_first(spark, connect, monkeypatch):
     clicks = {
-        "2024-10": [("other-search", "A", "external", 100), ("other-search", "B", "external", 40), ("A", "B", "link", 10)],
-        "2024-11": [("other-search", "A", "external", 60), ("other-search", "B", "external", 40), ("A", "B", "link", 10),
-                    ("other-search", "C", "external", 30)],
+        "2024-10": [("other-search", "A", "external", 100), ("other-search", "B", "external", 40),
+                    ("A", "B", "link", 10)],
+        "2024-11": [("other-search", "A", "external", 60), ("other-search", "B", "external", 40),
+                    ("A", "B", "link", 10), ("other-search", "C", "external", 30)],
     }
     store = connect()
     monkeypatch.setattr(job, "load_rows", lambda spark, settings, load: spark.createDataFrame(

@@ -31,8 +31,8 @@ def _env(container) -> pulumi.Output[dict]:
 @pulumi.runtime.test
 def test_kafka_brokers_are_durable_and_published_on_loopback_only(tmp_path: Path):
     kafka = KafkaCluster("kafka", KafkaClusterArgs(
-        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path, brokers=3,
-        heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=19092))
+        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path,
+        brokers=3, heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=19092))
     assert kafka.bootstrap == "kafka-0:9092,kafka-1:9092,kafka-2:9092"
 
     def check(args):
@@ -50,8 +50,8 @@ def test_kafka_brokers_are_durable_and_published_on_loopback_only(tmp_path: Path
 @pulumi.runtime.test
 def test_single_broker_stack_lowers_replication_to_fit(tmp_path: Path):
     kafka = KafkaCluster("kafka1", KafkaClusterArgs(
-        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path, brokers=1,
-        heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=29092))
+        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path,
+        brokers=1, heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=29092))
 
     def check(env):
         assert (env["KAFKA_DEFAULT_REPLICATION_FACTOR"], env["KAFKA_MIN_INSYNC_REPLICAS"]) == ("1", "1")
@@ -62,8 +62,8 @@ def test_single_broker_stack_lowers_replication_to_fit(tmp_path: Path):
 @pulumi.runtime.test
 def test_cassandra_nodes_get_distinct_preset_tokens_and_only_node0_is_published(tmp_path: Path):
     cassandra = CassandraCluster("cassandra", CassandraClusterArgs(
-        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["cassandraVersion"], artifacts=tmp_path, nodes=3,
-        max_heap="768M", new_heap="128M", datacenter="dc1", admin_port=19042))
+        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["cassandraVersion"], artifacts=tmp_path,
+        nodes=3, max_heap="768M", new_heap="128M", datacenter="dc1", admin_port=19042))
     assert cassandra.hosts == "cassandra-0,cassandra-1,cassandra-2"
 
     def check(args):
@@ -79,8 +79,9 @@ def test_cassandra_nodes_get_distinct_preset_tokens_and_only_node0_is_published(
 def test_missing_artifacts_say_how_to_fix(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="make setup"):
         KafkaCluster("kafka-missing", KafkaClusterArgs(
-            naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path / "nope",
-            brokers=1, heap="384m", replication_factor=1, min_insync_replicas=1, external_port_base=39092))
+            naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"],
+            artifacts=tmp_path / "nope", brokers=1, heap="384m", replication_factor=1, min_insync_replicas=1,
+            external_port_base=39092))
 
 
 @pulumi.runtime.test
@@ -92,8 +93,8 @@ def test_apps_hand_each_container_only_its_own_role_and_password_as_a_file():
     apps = Apps("apps", AppsArgs(
         naming=NAMING, network="net", python_image=_base(), wheels_image=_base(), spark_image=_base(),
         settings=Settings(cassandra_hosts="cassandra-0"), cassandra_passwords=passwords, partitions=6,
-        replication_factor=3, min_insync_replicas=2, webui_port=8050, webui_workers=2, webui_threads=4, webui_cpu_shares=4096, driver_memory="768m",
-        executor_memory="768m", executor_cores=1, depends_on=[]))
+        replication_factor=3, min_insync_replicas=2, webui_port=8050, webui_workers=2, webui_threads=4,
+        webui_cpu_shares=4096, driver_memory="768m", executor_memory="768m", executor_cores=1, depends_on=[]))
 
     def check(args):
         (schema_env, schema_up, stream_env, stream_up, web_env, web_up, topics_env) = args
@@ -101,7 +102,8 @@ def test_apps_hand_each_container_only_its_own_role_and_password_as_a_file():
         assert stream_env["CLICKSTREAM_CASSANDRA_USER"] == "clickstream_writer"
         assert web_env["CLICKSTREAM_CASSANDRA_USER"] == "clickstream_reader"
         assert "CLICKSTREAM_CASSANDRA_USER" not in topics_env or not topics_env["CLICKSTREAM_CASSANDRA_USER"]
-        assert sorted(u["file"] for u in schema_up) == [f"/run/secrets/cassandra-{r}" for r in ("admin", "reader", "writer")]
+        assert sorted(u["file"] for u in schema_up) == [f"/run/secrets/cassandra-{r}"
+                                                        for r in ("admin", "reader", "writer")]
         assert [(u["file"], u["content"]) for u in stream_up] == [("/run/secrets/cassandra-writer", "pw-writer")]
         assert [(u["file"], u["content"]) for u in web_up] == [("/run/secrets/cassandra-reader", "pw-reader")]
         for env in (schema_env, stream_env, web_env, topics_env):

@@ -38,7 +38,8 @@ def _resources(tmp_path: Path, stack_file: str, **changes) -> list[list[str]]:
     for key, value in changes.items():
         config[f"clickstream:{key}"] = value
     v = VERSIONS
-    for folder in ("wheels/current", f"artifacts/kafka-{v['kafkaVersion']}", f"artifacts/cassandra-{v['cassandraVersion']}",
+    for folder in ("wheels/current", f"artifacts/kafka-{v['kafkaVersion']}",
+                   f"artifacts/cassandra-{v['cassandraVersion']}",
                    f"artifacts/spark-connectors-{v['sparkVersion']}-scc{v['sparkCassandraConnectorVersion']}",
                    "artifacts/bulkload/current"):
         (tmp_path / folder).mkdir(parents=True, exist_ok=True)

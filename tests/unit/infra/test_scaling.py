@@ -36,7 +36,7 @@ DESCRIBE = """Topic: clickstream.raw\tTopicId: abc\tPartitionCount: 2\tReplicati
 \tTopic: clickstream.raw\tPartition: 1\tLeader: none\tReplicas: 4,2,3\tIsr: 2,3\tAdding Replicas: 4\tRemoving Replicas: 1
 Topic: __consumer_offsets\tTopicId: def\tPartitionCount: 1\tReplicationFactor: 3\tConfigs: 
 \tTopic: __consumer_offsets\tPartition: 0\tLeader: 2\tReplicas: 2,3,4\tIsr: 2,3,4
-"""
+"""  # noqa: E501 - verbatim kafka-topics output, one partition a line
 
 
 def _counts(assignment, brokers):
@@ -228,15 +228,15 @@ def test_scaling_in_stops_at_the_fixed_core(tmp_path: Path):
         _kafka("k2", tmp_path, 2)
     with pytest.raises(ValueError, match="scale in only down to the seeds"):
         CassandraCluster("c2", CassandraClusterArgs(
-            naming=NAMING, network="net", base_image=_base(), version=VERSIONS["cassandraVersion"], artifacts=tmp_path, nodes=2,
-            max_heap="768M", new_heap="128M", datacenter="dc1", admin_port=19042, seeds=3))
+            naming=NAMING, network="net", base_image=_base(), version=VERSIONS["cassandraVersion"],
+            artifacts=tmp_path, nodes=2, max_heap="768M", new_heap="128M", datacenter="dc1", admin_port=19042, seeds=3))
 
 
 @pulumi.runtime.test
 def test_a_fourth_cassandra_node_bootstraps_after_the_third_and_the_seeds_stay_put(tmp_path: Path):
     cassandra = CassandraCluster("c4", CassandraClusterArgs(
-        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["cassandraVersion"], artifacts=tmp_path, nodes=4,
-        max_heap="768M", new_heap="128M", datacenter="dc1", admin_port=19042, seeds=3))
+        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["cassandraVersion"], artifacts=tmp_path,
+        nodes=4, max_heap="768M", new_heap="128M", datacenter="dc1", admin_port=19042, seeds=3))
     assert cassandra.hosts == "cassandra-0,cassandra-1,cassandra-2"
     assert len(cassandra.memberships) == 1
 
@@ -258,11 +258,11 @@ def test_two_hosts_get_a_provider_each_and_members_alternate_with_racks_and_host
     bases = {h.name: _base() for h in place.hosts}
     kafka = _kafka("mk", tmp_path, 4, place, bases)
     cassandra = CassandraCluster("mc", CassandraClusterArgs(
-        naming=NAMING, network="net", base_image=bases, version=VERSIONS["cassandraVersion"], artifacts=tmp_path, nodes=4,
-        max_heap="768M", new_heap="128M", datacenter="dc1", admin_port=19042, seeds=3, placement=place))
+        naming=NAMING, network="net", base_image=bases, version=VERSIONS["cassandraVersion"], artifacts=tmp_path,
+        nodes=4, max_heap="768M", new_heap="128M", datacenter="dc1", admin_port=19042, seeds=3, placement=place))
     spark = SparkCluster("ms", SparkClusterArgs(
-        naming=NAMING, network="net", base_image=bases, wheels_image=bases, connectors_image=bases, bulkload_image=bases,
-        version=VERSIONS["sparkVersion"],
+        naming=NAMING, network="net", base_image=bases, wheels_image=bases, connectors_image=bases,
+        bulkload_image=bases, version=VERSIONS["sparkVersion"],
         workers=3, worker_cores=1, worker_memory="1g", daemon_memory="256m", master_ui_port=18080, placement=place))
     assert kafka.bootstrap == "10.9.0.1:19092,10.9.0.2:19092,10.9.0.1:19093"
     assert (cassandra.hosts, cassandra.port) == ("10.9.0.1,10.9.0.2", 19042)  # seeds first on their host

@@ -21,7 +21,8 @@ HISTORY_HEADER = ("Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,
 def stats_line(method, name, requests, failures, rps, p50, p95, p99):
     # Median, Average, Min, Max, Average Content Size, Requests/s, Failures/s, then 50% .. 100%.
     percentiles = [p50] * 4 + [p95, p95] + [p99] * 5
-    return ",".join(map(str, [method, name, requests, failures, p50, p50 + 0.5, 1.0, p99, 100.0, rps, 0.0, *percentiles]))
+    return ",".join(map(str, [method, name, requests, failures, p50, p50 + 0.5, 1.0, p99, 100.0, rps, 0.0,
+                              *percentiles]))
 
 
 @pytest.fixture

@@ -50,7 +50,8 @@ def test_bad_lines_go_to_dead_letters_and_the_load_goes_on(tmp_path: Path):
     assert summary.accepted == 2
     assert summary.rejected == {"wrong_column_count": 1, "n_not_integer": 1, "not_utf8": 1}
     letters = pub.dead_letters()
-    assert [(d["line"], d["reason"]) for d in letters] == [(2, "wrong_column_count"), (3, "n_not_integer"), (4, "not_utf8")]
+    assert [(d["line"], d["reason"]) for d in letters] == [(2, "wrong_column_count"), (3, "n_not_integer"),
+                                                           (4, "not_utf8")]
     assert letters[2]["raw_text"] == "\\xff\tb\tlink\t10"
     assert pub.events()[-1].rejected_by_reason == summary.rejected
 

@@ -37,7 +37,8 @@ def test_months_and_languages_come_from_the_index(site: FakeDumps):
     assert dumps.list_months(site.base) == ["2024-10", "2024-11"]
     october = dumps.list_month(site.base, "2024-10")
     assert october.langs == ["de", "en"] and october.md5_files == ["md5sums.txt"]
-    assert dumps.published_md5(site.base, october, "clickstream-enwiki-2024-10.tsv.gz") == hashlib.md5(sample_gz()).hexdigest()
+    assert (dumps.published_md5(site.base, october, "clickstream-enwiki-2024-10.tsv.gz")
+            == hashlib.md5(sample_gz()).hexdigest())
 
 
 def test_index_parsing_ignores_other_links():
@@ -45,7 +46,8 @@ def test_index_parsing_ignores_other_links():
             '<a href="https://dumps.example/other/clickstream/2018-01/">2018-01/</a><a href="readme.html">r</a>')
     assert dumps.parse_months(html) == ["2017-11", "2018-01"]
     month = dumps.parse_month("2024-11", '<a href="clickstream-zh_yuewiki-2024-11.tsv.gz">z</a>'
-                                         '<a href="clickstream-enwiki-2024-10.tsv.gz">old</a><a href="md5sums.txt">m</a>')
+                                         '<a href="clickstream-enwiki-2024-10.tsv.gz">old</a>'
+                                         '<a href="md5sums.txt">m</a>')
     assert month.dumps == {"zh_yue": "clickstream-zh_yuewiki-2024-11.tsv.gz"} and month.md5_files == ["md5sums.txt"]
     assert dumps.parse_md5sums("d41d8cd98f00b204e9800998ecf8427e  ./a.tsv.gz\nnot a line\n") == {
         "a.tsv.gz": "d41d8cd98f00b204e9800998ecf8427e"}

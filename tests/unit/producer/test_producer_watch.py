@@ -59,7 +59,8 @@ def test_since_reaches_back_and_failed_loads_are_retried_sooner(site: FakeDumps,
     sleeps: list[float] = []
     w = watcher(site.base, tmp_path, load, langs=("en", "de"), since="2024-10", sleeps=sleeps)
     w.run(cycles=2)
-    assert load.calls == [("en", "2024-10"), ("de", "2024-10"), ("en", "2024-11")] + [("en", "2024-10"), ("de", "2024-10")]
+    assert load.calls == ([("en", "2024-10"), ("de", "2024-10"), ("en", "2024-11")]
+                          + [("en", "2024-10"), ("de", "2024-10")])
     assert sleeps == [30, 60]
     load.results.clear()
     w.run(cycles=1)

@@ -151,7 +151,8 @@ def test_edges_come_a_page_at_a_time_and_next_is_the_cursor_of_the_following_pag
                                                               "limit": "7", "after": first.json["next"]})
     assert second.status_code == 200
     assert [c for c in client.fake.calls if c[0] == "edges"] == [
-        ("edges", "en", "2024-11", "A/B", direction, 100, None), ("edges", "en", "2024-11", "A/B", direction, 7, (5, "B"))]
+        ("edges", "en", "2024-11", "A/B", direction, 100, None),
+        ("edges", "en", "2024-11", "A/B", direction, 7, (5, "B"))]
 
 
 def test_a_cursor_keeps_any_title_exactly():

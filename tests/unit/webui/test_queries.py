@@ -114,7 +114,8 @@ def test_other_sources_merge_all_buckets_in_order():
 
     session = FakeSession({"outgoing": outgoing, "stats": [Stats(0, 1, {})]})
     article = Queries(session).article("en", "2024-11", "other-search", 3)
-    assert [r["title"] for r in article["outgoing"]] == [f"T{b:02d}" for b in (SOURCE_BUCKETS - 1, SOURCE_BUCKETS - 2, SOURCE_BUCKETS - 3)]
+    assert [r["title"] for r in article["outgoing"]] == [f"T{b:02d}" for b in (SOURCE_BUCKETS - 1, SOURCE_BUCKETS - 2,
+                                                                               SOURCE_BUCKETS - 3)]
 
 
 def test_unknown_article_is_none():
@@ -243,7 +244,8 @@ def test_ingestion_lists_each_load_with_its_ledger_fields_newest_month_first():
             Ledger("en", "2024-11", "r2", "loading", "b.tsv", "md5:bb", 3, 1, {"n_below_one": 1}, None, 1.5, 2.0,
                    None, at, None, None, at)]
     loads = Queries(FakeSession({"loads": rows, "progress": [Progress(7, at)]})).ingestion()
-    assert [(x["month"], x["checksum"], x["lag"]) for x in loads] == [("2024-11", "md5:bb", 7), ("2024-10", "md5:aa", 7)]
+    assert [(x["month"], x["checksum"], x["lag"]) for x in loads] == [("2024-11", "md5:bb", 7),
+                                                                       ("2024-10", "md5:aa", 7)]
     assert loads[0]["rejected_by_reason"] == {"n_below_one": 1} and loads[0]["started_at"] == "2024-12-01T12:00:00Z"
 
 
@@ -338,7 +340,8 @@ def test_every_read_is_idempotent_so_the_driver_may_speculate():
 
 
 def _partition(edges, params, ties: bool, below: bool):
-    """What Cassandra answers for one edges partition, clustered (n DESC, title ASC), under the cursor's restrictions."""
+    """What Cassandra answers for one edges partition, clustered (n DESC, title ASC), under the cursor's
+    restrictions."""
     ordered = sorted(edges, key=lambda e: (-e.n, e.prev))
     if ties:
         n, title, limit = params[-3:]
