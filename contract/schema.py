@@ -193,10 +193,12 @@ def columns(table: str) -> list[tuple[str, str]]:
 INSERT = "INSERT INTO {keyspace}.{table} ({names}) VALUES ({markers}) USING TIMESTAMP {timestamp}"
 
 
-def insert(keyspace: str, table: str, timestamp: int) -> str:
-    """An INSERT of every column of `table` at a fixed write `timestamp` (microseconds), so that writing
-    the same rows again (a retried bulk load) leaves exactly the same cells."""
-    names = [name for name, _ in columns(table)]
+def insert(keyspace: str, table: str, timestamp: int, names=None) -> str:
+    """An INSERT of every column of `table` (or of `names`, some of them) at a fixed write `timestamp`
+    (microseconds), so that writing the same rows again (a retried bulk load) leaves exactly the same cells."""
+    names = [name for name, _ in columns(table)] if names is None else list(names)
+    if unknown := set(names) - {name for name, _ in columns(table)}:
+        raise ValueError(f"{table} has no column {sorted(unknown)}")
     return INSERT.format(keyspace=keyspace, table=table, names=", ".join(names),
                          markers=", ".join("?" * len(names)), timestamp=int(timestamp))
 
@@ -204,6 +206,16 @@ def insert(keyspace: str, table: str, timestamp: int) -> str:
 def create_table(keyspace: str, table: str) -> str:
     """The CREATE statement of `table` in `keyspace`."""
     return TABLES[table].format(keyspace=keyspace).strip()
+
+
+EXISTS = "SELECT {first} FROM {keyspace}.{table} WHERE {where} LIMIT 1"
+
+
+def exists(keyspace: str, table: str, equal, among=()) -> str:
+    """A query for any one row of `table` whose `equal` columns are each one value and `among` columns
+    (`IN ?`) any of a list: whether partitions hold anything, asked without a scan."""
+    where = [f"{c}=?" for c in equal] + [f"{c} IN ?" for c in among]
+    return EXISTS.format(first=columns(table)[0][0], keyspace=keyspace, table=table, where=" AND ".join(where))
 
 
 DELETE = "DELETE FROM {keyspace}.{table} WHERE {where}"

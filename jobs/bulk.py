@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from pyspark.sql import DataFrame
@@ -25,9 +24,9 @@ from jobs import sinks
 
 #: Where the Spark image installs the loader (infra/images/spark/Dockerfile).
 BULKLOAD = "/opt/bulkload/bin/bulkload"
-#: Below this many rows a table goes through the connector at LOCAL_QUORUM instead: a loader pays ~5-10 s of
-#: start-up and streaming set-up whatever its size, the connector writes 10,000 rows in a few seconds.
-BULK_MIN_ROWS = 10_000
+#: Below this many rows a table is upserted from the driver at LOCAL_QUORUM instead (sinks.upsert): a loader
+#: pays ~5-10 s of start-up and streaming set-up whatever its size, the driver writes 10,000 rows in a few.
+BULK_MIN_ROWS = sinks.UPSERT_MAX_ROWS
 #: Rows per loader process. Fewer, larger tasks pay the JVM start and streaming session once per ~1M rows;
 #: a small load gets one task.
 ROWS_PER_TASK = 1_000_000
@@ -41,11 +40,6 @@ RETRY_SECONDS = 15
 
 class BulkLoadError(RuntimeError):
     """The loaders reported a different number of rows than Spark gave them."""
-
-
-def write_timestamp() -> int:
-    """A write timestamp (microseconds) for one bulk write: later than anything an earlier load wrote."""
-    return time.time_ns() // 1000
 
 
 def loader_env(settings: Settings, table: str, timestamp: int) -> dict[str, str]:
@@ -92,20 +86,21 @@ def tasks_for(rows: int) -> int:
     return max(1, math.ceil(rows / ROWS_PER_TASK))
 
 
-def bulk_write(df: DataFrame, settings: Settings, table: str, rows: int, timestamp: int | None = None) -> int:
+def bulk_write(df: DataFrame, settings: Settings, session, table: str, rows: int,
+               timestamp: int | None = None) -> int:
     """Write every row of `df` into `table` (whose columns it has) as SSTables on every replica; returns the
     rows written. `rows` is how many `df` holds (it sizes the tasks, and the loaders' counts must match it).
-    A table of fewer than BULK_MIN_ROWS rows is upserted through the connector instead."""
+    A table of at most BULK_MIN_ROWS rows is upserted from the driver's `session` instead."""
+    timestamp = sinks.write_timestamp() if timestamp is None else timestamp
     if rows == 0:
         return 0
-    if rows < BULK_MIN_ROWS:
-        sinks.write_table(df, settings, table)
-        return rows
+    if rows <= BULK_MIN_ROWS:
+        return sinks.upsert(df, settings, session, table, timestamp)
     lines, tasks = as_lines(df, table), tasks_for(rows)
     # Fewer tasks than partitions: merged without a shuffle. Never more: a big task only writes more SSTables.
     if lines._jdf.rdd().getNumPartitions() > tasks:
         lines = lines.coalesce(tasks)
-    env = loader_env(settings, table, write_timestamp() if timestamp is None else timestamp)
+    env = loader_env(settings, table, timestamp)
     jvm = df.sparkSession._jvm
     strings = getattr(lines._jdf, "as")(jvm.org.apache.spark.sql.Encoders.STRING()).javaRDD()
     reports = [json.loads(line) for line in strings.pipe([BULKLOAD], env).collect()]
@@ -115,12 +110,12 @@ def bulk_write(df: DataFrame, settings: Settings, table: str, rows: int, timesta
     return written
 
 
-def bulk_write_all(writes: list[tuple[str, DataFrame, int]], settings: Settings) -> dict[str, int]:
+def bulk_write_all(writes: list[tuple[str, DataFrame, int]], settings: Settings, session) -> dict[str, int]:
     """`bulk_write` each (table, df, rows) of `writes` at one write timestamp, side by side: Spark runs
     jobs from several threads at once, so small tables share the cores instead of queueing (each
     loader pays seconds of start-up and streaming set-up whatever its size). Returns rows by table."""
-    timestamp = write_timestamp()
+    timestamp = sinks.write_timestamp()
     with ThreadPoolExecutor(max_workers=len(writes), thread_name_prefix="bulk") as pool:
-        futures = {table: pool.submit(bulk_write, df, settings, table, rows, timestamp)
+        futures = {table: pool.submit(bulk_write, df, settings, session, table, rows, timestamp)
                    for table, df, rows in writes}
         return {table: future.result() for table, future in futures.items()}

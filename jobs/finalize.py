@@ -53,7 +53,7 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session
     try:
         # Asked before this load stores its titles: with none stored, no earlier load of the month was
         # finalized, so a first load skips the read-back (its limit: docs/design.md).
-        reloaded = not read_month_articles(spark, settings, load.lang, load.month).isEmpty()
+        reloaded = month_stored(session, settings, load.lang, load.month)
         count, titles = rows.count(), stats.count()
         articles = monthly.month_articles(stats)
         bulk.bulk_write_all([("edges_in", transforms.edges_in(rows), count),
@@ -61,8 +61,8 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session
                              ("article_stats", stats, titles),
                              ("month_articles", articles, titles),
                              ("article_trend", monthly.article_trend(stats), titles),
-                             ("titles", monthly.titles(stats), titles)], settings)
-        sinks.write_table(transforms.month_stats(rows), settings, "month_stats")
+                             ("titles", monthly.titles(stats), titles)], settings, session)
+        sinks.upsert(transforms.month_stats(rows), settings, session, "month_stats")
         top = monthly.top_articles(stats, TOP_ARTICLES_LIMIT)
         sinks.replace_ranked(top, settings, session, "top_articles", load.lang, load.month)
         update_movers(spark, settings, session, load.lang, load.month, articles)
@@ -125,14 +125,22 @@ def read_month_articles(spark: SparkSession, settings: Settings, lang: str, mont
     return sinks.read_table(spark, settings, "month_articles", lang=lang, month=month, bucket=range(ARTICLE_BUCKETS))
 
 
+def month_stored(session, settings: Settings, lang: str, month: str) -> bool:
+    """Whether any load of (lang, month) stored its articles: one query, not a Spark read of every bucket."""
+    return sinks.any_stored(session, settings, "month_articles", lang=lang, month=month, bucket=range(ARTICLE_BUCKETS))
+
+
 def update_movers(spark: SparkSession, settings: Settings, session, lang: str, month: str, articles: DataFrame) -> None:
     """Movers of `month` (its `articles` against the stored month before) and, if the month after is
     stored, of that month against `articles`: whichever of two months loads last, their movers are right."""
-    previous = read_month_articles(spark, settings, lang, monthly.previous_month(month))
+    before = monthly.previous_month(month)
+    # A month with nothing stored before it is compared with no articles, without a Spark read of 64 buckets.
+    previous = (read_month_articles(spark, settings, lang, before) if month_stored(session, settings, lang, before)
+                else articles.limit(0))
     sinks.replace_ranked(monthly.movers(articles, previous, MOVERS_LIMIT), settings, session, "movers", lang, month)
     later = monthly.next_month(month)
-    following = read_month_articles(spark, settings, lang, later)
-    if not following.isEmpty():
+    if month_stored(session, settings, lang, later):
+        following = read_month_articles(spark, settings, lang, later)
         sinks.replace_ranked(monthly.movers(following, articles, MOVERS_LIMIT), settings, session, "movers",
                              lang, later)
 
@@ -147,7 +155,7 @@ def run_analytics(spark: SparkSession, settings: Settings, load: PendingLoad, se
     rows = load_rows(spark, settings, load).persist()
     try:
         # Asked before this run writes: with no PageRank stored, no earlier run wrote the month's analytics.
-        rerun = not sinks.read_table(spark, settings, "pagerank", lang=load.lang, month=load.month).isEmpty()
+        rerun = sinks.any_stored(session, settings, "pagerank", lang=load.lang, month=load.month)
         ranks = analytics.pagerank(rows)
         sinks.replace_ranked(analytics.pagerank_top(ranks, PAGERANK_LIMIT), settings, session, "pagerank",
                              load.lang, load.month)
@@ -156,7 +164,7 @@ def run_analytics(spark: SparkSession, settings: Settings, load: PendingLoad, se
                           ("likely_paths", analytics.likely_paths(rows, k=MAX_PATH_STEPS, top=ANALYTICS_TOP))):
             df = df.persist()
             try:
-                bulk.bulk_write(df, settings, table, df.count())
+                bulk.bulk_write(df, settings, session, table, df.count())
                 if rerun:
                     deleted = delete_stale(spark, settings, session, table, df, titles)
                     log.info("analytics of %s %s: %d stale %s rows deleted", load.lang, load.month, deleted, table)

@@ -1,7 +1,9 @@
-"""Writing DataFrames to Cassandra through the Spark Cassandra Connector, and reading them back."""
+"""Reading tables back through the Spark Cassandra Connector, and the writes too small for a bulk write
+(jobs.bulk): upserts, trims and deletes sent from the driver's own session."""
 
 from __future__ import annotations
 
+import time
 from itertools import islice
 
 from pyspark.sql import DataFrame, SparkSession
@@ -11,15 +13,43 @@ from contract import schema
 from contract.settings import Settings
 
 CASSANDRA_FORMAT = "org.apache.spark.sql.cassandra"
-SINK_WRITES_IN_FLIGHT = 64
-DELETES_IN_FLIGHT = 64
+#: Writes and deletes the driver keeps in flight: one at QUORUM takes ~20 ms on the dev stack.
+WRITES_IN_FLIGHT = 64
 #: Keys taken from Spark per round of deletes, which bounds the driver's memory whatever the number of keys.
 DELETE_ROUND = 10_000
+#: The most rows `upsert` sends from the driver; a bigger table is bulk-written (jobs.bulk). Through the
+#: connector instead, a table of a few hundred rows cost a Spark task per partition (~1-2 s each on
+#: the dev stack) and an executor session, and the sample's six tables ~35 s; from the driver, ~1 s.
+UPSERT_MAX_ROWS = 10_000
 
 
-def write_table(df: DataFrame, settings: Settings, table: str) -> None:
-    """Upsert every row of `df` into `table`; same key, same row, so replays are harmless."""
-    df.write.format(CASSANDRA_FORMAT).options(keyspace=settings.keyspace, table=table).mode("append").save()
+def write_timestamp() -> int:
+    """A write timestamp (microseconds) for one write of a load: later than anything an earlier load wrote."""
+    return time.time_ns() // 1000
+
+
+def upsert(df: DataFrame, settings: Settings, session, table: str, timestamp: int | None = None) -> int:
+    """Upsert every row of `df` (its columns some of `table`'s, at most UPSERT_MAX_ROWS rows) through the
+    driver's `session`, at `timestamp` (default: now); returns how many. Same key, same row: replays are
+    harmless."""
+    from cassandra.concurrent import execute_concurrent_with_args
+
+    names = [name for name, _ in schema.columns(table) if name in df.columns]
+    rows = [tuple(r) for r in df.select(*names).take(UPSERT_MAX_ROWS + 1)]
+    if len(rows) > UPSERT_MAX_ROWS:
+        raise ValueError(f"{table}: more than {UPSERT_MAX_ROWS} rows to upsert from the driver; bulk-write them")
+    cql = schema.insert(settings.keyspace, table, write_timestamp() if timestamp is None else timestamp, names)
+    execute_concurrent_with_args(session, session.prepare(cql), rows, concurrency=WRITES_IN_FLIGHT)
+    return len(rows)
+
+
+def any_stored(session, settings: Settings, table: str, **where) -> bool:
+    """Whether `table` holds a row whose columns equal the given values (a list, tuple or range value: any
+    of them); one query of the driver's `session`, where a Spark read costs a job."""
+    equal = [c for c, v in where.items() if not isinstance(v, (list, tuple, range))]
+    among = [c for c in where if c not in equal]
+    query = session.prepare(schema.exists(settings.keyspace, table, equal, among))
+    return session.execute(query, [where[c] for c in equal] + [list(where[c]) for c in among]).one() is not None
 
 
 def read_table(spark: SparkSession, settings: Settings, table: str, **where) -> DataFrame:
@@ -58,7 +88,7 @@ def delete_keys(keys: DataFrame, settings: Settings, session, table: str) -> int
     PySpark has no delete through the connector (`deleteFromCassandra` is Scala only), and only the
     driver's container holds the writer's password (executors would need it shipped in every task),
     so the driver sends them through its own `session`: keys stream from Spark a round at a time,
-    each round with DELETES_IN_FLIGHT requests in flight. Fine for what a reload leaves stale; a
+    each round with WRITES_IN_FLIGHT requests in flight. Fine for what a reload leaves stale; a
     month replaced by a wholly different file costs about one delete per stored row.
     """
     from cassandra.concurrent import execute_concurrent_with_args
@@ -68,7 +98,7 @@ def delete_keys(keys: DataFrame, settings: Settings, session, table: str) -> int
     # Rounds are taken on this thread: handing the iterator itself to the driver would advance it
     # (and with it Spark jobs) on the driver's I/O thread.
     while batch := [tuple(r) for r in islice(rows, DELETE_ROUND)]:
-        execute_concurrent_with_args(session, statement, batch, concurrency=DELETES_IN_FLIGHT)
+        execute_concurrent_with_args(session, statement, batch, concurrency=WRITES_IN_FLIGHT)
         sent += len(batch)
     return sent
 
@@ -82,19 +112,14 @@ def replace_ranked(df: DataFrame, settings: Settings, session, table: str, lang:
     never the empty partition that deleting it first would show. Every row of `df` must be in
     the (lang, month) partition.
     """
-    df = df.persist()
-    try:
-        count = df.count()
-        write_table(df, settings, table)
-    finally:
-        df.unpersist()
+    count = upsert(df, settings, session, table)
     trim = session.prepare(f"DELETE FROM {settings.keyspace}.{table} WHERE lang=? AND month=? AND rank>?")
     session.execute(trim, (lang, month, count))
     return count
 
 
 def spark_conf(settings: Settings) -> dict[str, str]:
-    """Connector settings: where Cassandra is, who logs in, and QUORUM both ways."""
+    """Connector settings: where Cassandra is, who logs in, and reads at QUORUM."""
     credentials = settings.cassandra_credentials()
     # Spark's UI and event log redact keys matching spark.redaction.regex (…password…).
     auth = {"spark.cassandra.auth.username": credentials[0],
@@ -103,11 +128,7 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.cassandra.connection.host": settings.cassandra_hosts,
         "spark.cassandra.connection.port": str(settings.cassandra_port),
         "spark.cassandra.connection.localDC": settings.cassandra_datacenter,
-        "spark.cassandra.output.consistency.level": "LOCAL_QUORUM",
-        # Writes in flight per task (default 5). Only the small tables (month stats, top-N lists,
-        # movers) go through the connector; the per-row tables are bulk-written (jobs/bulk.py).
-        # A write at QUORUM takes ~20 ms here, so 5 in flight would cap even those.
-        "spark.cassandra.output.concurrent.writes": str(SINK_WRITES_IN_FLIGHT),
+        # Reads only: the connector writes nothing (bulk writes, and `upsert` from the driver).
         "spark.cassandra.input.consistency.level": "LOCAL_QUORUM",
         "spark.sql.extensions": "com.datastax.spark.connector.CassandraSparkExtensions",
     }

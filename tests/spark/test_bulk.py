@@ -43,12 +43,12 @@ def test_each_task_pipes_its_lines_through_the_loader_and_the_counts_must_add_up
         f'echo "$BULKLOAD_TABLE $BULKLOAD_FORMAT" >> {seen}.env')))
     monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
     rows = spark.createDataFrame(CLICKS, ROWS).repartition(3)
-    assert bulk.bulk_write(transforms.edges_in(rows), Settings(), "edges_in", 3) == 3
+    assert bulk.bulk_write(transforms.edges_in(rows), Settings(), None, "edges_in", 3) == 3
     assert sorted(seen.read_bytes().decode().split("\n")[:-1]) == sorted(
         r.value for r in bulk.as_lines(transforms.edges_in(rows), "edges_in").collect())
     assert set(open(f"{seen}.env").read().split("\n")[:-1]) == {"edges_in tsv"}
     with pytest.raises(bulk.BulkLoadError, match="wrote 3 rows of 4"):
-        bulk.bulk_write(transforms.edges_in(rows), Settings(), "edges_in", 4)
+        bulk.bulk_write(transforms.edges_in(rows), Settings(), None, "edges_in", 4)
 
 
 def test_a_loader_that_fails_fails_the_write(spark, tmp_path, monkeypatch):
@@ -56,12 +56,18 @@ def test_a_loader_that_fails_fails_the_write(spark, tmp_path, monkeypatch):
     monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
     # local[1] runs a task once: the failure reaches the driver at once (a cluster retries it first).
     with pytest.raises(Exception, match="exited with status 3"):
-        bulk.bulk_write(transforms.edges_in(spark.createDataFrame(CLICKS, ROWS)), Settings(), "edges_in", 3)
+        bulk.bulk_write(transforms.edges_in(spark.createDataFrame(CLICKS, ROWS)), Settings(), None, "edges_in", 3)
 
 
-def test_a_small_table_goes_through_the_connector(spark, monkeypatch):
+def test_a_small_table_is_upserted_from_the_driver_at_the_timestamp_given(spark, monkeypatch):
     written = []
-    monkeypatch.setattr(sinks, "write_table", lambda df, settings, table: written.append((table, df.count())))
+
+    def upsert(df, settings, session, table, timestamp):
+        written.append((session, table, df.count(), timestamp))
+        return df.count()
+
+    monkeypatch.setattr(sinks, "upsert", upsert)
     monkeypatch.setattr(bulk, "BULKLOAD", "/nonexistent")
-    assert bulk.bulk_write(transforms.edges_in(spark.createDataFrame(CLICKS, ROWS)), Settings(), "edges_in", 3) == 3
-    assert written == [("edges_in", 3)]
+    edges = transforms.edges_in(spark.createDataFrame(CLICKS, ROWS))
+    assert bulk.bulk_write(edges, Settings(), "session", "edges_in", 3, timestamp=42) == 3
+    assert written == [("session", "edges_in", 3, 42)]

@@ -30,21 +30,28 @@ class FakeCassandra:
         self.spark, self.tables, self.schemas = spark, defaultdict(dict), dict(EMPTY)
         self.reads, self.deleted = defaultdict(int), defaultdict(int)
 
-    def write_table(self, df, settings, table):
+    def upsert(self, df, settings, session, table, timestamp=None):
         self.schemas[table] = df.schema
-        for row in df.collect():
+        rows = df.collect()
+        for row in rows:
             row = row.asDict()
             self.tables[table][tuple(row[k] for k in schema.primary_key(table))] = row
+        return len(rows)
 
-    def bulk_write(self, df, settings, table, rows, timestamp=None):
+    def bulk_write(self, df, settings, session, table, rows, timestamp=None):
         assert df.count() == rows
-        self.write_table(df, settings, table)
-        return rows
+        return self.upsert(df, settings, session, table, timestamp)
+
+    def any_stored(self, session, settings, table, **where):
+        return bool(self.matching(table, where))
+
+    def matching(self, table, where):
+        def matches(row):
+            return all(row[c] in v if isinstance(v, (list, tuple, range)) else row[c] == v for c, v in where.items())
+        return [r for r in self.tables[table].values() if matches(r)]
 
     def read_table(self, spark, settings, table, **where):
-        def matches(row):
-            return all(row[c] in v if isinstance(v, range) else row[c] == v for c, v in where.items())
-        return spark.createDataFrame([r for r in self.tables[table].values() if matches(r)], self.schemas[table])
+        return spark.createDataFrame(self.matching(table, where), self.schemas[table])
 
     def read_partitions(self, spark, settings, table, keys):
         assert sorted(keys.columns) == sorted(schema.partition_key(table))
@@ -84,7 +91,7 @@ def connect(spark, monkeypatch):
     """A function returning a new FakeCassandra that `sinks` reads and writes from then on."""
     def new_store():
         store = FakeCassandra(spark)
-        for name in ("write_table", "read_table", "read_partitions", "delete_keys"):
+        for name in ("upsert", "any_stored", "read_table", "read_partitions", "delete_keys"):
             monkeypatch.setattr(sinks, name, getattr(store, name))
         monkeypatch.setattr(bulk, "bulk_write", store.bulk_write)  # bulk_write_all calls it from threads
         return store

@@ -42,3 +42,41 @@ def test_delete_keys_sends_one_delete_per_key_in_rounds(spark, monkeypatch):
     assert session.prepared == ["DELETE FROM ks.edges_in WHERE lang=? AND month=? AND curr=?"]
     assert sorted(params for _, params in session.sent) == [("en", "2024-11", f"T{i}") for i in range(5)]
     assert sinks.delete_keys(keys.limit(0), Settings(keyspace="ks"), session, "edges_in") == 0
+
+
+def test_upsert_sends_one_insert_per_row_in_the_tables_column_order_at_one_timestamp(spark, monkeypatch):
+    stats = spark.createDataFrame([(7, "en", "2024-11", 3, {"link": 7}), (9, "de", "2024-11", 4, {"other": 9})],
+                                  "total_clicks long, lang string, month string, rows long, sources map<string,long>")
+    session = FakeSession()
+    assert sinks.upsert(stats, Settings(keyspace="ks"), session, "month_stats", timestamp=42) == 2
+    assert session.prepared == ["INSERT INTO ks.month_stats (lang, month, rows, total_clicks, sources) "
+                                "VALUES (?, ?, ?, ?, ?) USING TIMESTAMP 42"]
+    assert sorted(params for _, params in session.sent) == [("de", "2024-11", 4, 9, {"other": 9}),
+                                                             ("en", "2024-11", 3, 7, {"link": 7})]
+    monkeypatch.setattr(sinks, "UPSERT_MAX_ROWS", 1)
+    with pytest.raises(ValueError, match="more than 1 rows"):
+        sinks.upsert(stats, Settings(keyspace="ks"), session, "month_stats")
+
+
+class Answers(FakeSession):
+    """Answers each query with one row or none."""
+
+    def __init__(self, row):
+        super().__init__()
+        self.row = row
+
+    def execute(self, statement, params):
+        self.sent.append((statement, params))
+        return self
+
+    def one(self):
+        return self.row
+
+
+def test_any_stored_asks_for_one_row_of_the_partitions_named():
+    session = Answers(row=("en",))
+    assert sinks.any_stored(session, Settings(keyspace="ks"), "month_articles", lang="en", month="2024-11",
+                            bucket=range(3))
+    assert session.prepared == ["SELECT lang FROM ks.month_articles WHERE lang=? AND month=? AND bucket IN ? LIMIT 1"]
+    assert session.sent[0][1] == ["en", "2024-11", [0, 1, 2]]
+    assert not sinks.any_stored(Answers(row=None), Settings(keyspace="ks"), "pagerank", lang="en", month="2024-11")
