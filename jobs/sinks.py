@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from itertools import islice
 
@@ -21,6 +22,14 @@ DELETE_ROUND = 10_000
 #: connector instead, a table of a few hundred rows cost a Spark task per partition (~1-2 s each on
 #: the dev stack) and an executor session, and the sample's six tables ~35 s; from the driver, ~1 s.
 UPSERT_MAX_ROWS = 10_000
+#: Rounds in which the driver sends again what failed, and the pause between them: a Cassandra node that
+#: restarts times writes out for a while (seen: "received only 1 responses" at QUORUM), and a failure here
+#: would fail the finalize and restart the driver. Every statement sent this way is idempotent (upserts at a
+#: fixed timestamp, deletes, reads), so sending one twice is harmless.
+ATTEMPTS = 12
+RETRY_SECONDS = 5
+
+log = logging.getLogger("clickstream.sinks")
 
 
 def write_timestamp() -> int:
@@ -28,18 +37,43 @@ def write_timestamp() -> int:
     return time.time_ns() // 1000
 
 
+def execute_all(session, statement, params: list) -> list:
+    """Execute the prepared `statement` once per item of `params`, WRITES_IN_FLIGHT at a time, and return
+    the results in order; what fails is sent again, ATTEMPTS rounds RETRY_SECONDS apart, and then the
+    last error is raised."""
+    from cassandra.concurrent import execute_concurrent_with_args
+
+    results, pending = [None] * len(params), list(range(len(params)))
+    for attempt in range(1, ATTEMPTS + 1):
+        answers = execute_concurrent_with_args(session, statement, [params[i] for i in pending],
+                                               concurrency=WRITES_IN_FLIGHT, raise_on_first_error=False)
+        failed = []
+        for i, (ok, answer) in zip(pending, answers):
+            if ok:
+                results[i] = answer
+            else:
+                failed.append((i, answer))
+        if not failed:
+            return results
+        if attempt == ATTEMPTS:
+            raise failed[0][1]
+        log.warning("%d of %d statements failed (first: %s); again in %d s (round %d of %d)",
+                    len(failed), len(pending), failed[0][1], RETRY_SECONDS, attempt + 1, ATTEMPTS)
+        time.sleep(RETRY_SECONDS)
+        pending = [i for i, _ in failed]
+    raise AssertionError("unreachable: the last round returns or raises")
+
+
 def upsert(df: DataFrame, settings: Settings, session, table: str, timestamp: int | None = None) -> int:
     """Upsert every row of `df` (its columns some of `table`'s, at most UPSERT_MAX_ROWS rows) through the
     driver's `session`, at `timestamp` (default: now); returns how many. Same key, same row: replays are
     harmless."""
-    from cassandra.concurrent import execute_concurrent_with_args
-
     names = [name for name, _ in schema.columns(table) if name in df.columns]
     rows = [tuple(r) for r in df.select(*names).take(UPSERT_MAX_ROWS + 1)]
     if len(rows) > UPSERT_MAX_ROWS:
         raise ValueError(f"{table}: more than {UPSERT_MAX_ROWS} rows to upsert from the driver; bulk-write them")
     cql = schema.insert(settings.keyspace, table, write_timestamp() if timestamp is None else timestamp, names)
-    execute_concurrent_with_args(session, session.prepare(cql), rows, concurrency=WRITES_IN_FLIGHT)
+    execute_all(session, session.prepare(cql), rows)
     return len(rows)
 
 
@@ -49,7 +83,8 @@ def any_stored(session, settings: Settings, table: str, **where) -> bool:
     equal = [c for c, v in where.items() if not isinstance(v, (list, tuple, range))]
     among = [c for c in where if c not in equal]
     query = session.prepare(schema.exists(settings.keyspace, table, equal, among))
-    return session.execute(query, [where[c] for c in equal] + [list(where[c]) for c in among]).one() is not None
+    (answer,) = execute_all(session, query, [[where[c] for c in equal] + [list(where[c]) for c in among]])
+    return answer.one() is not None
 
 
 def read_table(spark: SparkSession, settings: Settings, table: str, **where) -> DataFrame:
@@ -91,14 +126,12 @@ def delete_keys(keys: DataFrame, settings: Settings, session, table: str) -> int
     each round with WRITES_IN_FLIGHT requests in flight. Fine for what a reload leaves stale; a
     month replaced by a wholly different file costs about one delete per stored row.
     """
-    from cassandra.concurrent import execute_concurrent_with_args
-
     statement = session.prepare(schema.delete(settings.keyspace, table, keys.columns))
     rows, sent = keys.toLocalIterator(), 0
     # Rounds are taken on this thread: handing the iterator itself to the driver would advance it
     # (and with it Spark jobs) on the driver's I/O thread.
     while batch := [tuple(r) for r in islice(rows, DELETE_ROUND)]:
-        execute_concurrent_with_args(session, statement, batch, concurrency=WRITES_IN_FLIGHT)
+        execute_all(session, statement, batch)
         sent += len(batch)
     return sent
 
@@ -114,7 +147,7 @@ def replace_ranked(df: DataFrame, settings: Settings, session, table: str, lang:
     """
     count = upsert(df, settings, session, table)
     trim = session.prepare(f"DELETE FROM {settings.keyspace}.{table} WHERE lang=? AND month=? AND rank>?")
-    session.execute(trim, (lang, month, count))
+    execute_all(session, trim, [(lang, month, count)])
     return count
 
 

@@ -212,3 +212,18 @@ def closed_port_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/other/clickstream/"
+
+
+class Done:
+    """A cassandra-driver ResponseFuture that has already succeeded with `rows` (what execute_concurrent waits on)."""
+
+    _col_names = _col_types = None
+
+    def __init__(self, rows=()):
+        self.rows = list(rows)
+
+    def add_callbacks(self, callback, callback_args, errback, errback_args):
+        callback(self.rows, *callback_args)
+
+    def clear_callbacks(self):
+        pass

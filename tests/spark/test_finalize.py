@@ -11,6 +11,7 @@ from contract.settings import Settings
 from jobs import finalize as job
 from jobs import bulk, sinks
 from jobs.ingestion import PendingLoad
+from tests.fakes import Done
 
 pytestmark = pytest.mark.spark
 
@@ -70,6 +71,10 @@ class FakeCassandra:
 
     def prepare(self, cql):
         return cql
+
+    def execute_async(self, cql, params, **kwargs):
+        self.execute(cql, params)
+        return Done()
 
     def execute(self, cql, params):
         table = re.fullmatch(r"DELETE FROM \w+\.(\w+) WHERE lang=\? AND month=\? AND rank>\?", cql).group(1)

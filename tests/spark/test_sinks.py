@@ -4,20 +4,9 @@ import pytest
 
 from contract.settings import Settings
 from jobs import sinks
+from tests.fakes import Done
 
 pytestmark = pytest.mark.spark
-
-
-class Done:
-    """A cassandra-driver ResponseFuture that has already succeeded."""
-
-    _col_names = _col_types = None
-
-    def add_callbacks(self, callback, callback_args, errback, errback_args):
-        callback([], *callback_args)
-
-    def clear_callbacks(self):
-        pass
 
 
 class FakeSession:
@@ -65,18 +54,48 @@ class Answers(FakeSession):
         super().__init__()
         self.row = row
 
-    def execute(self, statement, params):
+    def execute_async(self, statement, params, **kwargs):
         self.sent.append((statement, params))
-        return self
-
-    def one(self):
-        return self.row
+        return Done([self.row] if self.row else [])
 
 
 def test_any_stored_asks_for_one_row_of_the_partitions_named():
-    session = Answers(row=("en",))
+    session = Answers(row=("en",))  # a row as the driver's tuple factory gives it
     assert sinks.any_stored(session, Settings(keyspace="ks"), "month_articles", lang="en", month="2024-11",
                             bucket=range(3))
     assert session.prepared == ["SELECT lang FROM ks.month_articles WHERE lang=? AND month=? AND bucket IN ? LIMIT 1"]
     assert session.sent[0][1] == ["en", "2024-11", [0, 1, 2]]
     assert not sinks.any_stored(Answers(row=None), Settings(keyspace="ks"), "pagerank", lang="en", month="2024-11")
+
+
+class Flaky(FakeSession):
+    """Fails each statement's first `failures` sends, as a Cassandra node that is restarting does."""
+
+    def __init__(self, failures):
+        super().__init__()
+        self.failures, self.tries = failures, {}
+
+    def execute_async(self, statement, params, **kwargs):
+        self.tries[params] = self.tries.get(params, 0) + 1
+        if self.tries[params] <= self.failures:
+            return Failed(TimeoutError(f"{params}: received only 1 responses"))
+        return super().execute_async(statement, params)
+
+
+class Failed(Done):
+    def __init__(self, error):
+        super().__init__()
+        self.error = error
+
+    def add_callbacks(self, callback, callback_args, errback, errback_args):
+        errback(self.error, *errback_args)
+
+
+def test_what_fails_is_sent_again_until_it_lands_or_the_rounds_run_out(monkeypatch):
+    monkeypatch.setattr(sinks, "RETRY_SECONDS", 0)
+    session = Flaky(failures=2)
+    assert len(sinks.execute_all(session, "stmt", [(1,), (2,)])) == 2
+    assert session.tries == {(1,): 3, (2,): 3} and sorted(session.sent) == [("stmt", (1,)), ("stmt", (2,))]
+    monkeypatch.setattr(sinks, "ATTEMPTS", 2)
+    with pytest.raises(TimeoutError, match="received only 1 responses"):
+        sinks.execute_all(Flaky(failures=2), "stmt", [(1,)])
