@@ -78,6 +78,12 @@ def load_file(path: Path, name: DumpName, publisher: Publisher, progress: Progre
         summary.error = "interrupted"
         event.status = EventStatus.FAILED
         publisher.flush()
+    except Exception as err:
+        # Anything else (records Kafka did not acknowledge, say) fails the load with its reason, instead
+        # of leaving it `loading` for ever; the error still ends the command.
+        summary.error = f"{type(err).__name__}: {err}"
+        event.status = EventStatus.FAILED
+        raise
     finally:
         summary.seconds = time.monotonic() - started
         event.rows_accepted = summary.accepted

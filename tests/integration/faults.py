@@ -59,8 +59,15 @@ def wait_for_log(outputs, name: str, text: str, since: str, lang: str, month: st
         return text in logs.stdout or text in logs.stderr
 
     probe = load_probe(outputs, lang, month)
+
+    def state():
+        now = probe()
+        if now.status == LoadStatus.FAILED:  # it never will log it: say so now, with the load's reason
+            raise AssertionError(f"the load of {lang} {month} failed: {(now.load or {}).get('error')}; {now}")
+        return logged(), now
+
     try:
-        wait_for_progress(lambda: (logged(), probe()), lambda state: state[0], f"{container(name)} to log {text!r}",
+        wait_for_progress(state, lambda state: state[0], f"{container(name)} to log {text!r}",
                           stall_seconds=stall_seconds, interval=1.0, describe=lambda state: str(state[1]))
     finally:
         probe.close()

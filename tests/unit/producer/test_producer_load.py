@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from contract import topics
+from contract.status import EventStatus
 from producer import cli, loader
 from producer.files import DumpError, DumpName, LineReader
 from producer.integrity import check_file, write_sidecar
@@ -131,3 +132,21 @@ def test_an_unreachable_kafka_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(cli, "KafkaPublisher", refuse)
     result = CliRunner().invoke(cli.app, ["load", str(SAMPLE), "--bootstrap", "127.0.0.1:1"])
     assert result.exit_code == 1 and "cannot be reached" in result.output
+
+
+class Unacknowledged(FakePublisher):
+    """Kafka refused the rows: the flush after them raises, as KafkaPublisher.flush does."""
+
+    def flush(self):
+        super().flush()
+        if self.sent[topics.RAW]:
+            raise RuntimeError("3 records were not acknowledged: NotEnoughReplicasError()")
+
+
+def test_a_load_kafka_does_not_acknowledge_is_marked_failed_with_the_reason_not_left_loading(tmp_path: Path):
+    pub = Unacknowledged()
+    with pytest.raises(RuntimeError, match="not acknowledged"):
+        load_file(SAMPLE, NAME, pub)
+    last = pub.events()[-1]
+    assert last.status == EventStatus.FAILED
+    assert last.error == "RuntimeError: 3 records were not acknowledged: NotEnoughReplicasError()"
