@@ -94,3 +94,21 @@ def test_roles_from_another_deployment_stop_with_an_explanation(cluster, monkeyp
     monkeypatch.setattr(apply_schema, "LOGIN_TIMEOUT_S", 0)
     with pytest.raises(SystemExit, match="another deployment"):
         apply_schema.apply(Settings(), PASSWORDS)
+
+
+def test_a_refusal_while_system_auth_spreads_to_every_node_is_asked_again(cluster, monkeypatch):
+    """Right after its replication grows, a QUORUM read of the default superuser's role can miss it."""
+    from cassandra import Unauthorized
+
+    refusals = [Unauthorized("User cassandra has no SELECT permission on <table system_auth.roles>")]
+    execute = FakeSession.execute
+
+    def flaky(self, cql, params=None, timeout=None):
+        if self.user == "cassandra" and cql.startswith("SELECT role FROM system_auth.roles") and refusals:
+            raise refusals.pop()
+        return execute(self, cql, params, timeout)
+
+    monkeypatch.setattr(FakeSession, "execute", flaky)
+    monkeypatch.setattr(apply_schema.time, "sleep", lambda seconds: None)
+    apply_schema.apply(Settings(), PASSWORDS)
+    assert not refusals and set(cluster.roles) == {ADMIN, "clickstream_writer", "clickstream_reader"}
