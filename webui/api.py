@@ -1,8 +1,10 @@
 """The JSON API, /api/v1: thin routes over the query layer, with clear 400s and 404s.
 
 Every route and its parameters are described in `webui.openapi.ROUTES`; `_route` parses and
-checks the parameters from there and passes them to the view by name. Every error is JSON
-`{error}`, bad input is never a 500, and an internal error never shows a stack trace.
+checks the parameters from there, resolves `month=latest`, passes them to the view by name and
+writes the view's dict as JSON (Flask's own conversion) or, for `format=csv`, its list as CSV.
+Every error is JSON `{error}`, bad input is never a 500, and an internal error never shows a
+stack trace.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
+from urllib.parse import quote
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
 
 from contract.records import MAX_TITLE_BYTES, check_lang, check_month
-from webui import db, openapi
-from webui.openapi import PREFIX, ROUTES, Param
+from webui import csv_table, db, openapi
+from webui.openapi import FILENAME_PARAMS, FORMATS, LATEST, PREFIX, ROUTES, Param, Route
 
 api = Blueprint("api", __name__, url_prefix=PREFIX)
 #: What a 503 asks the client to wait: about one driver request timeout.
@@ -66,8 +70,19 @@ def cursor(after: tuple[int, str]) -> str:
     return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
 
 
-PARSERS = {"text": _text, "integer": _integer, "cursor": _cursor,
-           "lang": _checked(check_lang), "month": _checked(check_month)}
+def _month(param: Param, raw: str) -> str:
+    # `latest` needs the language, so `_latest_month` resolves it once every parameter is parsed.
+    return LATEST if raw == LATEST else _checked(check_month)(param, raw)
+
+
+def _format(param: Param, raw: str) -> str:
+    if raw not in FORMATS:
+        raise BadRequest(f"{param.name} must be one of {', '.join(FORMATS)}, got {raw[:40]!r}")
+    return raw
+
+
+PARSERS = {"text": _text, "integer": _integer, "cursor": _cursor, "format": _format,
+           "lang": _checked(check_lang), "month": _month}
 
 
 def _parse(param: Param):
@@ -79,15 +94,49 @@ def _parse(param: Param):
     return PARSERS[param.kind](param, raw)
 
 
+def _latest_month(lang: str) -> str:
+    """The newest month of `lang` with a complete load, for `month=latest`."""
+    found = db.queries().months(lang)
+    if not found:
+        raise NotFound(f"month={LATEST}: no complete load for language {lang!r}")
+    return found[0]
+
+
 def _route(path: str):
     """Register the decorated view for GET `path`; it is called with the route's parsed parameters."""
-    params = ROUTES[path].params
+    route = ROUTES[path]
+
+    def answer(view):
+        values = {p.name: _parse(p) for p in route.params}
+        as_csv = values.pop("format", None) == "csv"
+        if values.get("month") == LATEST:
+            values["month"] = _latest_month(values["lang"])
+        body = view(**values)
+        return _as_csv(path, route, values, body) if as_csv else body
 
     def register(view):
-        api.add_url_rule(path, endpoint=view.__name__,
-                         view_func=lambda: view(**{p.name: _parse(p) for p in params}))
+        api.add_url_rule(path, endpoint=view.__name__, view_func=lambda: answer(view))
         return view
     return register
+
+
+def _as_csv(path: str, route: Route, values: dict, body: dict) -> Response:
+    """The route's list as a CSV attachment; a following page is in the Link header, as the body has no room."""
+    answer = Response(csv_table.to_csv(route.columns(), body[route.table]), mimetype="text/csv")
+    answer.headers["Content-Disposition"] = _attachment(path, values)
+    if body.get("next"):
+        following = {name: value for name, value in values.items() if name != "after"}
+        url = url_for(request.endpoint, **following, after=body["next"], format="csv")
+        answer.headers["Link"] = f'<{url}>; rel="next"'
+    return answer
+
+
+def _attachment(path: str, values: dict) -> str:
+    """`attachment` named like top-en-2024-11.csv, with the exact UTF-8 name alongside an ASCII one (RFC 6266)."""
+    name = "-".join([path.strip("/")] + [values[param] for param in FILENAME_PARAMS if param in values])
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:200]
+    exact = "" if plain == name else f"; filename*=UTF-8''{quote(name, safe='')}.csv"
+    return f'attachment; filename="{plain}.csv"{exact}'
 
 
 def _known_month(lang: str, month: str) -> dict:
@@ -108,13 +157,13 @@ def article(title: str, lang: str, month: str, limit: int):
     found = db.queries().article(lang, month, title, limit)
     if found is None:
         raise NotFound(f"no clickstream rows for {title!r} in {lang} {month}")
-    return jsonify(found)
+    return found
 
 
 def _edges(direction: str, title: str, lang: str, month: str, limit: int, after):
     _known_article(lang, month, title)
     page, following = db.queries().edges(lang, month, title, direction, limit, after or None)
-    return jsonify(title=title, lang=lang, month=month, edges=page, next=cursor(following) if following else None)
+    return dict(title=title, lang=lang, month=month, edges=page, next=cursor(following) if following else None)
 
 
 @_route("/incoming")
@@ -132,17 +181,17 @@ def months(lang: str):
     found = db.queries().months(lang)
     if not found:
         raise NotFound(f"no complete load for language {lang!r}")
-    return jsonify(lang=lang, months=found)
+    return dict(lang=lang, months=found)
 
 
 @_route("/languages")
 def languages():
-    return jsonify(languages=db.queries().languages())
+    return dict(languages=db.queries().languages())
 
 
 @_route("/month")
 def month_totals(lang: str, month: str):
-    return jsonify(_known_month(lang, month))
+    return _known_month(lang, month)
 
 
 @_route("/top")
@@ -150,7 +199,7 @@ def top(lang: str, month: str, limit: int):
     articles = db.queries().top(lang, month, limit)
     if not articles:
         _known_month(lang, month)
-    return jsonify(lang=lang, month=month, articles=articles)
+    return dict(lang=lang, month=month, articles=articles)
 
 
 @_route("/movers")
@@ -159,12 +208,12 @@ def movers(lang: str, month: str, limit: int):
     found = db.queries().movers(lang, month, limit)
     if not found:
         _known_month(lang, month)
-    return jsonify(lang=lang, month=month, movers=found)
+    return dict(lang=lang, month=month, movers=found)
 
 
 @_route("/search")
 def search(q: str, lang: str, month: str, limit: int):
-    return jsonify(titles=db.queries().search(lang, month, q, limit))
+    return dict(titles=db.queries().search(lang, month, q, limit))
 
 
 @_route("/trend")
@@ -172,7 +221,7 @@ def trend(title: str, lang: str):
     found = db.queries().trend(lang, title)
     if not found:
         raise NotFound(f"no month has clickstream rows for {title!r} in {lang}")
-    return jsonify(title=title, lang=lang, months=found)
+    return dict(title=title, lang=lang, months=found)
 
 
 @_route("/related")
@@ -181,7 +230,7 @@ def related(title: str, lang: str, month: str, limit: int):
     found = db.queries().related(lang, month, title, limit)
     if not found:
         _known_article(lang, month, title)
-    return jsonify(title=title, lang=lang, month=month, related=found)
+    return dict(title=title, lang=lang, month=month, related=found)
 
 
 @_route("/paths")
@@ -189,7 +238,7 @@ def paths(title: str, lang: str, month: str, k: int, limit: int):
     found = db.queries().paths(lang, month, title, k, limit)
     if not found:
         _known_article(lang, month, title)
-    return jsonify(title=title, lang=lang, month=month, k=k, paths=found)
+    return dict(title=title, lang=lang, month=month, k=k, paths=found)
 
 
 @_route("/pagerank")
@@ -197,12 +246,12 @@ def pagerank(lang: str, month: str, limit: int):
     articles = db.queries().pagerank(lang, month, limit)
     if not articles:
         _known_month(lang, month)
-    return jsonify(lang=lang, month=month, articles=articles)
+    return dict(lang=lang, month=month, articles=articles)
 
 
 @_route("/ingestion")
 def ingestion():
-    return jsonify(loads=db.queries().ingestion())
+    return dict(loads=db.queries().ingestion())
 
 
 @_route("/health")
@@ -212,12 +261,12 @@ def health():
     except Exception as err:  # noqa: BLE001 - no session at all (Cassandra down at first use) is a report too
         report = {"status": "unavailable", "cassandra": {"status": "unavailable", "error": str(err), "hosts": []},
                   "streaming": {"status": "unknown", "age_seconds": None, "lag": None}}
-    return jsonify(report), 200 if report["status"] == "ok" else 503
+    return report, 200 if report["status"] == "ok" else 503
 
 
 @_route("/openapi.json")
 def openapi_document():
-    return jsonify(openapi.document())
+    return openapi.document()
 
 
 # Without this, Dash's catch-all page route would answer unknown API paths with HTML and a 200.
@@ -238,6 +287,25 @@ def _method_not_allowed(err: HTTPException):
     if request.path.startswith(PREFIX + "/"):
         return jsonify(error=err.description), 405, {"Allow": ", ".join(err.valid_methods or ())}
     return err
+
+
+# A read-only public API that reads no cookies or other credentials, so any origin may call it:
+# `*` is right, and with `*` browsers send no credentials anyway. ETag and Link must be exposed
+# for a page's script to read them.
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*",
+                "Access-Control-Expose-Headers": "ETag, Link, Retry-After, Content-Disposition"}
+PREFLIGHT_HEADERS = {"Access-Control-Allow-Methods": "GET", "Access-Control-Allow-Headers": "If-None-Match",
+                     "Access-Control-Max-Age": "86400"}
+
+
+@api.after_app_request
+def _allow_any_origin(response: Response) -> Response:
+    """CORS on every /api/v1 answer, errors and 405s included (app-wide, as a routing error has no blueprint)."""
+    if request.path.startswith(PREFIX + "/"):
+        response.headers.update(CORS_HEADERS)
+        if request.method == "OPTIONS":  # Flask answers the preflight itself, from the route's methods
+            response.headers.update(PREFLIGHT_HEADERS)
+    return response
 
 
 def _storage_unavailable(err: Exception) -> bool:

@@ -196,7 +196,7 @@ def test_web_ui_runs_without_debug_tools(outputs):
 HOSTILE = ["", "x" * 3000, "%FF", "%00", "%ED%A0%80", "-1", "0", "99999999999999999999", "NaN", "1e3", "１",
            "🙂" * 80, "'; DROP TABLE edges_in; --", "../../etc/passwd", "<script>alert(1)</script>", "%25s%25n",
            "en%0D%0ASet-Cookie:x", "2024-13", "2024-1", "ZZ", "en_", "Main_Page%2F..%2F"]
-VALID = {"lang": "en", "month": "2024-11", "title": "Main_Page", "q": "Mai", "limit": "5", "k": "2"}
+VALID = {"lang": "en", "month": "2024-11", "title": "Main_Page", "q": "Mai", "limit": "5", "k": "2", "format": "json"}
 
 
 def test_hostile_parameters_on_every_documented_route_never_get_a_500(outputs):

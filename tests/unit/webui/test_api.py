@@ -1,4 +1,9 @@
+import csv
+import io
+import json
 import logging
+import re
+from urllib.parse import urlencode
 
 import pytest
 
@@ -182,6 +187,7 @@ BAD_INPUTS = [
     ("limit", "1" * 5000, "limit"), ("after", "1", "cursor"), ("after", "W10", "cursor"),
     ("after", "WyJ4IiwgIkEiXQ", "cursor"), ("after", "WzkyMjMzNzIwMzY4NTQ3NzU4MDgsIkEiXQ", "cursor"),
     ("after", "A" * 5000, "cursor"), ("k", "0", "k"), ("k", str(MAX_PATH_STEPS + 1), "k"), ("k", "NaN", "k"),
+    ("format", "xml", "format must be one of json, csv"), ("format", "CSV", "format"), ("month", "Latest", "month"),
 ]
 BAD_REQUESTS = [(path, name, value, message) for path, route in ROUTES.items() for name, value, message in BAD_INPUTS
                 if name in {p.name for p in route.params}]
@@ -325,3 +331,171 @@ def test_openapi_parameters_match_the_route_table():
             if param.kind == "integer":
                 assert (spec["schema"]["minimum"], spec["schema"]["maximum"]) == (param.low, param.high)
                 assert param.low <= param.default <= param.high
+
+
+# format=csv: the list of a route's JSON answer, as a table.
+
+TABLE_URLS = [f"{path}?{urlencode(params)}" for path, params in (_url(path) for path in ROUTES if ROUTES[path].table)]
+
+
+def _read_csv(r):
+    assert r.status_code == 200 and r.content_type == "text/csv; charset=utf-8"
+    return list(csv.reader(io.StringIO(r.get_data(as_text=True), newline="")))
+
+
+def _same_value(cell: str, value) -> bool:
+    """Whether a csv cell reads back as the JSON answer's value."""
+    if value is None:
+        return cell == ""
+    if isinstance(value, (list, dict)):
+        return json.loads(cell) == value
+    return type(value)(cell) == value
+
+
+@pytest.mark.parametrize("url", TABLE_URLS)
+def test_a_csv_answer_holds_the_json_answers_list(client, url):
+    route = ROUTES[url.split("?")[0].removeprefix(PREFIX)]
+    items = client.get(url).json[route.table]
+    header, *rows = _read_csv(client.get(f"{url}&format=csv"))
+    assert header[:len(route.columns())] == route.columns()
+    assert len(rows) == len(items) > 0
+    for row, item in zip(rows, items):
+        values = [item.get(column) for column in header] if isinstance(item, dict) else [item]
+        assert len(row) == len(values) and all(_same_value(c, v) for c, v in zip(row, values)), (row, item)
+
+
+def test_titles_with_commas_quotes_line_breaks_and_any_script_round_trip(client, monkeypatch):
+    nasty = ['Rock,_Paper_"and"_Scissors', "Zürich_東京", "two\nlines", "=1+1", ""]
+    monkeypatch.setattr(client.fake, "top", lambda *a: [{"title": t, "incoming_total": i} for i, t in enumerate(nasty)])
+    header, *rows = _read_csv(client.get(f"/api/v1/top?{LANG_MONTH}&format=csv"))
+    assert header == ["title", "incoming_total"]
+    assert rows == [[t, str(i)] for i, t in enumerate(nasty)]
+
+
+def test_a_nested_value_is_one_json_cell_and_a_missing_one_is_empty(client, monkeypatch):
+    monkeypatch.setattr(client.fake, "ingestion", lambda: [
+        {"lang": "en", "month": "2024-11", "status": "failed", "rejected_by_reason": {"bad_n": 2}, "lag": None,
+         "new_field": True}])
+    header, row = _read_csv(client.get("/api/v1/ingestion?format=csv"))
+    found = dict(zip(header, row))
+    assert found["rejected_by_reason"] == '{"bad_n":2}' and found["lag"] == "" and found["run"] == ""
+    assert header[-1] == "new_field" and found["new_field"] == "true"  # a key the schema lacks is kept, not dropped
+
+
+def test_an_empty_list_is_a_header_alone(client):
+    assert _read_csv(client.get("/api/v1/top?lang=en&month=2024-10&format=csv")) == [["title", "incoming_total"]]
+
+
+@pytest.mark.parametrize("url, filename", [
+    (f"top?{LANG_MONTH}", 'filename="top-en-2024-11.csv"'),
+    ("languages?", 'filename="languages.csv"'),
+    ("months?lang=en", 'filename="months-en.csv"'),
+    (f"search?q=New_Y&{LANG_MONTH}", 'filename="search-en-2024-11-New_Y.csv"'),
+    (f"incoming?title=AC/DC&{LANG_MONTH}", 'filename="incoming-en-2024-11-AC_DC.csv"; '
+                                           "filename*=UTF-8''incoming-en-2024-11-AC%2FDC.csv"),
+    ("trend?title=%E6%9D%B1%E4%BA%AC&lang=en", 'filename="trend-en-_.csv"; '
+                                              "filename*=UTF-8''trend-en-%E6%9D%B1%E4%BA%AC.csv"),
+])
+def test_a_csv_answer_is_an_attachment_named_after_its_parameters(client, url, filename):
+    r = client.get(f"/api/v1/{url}&format=csv")
+    assert r.status_code == 200 and r.headers["Content-Disposition"] == f"attachment; {filename}"
+
+
+@pytest.mark.parametrize("direction", ["incoming", "outgoing"])
+def test_a_csv_page_links_to_the_next_page_which_is_csv_too(client, direction):
+    first = client.get(f"/api/v1/{direction}", query_string={
+        "title": 'A,"B"', "lang": "en", "month": "latest", "limit": "7", "format": "csv"})
+    assert _read_csv(first) == [["title", "type", "n"], ["B", "link", "5"]]
+    link = re.fullmatch(r'<([^>]+)>; rel="next"', first.headers["Link"])
+    second = client.get(link.group(1))
+    assert _read_csv(second)[0] == ["title", "type", "n"]
+    # The link names the month that `latest` stood for, so the pages stay in one month.
+    assert [c for c in client.fake.calls if c[0] == "edges"] == [
+        ("edges", "en", "2024-11", 'A,"B"', direction, 7, None),
+        ("edges", "en", "2024-11", 'A,"B"', direction, 7, (5, "B"))]
+    assert "Link" not in client.get(f"/api/v1/{direction}?title=A&{LANG_MONTH}").headers  # JSON has `next`
+
+
+def test_the_last_csv_page_has_no_link(client, monkeypatch):
+    monkeypatch.setattr(client.fake, "edges", lambda *a: ([{"title": "B", "type": "link", "n": 5}], None))
+    r = client.get(f"/api/v1/incoming?title=A&{LANG_MONTH}&format=csv")
+    assert r.status_code == 200 and "Link" not in r.headers
+
+
+def test_format_json_is_the_default_and_errors_stay_json_under_csv(client):
+    assert client.get(f"/api/v1/top?{LANG_MONTH}&format=json").json == client.get(f"/api/v1/top?{LANG_MONTH}").json
+    r = client.get("/api/v1/top?lang=en&month=2023-01&format=csv")
+    assert r.status_code == 404 and r.json["error"]
+
+
+def test_openapi_documents_csv_on_exactly_the_list_routes():
+    lists = {"/top", "/movers", "/search", "/related", "/paths", "/pagerank", "/incoming", "/outgoing", "/months",
+             "/languages", "/trend", "/ingestion"}
+    for path, route in ROUTES.items():
+        operation = document()["paths"][PREFIX + path]["get"]
+        formats = [p["schema"] for p in operation["parameters"] if p["name"] == "format"]
+        has_csv = "text/csv" in operation["responses"]["200"]["content"]
+        assert (formats == [{"type": "string", "enum": ["json", "csv"], "default": "json"}]) == has_csv
+        assert has_csv == (path in lists), path
+        assert ("Link" in operation["responses"]["200"].get("headers", {})) == (path in {"/incoming", "/outgoing"})
+
+
+# month=latest
+
+MONTH_PATHS = [path for path, route in ROUTES.items() if "month" in {p.name for p in route.params}]
+
+
+@pytest.mark.parametrize("path", MONTH_PATHS)
+def test_month_latest_answers_as_the_newest_complete_month(client, path):
+    url, params = _url(path)
+    explicit = client.get(url, query_string=params)
+    latest = client.get(url, query_string={**params, "month": "latest"})
+    assert latest.status_code == explicit.status_code == 200 and latest.json == explicit.json
+    assert ("months", "en") in client.fake.calls
+
+
+@pytest.mark.parametrize("path", MONTH_PATHS)
+def test_month_latest_of_a_language_without_a_complete_load_is_404(client, path):
+    url, params = _url(path, lang="fr", month="latest")
+    r = client.get(url, query_string=params)
+    assert r.status_code == 404 and "latest" in r.json["error"] and "'fr'" in r.json["error"]
+    assert client.fake.calls == [("months", "fr")]
+
+
+def test_openapi_month_accepts_latest_and_months_only():
+    parameters = document()["paths"][PREFIX + "/top"]["get"]["parameters"]
+    schema = next(p["schema"] for p in parameters if p["name"] == "month")
+    assert [v for v in ("latest", "2024-11", "latest2", "2024-13") if re.search(schema["pattern"], v)] == [
+        "latest", "2024-11"]
+
+
+# CORS
+
+@pytest.mark.parametrize("url", [f"top?{LANG_MONTH}", f"top?{LANG_MONTH}&format=csv", "top?lang=en&month=2023-01",
+                                 "top", "nope", "health"])
+def test_every_api_answer_allows_any_origin(client, url):
+    r = client.get(f"/api/v1/{url}", headers={"Origin": "https://notebook.example"})
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Link" in r.headers["Access-Control-Expose-Headers"]
+    assert "Access-Control-Allow-Credentials" not in r.headers
+
+
+def test_a_405_allows_any_origin_too(client):
+    r = client.post(f"/api/v1/top?{LANG_MONTH}")
+    assert r.status_code == 405 and r.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_preflight_allows_get_with_if_none_match(client):
+    r = client.options(f"/api/v1/top?{LANG_MONTH}", headers={
+        "Origin": "https://notebook.example", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "if-none-match"})
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert r.headers["Access-Control-Allow-Methods"] == "GET"
+    assert r.headers["Access-Control-Allow-Headers"] == "If-None-Match"
+    assert client.fake.calls == []  # a preflight asks nothing of Cassandra
+
+
+def test_pages_outside_the_api_get_no_cors_headers(client):
+    r = client.get("/_dash-layout")
+    assert r.status_code == 200 and "Access-Control-Allow-Origin" not in r.headers
