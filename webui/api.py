@@ -15,7 +15,7 @@ from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
 
 from contract.records import MAX_TITLE_BYTES, check_lang, check_month
-from webui import db, openapi
+from webui import caching, db, openapi
 from webui.openapi import PREFIX, ROUTES, Param
 
 api = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -259,3 +259,6 @@ def _internal_error(err: InternalServerError):
                 503, {"Retry-After": str(RETRY_AFTER_SECONDS)})
     # Flask has already logged the exception with its traceback (Flask.log_exception).
     return jsonify(error="internal error; the server log has the details"), 500
+
+
+caching.register(api)
