@@ -19,7 +19,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
 
 from contract.records import MAX_TITLE_BYTES, check_lang, check_month
-from webui import csv_table, db, openapi
+from webui import caching, csv_table, db, openapi
 from webui.openapi import FILENAME_PARAMS, FORMATS, LATEST, PREFIX, ROUTES, Param, Route
 
 api = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -327,3 +327,6 @@ def _internal_error(err: InternalServerError):
                 503, {"Retry-After": str(RETRY_AFTER_SECONDS)})
     # Flask has already logged the exception with its traceback (Flask.log_exception).
     return jsonify(error="internal error; the server log has the details"), 500
+
+
+caching.register(api)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import Dash, dcc, html
 
+from webui import headers
 from webui.api import api
 
 #: Largest request body accepted (413 beyond). A Dash callback posts a few KB; the API takes no bodies.
@@ -19,6 +20,7 @@ def create_app() -> Dash:
     app = Dash("webui", use_pages=True, pages_folder="pages", title="Clickstream explorer",
                suppress_callback_exceptions=True, update_title=None)
     app.server.register_blueprint(api)
+    headers.register(app.server)
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.layout = html.Div([
         html.Header([

@@ -23,6 +23,11 @@ class FakeQueries:
 
     def __init__(self):
         self.calls = []
+        #: The run id of each complete month; a reload gives a month a new one.
+        self.runs = {KNOWN_MONTH: "run-1", ("en", "2024-10"): "run-0"}
+
+    def complete_run(self, lang, month):
+        return self.runs.get((lang, month))
 
     def _known(self, lang, month):
         return (lang, month) in (KNOWN_MONTH, ("en", "2024-10"))
@@ -499,3 +504,75 @@ def test_a_preflight_allows_get_with_if_none_match(client):
 def test_pages_outside_the_api_get_no_cors_headers(client):
     r = client.get("/_dash-layout")
     assert r.status_code == 200 and "Access-Control-Allow-Origin" not in r.headers
+
+
+IMMUTABLE_URLS = [f"article?title=A&{LANG_MONTH}", f"incoming?title=A&{LANG_MONTH}", f"outgoing?title=A&{LANG_MONTH}",
+                  f"top?{LANG_MONTH}", f"search?q=new&{LANG_MONTH}", f"month?{LANG_MONTH}"]
+
+
+@pytest.mark.parametrize("url", IMMUTABLE_URLS)
+def test_a_complete_months_fixed_answers_carry_a_stable_etag_and_a_short_public_max_age(client, url):
+    first, again = client.get(f"/api/v1/{url}"), client.get(f"/api/v1/{url}")
+    assert first.status_code == 200 and first.headers["ETag"] == again.headers["ETag"]
+    etag, weak = first.get_etag()
+    assert etag and not weak
+    assert first.cache_control.public and first.cache_control.max_age == 60
+    assert client.get(f"/api/v1/{url}&limit=3").headers["ETag"] != first.headers["ETag"]  # other parameters
+
+
+@pytest.mark.parametrize("url", IMMUTABLE_URLS)
+def test_a_reload_gives_every_fixed_answer_a_new_etag(client, url):
+    before = client.get(f"/api/v1/{url}")
+    client.fake.runs[KNOWN_MONTH] = "run-2"
+    after = client.get(f"/api/v1/{url}", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and after.data == before.data
+    assert after.headers["ETag"] != before.headers["ETag"]
+
+
+def test_if_none_match_of_the_current_etag_is_a_304_without_a_body_or_a_read(client):
+    url = f"/api/v1/article?title=A&{LANG_MONTH}"
+    tag = client.get(url).headers["ETag"]
+    client.fake.calls.clear()
+    r = client.get(url, headers={"If-None-Match": tag})
+    assert r.status_code == 304 and r.data == b"" and client.fake.calls == []
+    assert r.headers["ETag"] == tag and r.cache_control.max_age == 60
+    assert client.get(url, headers={"If-None-Match": '"other", ' + tag}).status_code == 304
+    assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+@pytest.mark.parametrize("url", [
+    "health", "ingestion", f"movers?{LANG_MONTH}", f"related?title=A&{LANG_MONTH}", f"paths?title=A&{LANG_MONTH}",
+    f"pagerank?{LANG_MONTH}", "trend?title=A&lang=en", "months?lang=en", "languages",
+])
+def test_live_answers_and_those_that_change_after_completion_are_no_store(client, url):
+    r = client.get(f"/api/v1/{url}")
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store" and "ETag" not in r.headers
+
+
+def test_a_month_not_yet_complete_is_no_store(client):
+    del client.fake.runs[KNOWN_MONTH]
+    r = client.get(f"/api/v1/article?title=A&{LANG_MONTH}")
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store" and "ETag" not in r.headers
+
+
+def test_error_answers_are_no_store(client, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("bug")
+
+    answers = [client.get(f"/api/v1/article?title=Missing&{LANG_MONTH}"), client.get("/api/v1/article?lang=en"),
+               client.get("/api/v1/nope"), client.post(f"/api/v1/top?{LANG_MONTH}")]
+    monkeypatch.setattr(client.fake, "top", broken)
+    answers.append(client.get(f"/api/v1/top?{LANG_MONTH}"))
+    assert [r.status_code for r in answers] == [404, 400, 404, 405, 500]
+    assert all(r.headers["Cache-Control"] == "no-store" and "ETag" not in r.headers for r in answers)
+
+
+def test_storage_down_while_asking_for_the_run_is_a_503_too(client, monkeypatch):
+    from cassandra import OperationTimedOut
+
+    def slow(*args):
+        raise OperationTimedOut("errors={}, last_host=10.0.0.1")
+
+    monkeypatch.setattr(client.fake, "complete_run", slow)
+    r = client.get(f"/api/v1/article?title=A&{LANG_MONTH}")
+    assert r.status_code == 503 and r.headers["Cache-Control"] == "no-store" and int(r.headers["Retry-After"]) > 0

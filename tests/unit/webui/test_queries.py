@@ -32,13 +32,29 @@ class PreparedStub:
         self.is_idempotent = False
 
 
+class Answered:
+    """A read sent to FakeSession: `result()` gives its rows (or raises its error), as the driver's
+    ResponseFuture does, and notes in the session's `events` that it was awaited."""
+
+    def __init__(self, session, name, answer):
+        self._session, self._name, self._answer = session, name, answer
+
+    def result(self):
+        self._session.events.append(("result", self._name))
+        if isinstance(self._answer, Exception):
+            raise self._answer
+        return self._answer
+
+
 class FakeSession:
-    """Answers prepared statements from canned rows (our own boundary: the query layer's session)."""
+    """Answers prepared statements from canned rows (our own boundary: the query layer's session).
+    `events` lists each read as it is sent ("send") and as its result is awaited ("result")."""
 
     def __init__(self, answers):
         self.answers = answers
         self.calls = []
         self.prepared = []
+        self.events = []
 
     def prepare(self, cql):
         stmt = PreparedStub(next(name for name, text in CQL.items() if text == cql))
@@ -50,13 +66,12 @@ class FakeSession:
         """The calls but the memo's checks of which months are complete."""
         return [call for call in self.calls if call[0] != "lang_loads"]
 
-    def execute(self, statement, params):
+    def execute_async(self, statement, params):
         name = statement.name
         self.calls.append((name, params))
+        self.events.append(("send", name))
         answer = self.answers.get(name, [])
-        if isinstance(answer, Exception):
-            raise answer
-        return answer(params) if callable(answer) else answer
+        return Answered(self, name, answer(params) if callable(answer) else answer)
 
 
 def _columns(create: str) -> tuple[set[str], list[str]]:
@@ -122,10 +137,19 @@ def test_unknown_article_is_none():
     assert Queries(FakeSession({})).article("en", "2024-11", "Nope", 10) is None
 
 
-def test_article_exists_stops_at_the_first_read_that_finds_something():
+def test_article_exists_in_a_complete_month_is_one_read_of_the_stored_totals():
+    loads = {"lang_loads": [Load("en", "2024-11", "complete")]}
+    session = FakeSession({**loads, "stats": [Stats(1, 0, {})]})
+    assert Queries(session).article_exists("en", "2024-11", "A")
+    assert session.reads == [("stats", ("en", "2024-11", "A"))]
+    assert not Queries(FakeSession(loads)).article_exists("en", "2024-11", "Nope")
+
+
+def test_article_exists_before_completion_sends_every_read_at_once_and_any_found_row_counts():
     session = FakeSession({"stats": [Stats(1, 0, {})]})
     assert Queries(session).article_exists("en", "2024-11", "A")
-    assert [name for name, _ in session.calls] == ["stats"]
+    assert [name for name, _ in session.reads] == ["stats", "incoming", "outgoing"]
+    assert [event for event, name in session.events if name != "lang_loads"][:3] == ["send"] * 3
     assert not Queries(FakeSession({})).article_exists("en", "2024-11", "Nope")
     landed = FakeSession({"outgoing": [Edge("A", "B", "link", 3)]})
     assert Queries(landed).article_exists("en", "2024-11", "A")
@@ -274,10 +298,42 @@ def test_the_memo_evicts_the_least_recently_used_entry():
     assert computed == ["a", "b", "c", "b"]
 
 
-def test_an_unknown_title_of_a_complete_month_costs_one_read():
+def test_an_unknown_title_of_a_complete_month_is_answered_by_its_stats_alone():
     session = FakeSession({"lang_loads": [Load("en", "2024-11", "complete")]})
     assert Queries(session).article("en", "2024-11", "Nope", 10) is None
-    assert [name for name, _ in session.calls] == ["lang_loads", "stats"]
+    # The edge reads went out with the stats read (one round trip), but only the stats are awaited.
+    assert [name for name, _ in session.reads] == ["stats", "incoming", "outgoing"]
+    assert [name for event, name in session.events if event == "result"] == ["lang_loads", "stats"]
+
+
+def test_the_reads_of_one_answer_are_all_sent_before_any_is_awaited():
+    session = FakeSession({"lang_loads": [Load("en", "2024-11", "complete")], "stats": [Stats(0, 1, {})],
+                           "outgoing": lambda p: [Edge("other-search", f"T{p[3]:02d}", "external", 100 + p[3])],
+                           "titles": [Title("New_York")]})
+    queries = Queries(session)
+
+    def sent_then_awaited(read):
+        session.events.clear()
+        read()
+        events = [event for event, name in session.events if name != "lang_loads"]
+        return events.index("result"), events.count("send"), events.count("result")
+
+    article = queries.article("en", "2024-11", "other-search", 3)
+    assert [r["title"] for r in article["outgoing"]] == [f"T{b:02d}" for b in range(SOURCE_BUCKETS - 1,
+                                                                                     SOURCE_BUCKETS - 4, -1)]
+    queries.cache = type(queries.cache)()  # forget the answer, to read it again
+    # stats, incoming and every bucket of outgoing: all sent before the first result is awaited.
+    assert sent_then_awaited(lambda: queries.article("en", "2024-11", "other-search", 3)) == (
+        2 + SOURCE_BUCKETS, 2 + SOURCE_BUCKETS, 2 + SOURCE_BUCKETS)
+    assert sent_then_awaited(lambda: queries.edges("en", "2024-11", "other-search", "outgoing", 2, (101, "T01"))) == (
+        2 * SOURCE_BUCKETS, 2 * SOURCE_BUCKETS, 2 * SOURCE_BUCKETS)
+    assert sent_then_awaited(lambda: queries.search("en", "2024-11", "new", 5)) == (2, 2, 2)
+    # Before completion the totals come from the landed rows, once the first reads found no stored
+    # ones: the whole incoming partition and every bucket's outgoing total, again sent together.
+    session = FakeSession({"incoming": [Edge("B", "other-search", "link", 1)], "outgoing_total": [Total(0)]})
+    Queries(session).article("en", "2024-11", "other-search", 3)
+    totals = [event for event, name in session.events if name in ("all_incoming", "outgoing_total")]
+    assert totals == ["send"] * (1 + SOURCE_BUCKETS) + ["result"] * (1 + SOURCE_BUCKETS)
 
 
 def test_a_complete_months_answers_are_kept_longer_than_a_loading_ones():
