@@ -2,6 +2,10 @@
 
     python -m devstack.stack up --stack dev
     python -m devstack.stack load --stack dev --file clickstream-enwiki-2024-11.tsv --wait
+
+A failure ends in one `error:` line on stderr and a non-zero exit: 2 for a usage error, the producer's
+own code when `load`'s producer fails (it has said why), 1 otherwise. The functions raise SystemExit
+with a message for the failures they expect, so the tests that call them see the same sentence.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import time
 import uuid
 from pathlib import Path
 
+from contract import crashlog
 from contract.status import FINISHED, LoadStatus
 from infra.membership import TEARDOWN_ENV
 from infra.naming import STACK_LABEL, Naming
@@ -30,7 +35,7 @@ def pulumi(*args: str, stack: str, capture: bool = False, env: dict[str, str] | 
     """Run the pulumi CLI in the project root (with `env` added to its environment); raise with its output on
     failure."""
     cmd = ["pulumi", *args, "--stack", stack, "--non-interactive"]
-    result = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=capture, env={**os.environ, **(env or {})})
+    result = _run(cmd, capture=capture, env={**os.environ, **(env or {})})
     if result.returncode != 0:
         detail = (result.stderr or "")[-4000:] if capture else ""
         raise SystemExit(f"`{' '.join(cmd)}` failed with exit {result.returncode}\n{detail}")
@@ -38,8 +43,17 @@ def pulumi(*args: str, stack: str, capture: bool = False, env: dict[str, str] | 
 
 
 def select(stack: str) -> None:
-    subprocess.run(["pulumi", "stack", "select", "--create", stack, "--non-interactive"],
-                   cwd=ROOT, check=True, capture_output=True)
+    cmd = ["pulumi", "stack", "select", "--create", stack, "--non-interactive"]
+    result = _run(cmd, capture=True)
+    if result.returncode != 0:
+        raise SystemExit(f"`{' '.join(cmd)}` failed with exit {result.returncode}\n{result.stderr[-4000:]}")
+
+
+def _run(cmd: list[str], capture: bool, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(cmd, cwd=ROOT, text=True, capture_output=capture, env=env)
+    except FileNotFoundError:
+        raise SystemExit(f"{cmd[0]} is not installed here: run `make setup`, or `. toolchain/env.sh`") from None
 
 
 def up(stack: str, config_file: Path | None = None) -> dict:
@@ -128,16 +142,27 @@ def wait_for_load(stack: str, out: dict, lang: str, month: str, run: str,
     return state.load
 
 
+def produce(cmd: list[str]) -> int:
+    """Run the producer CLI, its output on this terminal; return its exit code."""
+    return subprocess.run(cmd, cwd=ROOT).returncode
+
+
 def load(stack: str, file: Path, lang: str | None, month: str | None, wait: bool,
          stall_seconds: float | None = None) -> None:
-    from producer.files import name_of
+    from producer.files import DumpError, name_of
 
+    try:
+        name = name_of(file, lang, month)
+    except DumpError as err:
+        _say_error(str(err))
+        raise SystemExit(2) from None  # a usage error, as the producer counts it
     out = outputs(stack)
-    name = name_of(file, lang, month)
     run = uuid.uuid4().hex
     cmd = [sys.executable, "-m", "producer", "load", str(file), "--lang", name.lang, "--month", name.month,
            "--bootstrap", out["kafkaBootstrap"], "--run-id", run]
-    subprocess.run(cmd, check=True, cwd=ROOT)
+    code = produce(cmd)
+    if code != 0:
+        raise SystemExit(code)  # the producer has printed its error line; keep its code
     if wait:
         done = wait_for_load(stack, out, name.lang, name.month, run, stall_seconds)
         print(f"{name.lang} {name.month}: {done['status']}, {done['rows_accepted']:,} rows", file=sys.stderr)
@@ -145,15 +170,56 @@ def load(stack: str, file: Path, lang: str | None, month: str | None, wait: bool
             raise SystemExit(f"load failed: {done.get('error')}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        # argparse prints the usage and the message on two lines; here it is one line, exit 2.
+        print(f"error: {message} (see --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m devstack.stack`: run a command and exit with its code."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run a command; a failure ends in one `error:` line on stderr and a non-zero code, never a traceback."""
+    parser = _Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "down", "load", "url", "outputs"])
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--file", type=Path)
     parser.add_argument("--lang")
     parser.add_argument("--month")
     parser.add_argument("--wait", action="store_true")
-    args = parser.parse_args()
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "load" and args.file is None:
+            parser.error("load needs --file")
+        _command(args)
+    except SystemExit as stop:
+        if isinstance(stop.code, str):
+            _say_error(stop.code)
+            return 1
+        return stop.code or 0
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - the last resort: a trace file, not a traceback
+        print(f"error: {crashlog.describe(err, 'stack')}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _say_error(message: str) -> None:
+    # A message's first line says what failed; the rest (a command's own output) goes before it, so
+    # the last line on the terminal is the one `error:` line.
+    headline, _, detail = message.strip().partition("\n")
+    if detail.strip():
+        print(detail.rstrip(), file=sys.stderr)
+    print(f"error: {headline}", file=sys.stderr)
+
+
+def _command(args: argparse.Namespace) -> None:
     if args.command == "up":
         up(args.stack)
     elif args.command == "down":

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.cells import cell_len
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from contract import crashlog
 from contract.records import check_lang, check_month
 from contract.settings import Settings
 from producer import bars, config, dumps
@@ -36,8 +41,19 @@ BootstrapOpt = Annotated[Optional[str], typer.Option(
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]error:[/] {message}")
+    _error(message)
     return typer.Exit(code)
+
+
+def _error(message: str) -> None:
+    # One line however narrow the terminal, and a message's brackets are not taken for rich markup.
+    console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
+
+
+def _titled(title: str, **options) -> Table:
+    """A table whose title wraps between words, never inside one, at any terminal width."""
+    width = min(cell_len(title), console.width)
+    return Table(title=Text(title, overflow="ellipsis"), min_width=width, **options)
 
 
 def _checked(lang: str, month: str) -> tuple[str, str]:
@@ -65,7 +81,7 @@ def months(
                 progress(i)
     except dumps.NETWORK_ERRORS as err:
         raise _fail(f"the dumps index at {base} cannot be read: {err}") from None
-    table = Table(title=f"clickstream dumps at {base}")
+    table = _titled(f"clickstream dumps at {base}")
     table.add_column("month")
     table.add_column("languages", justify="right")
     table.add_column("file" if lang else "codes")
@@ -138,13 +154,12 @@ def load(
             summary = load_file(file, name, publisher, progress, run=run_id, check_progress=check)
     except LoadInterrupted as stop:
         _print_summary(stop.summary)
-        console.print("[yellow]interrupted:[/] the rows sent were flushed and the load is marked failed")
-        raise typer.Exit(130) from None
+        raise _fail("interrupted: the rows sent were flushed and the load is marked failed", 130) from None
     finally:
         publisher.close()
     _print_summary(summary)
     if summary.error:
-        raise typer.Exit(1)
+        raise _fail(f"load failed: {summary.error}")
 
 
 def _connect(bootstrap: str) -> KafkaPublisher:
@@ -157,15 +172,13 @@ def _connect(bootstrap: str) -> KafkaPublisher:
 
 
 def _print_summary(summary: LoadSummary) -> None:
-    table = Table(title=f"{summary.file} → {summary.lang} {summary.month}", show_header=False)
+    table = _titled(f"{summary.file} → {summary.lang} {summary.month}", show_header=False)
     table.add_row("accepted", f"{summary.accepted:,}")
     for reason, count in sorted(summary.rejected.items()):
         table.add_row(f"rejected: {reason}", f"{count:,}")
     table.add_row("seconds", f"{summary.seconds:.1f}")
     table.add_row("rows/s", f"{summary.rows_per_second:,.0f}")
     console.print(table)
-    if summary.error:
-        console.print(f"[red]load failed:[/] {summary.error}")
 
 
 @app.command()
@@ -242,5 +255,32 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """`python -m producer`: run the CLI and exit with its code."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI; every failure ends in one `error:` line and an exit code (2: usage), never a traceback."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args:  # what `no_args_is_help` shows, with its usage-error code
+        app(args=["--help"], prog_name="producer", standalone_mode=False)
+        return 2
+    try:
+        code = app(args=args, prog_name="producer", standalone_mode=False)
+    except typer.Abort:
+        _error("aborted")
+        return 1
+    except Exception as err:  # noqa: BLE001 - the last resort: a trace file, not a traceback
+        if _said_by_typer(err):
+            _error(err.format_message() + (" (see --help)" if err.exit_code == 2 else ""))
+            return err.exit_code
+        _error(crashlog.describe(err, "producer"))
+        return 1
+    return code if isinstance(code, int) else 0
+
+
+def _said_by_typer(err: Exception) -> bool:
+    # Typer raises its own copy of click's errors (usage, bad parameter, missing file), not public
+    # names; each carries the sentence to show and its exit code.
+    return callable(getattr(err, "format_message", None)) and isinstance(getattr(err, "exit_code", None), int)

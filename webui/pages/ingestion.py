@@ -1,4 +1,5 @@
-"""Live view of every load: status, throughput, rows accepted and rejected (and why), and lag.
+"""Live view of every load: status, how far it has landed (a bar and an ETA, webui.landing), throughput,
+rows accepted and rejected (and why), and lag.
 
 Polls every 2 s while a load is running and every 30 s otherwise, so an idle open tab costs
 Cassandra next to nothing.
@@ -11,7 +12,7 @@ from dash import Input, Output, callback, dash_table, dcc, html
 from dash.dash_table.Format import Format, Group, Scheme
 
 from contract.status import ACTIVE, LoadStatus
-from webui import db, ids
+from webui import db, ids, landing
 from webui.pages._common import notice, unavailable
 
 dash.register_page(__name__, path="/ingestion", name="Ingestion", order=2, title="Ingestion · Clickstream explorer")
@@ -23,6 +24,8 @@ COLUMNS = [
     {"name": "Language", "id": "lang"},
     {"name": "Month", "id": "month"},
     {"name": "Status", "id": "status"},
+    {"name": "Progress", "id": "progress"},
+    {"name": "ETA", "id": "eta"},
     {"name": "Rows/s", "id": "rows_per_second", **_COUNT},
     {"name": "Accepted", "id": "rows_accepted", **_COUNT},
     {"name": "Rejected", "id": "rows_rejected", **_COUNT},
@@ -41,16 +44,25 @@ STATUS_COLOURS = {LoadStatus.LOADING: "#fef6e7", LoadStatus.PROCESSING: "#eaf3ff
 
 def layout(**_):
     return html.Div([
-        html.P("Every load and its progress, newest month first. Refreshes every 2 s while a load is "
-               "running, every 30 s otherwise.", className="hint"),
+        html.P("Every load and its progress, newest month first. Progress is the share of a load's accepted "
+               "rows the stream has processed, and the ETA assumes the rows/s shown. Once the stream has caught "
+               f"up, a load spends a while {landing.FINALIZING} (its bar at 100%, status processing) while its "
+               "aggregates are written, then turns complete. Refreshes every 2 s while a load is running, every "
+               "30 s otherwise.", className="hint"),
         dcc.Interval(id=ids.INGESTION_TIMER, interval=FAST_MS),
         html.Div(id=ids.INGESTION_MESSAGE),
         dash_table.DataTable(
             id=ids.INGESTION_TABLE, columns=COLUMNS, data=[], sort_action="native",
             style_cell={"fontFamily": "inherit", "padding": "4px 8px", "whiteSpace": "normal", "height": "auto"},
             style_header={"fontWeight": "600"},
-            style_data_conditional=[{"if": {"filter_query": f'{{status}} = "{status}"'}, "backgroundColor": colour}
-                                    for status, colour in STATUS_COLOURS.items()],
+            # the bar's cells line up, and a bar stays on one line (a failure's reason may wrap)
+            style_cell_conditional=[{"if": {"column_id": "progress"}, "fontFamily": "monospace"}],
+            style_data_conditional=[
+                *({"if": {"filter_query": f'{{status}} = "{status}"'}, "backgroundColor": colour}
+                  for status, colour in STATUS_COLOURS.items()),
+                {"if": {"column_id": "progress", "filter_query": f'{{status}} != "{LoadStatus.FAILED}"'},
+                 "whiteSpace": "nowrap"},
+            ],
         ),
     ])
 
@@ -81,6 +93,8 @@ def row(load: dict) -> dict:
     return {
         **{c["id"]: load.get(c["id"]) for c in COLUMNS},
         "reasons": ", ".join(f"{reason.replace('_', ' ')}: {n:,}" for reason, n in reasons),
+        "progress": landing.progress(load),
+        "eta": landing.eta(load),
         "started_at": _time(load.get("started_at")),
         "updated_at": _time(load.get("updated_at")),
     }

@@ -459,6 +459,17 @@ def test_ingestion_rows_show_reasons_and_the_timer_is_fast_while_a_load_runs():
     assert ingestion.interval([{"status": "complete"}, {"status": "failed"}]) == ingestion.SLOW_MS
 
 
+def test_ingestion_rows_show_the_landed_share_and_the_time_left():
+    from webui.pages import ingestion
+
+    rows, _, _ = ingestion.refresh(0)
+    # 500 of 1,000 accepted rows processed, 500 left at 250.5 rows/s
+    assert (rows[0]["progress"], rows[0]["eta"]) == ("▇▇▇▇▇▁▁▁▁▁ 50%", "~2 s")
+    assert (rows[1]["progress"], rows[1]["eta"]) == ("▇▇▇▇▇▇▇▇▇▇ 100%", "")
+    assert {"progress", "eta"} <= {column["id"] for column in ingestion.COLUMNS}
+    assert "finalizing" in text(ingestion.layout())
+
+
 def test_ingestion_with_no_loads_says_how_to_start(monkeypatch):
     from webui.pages.ingestion import refresh
 
