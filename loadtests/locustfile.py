@@ -1,8 +1,8 @@
 """Locust users of the web UI: readers of the JSON API and people clicking through the Dash pages.
 
-    locust -f loadtests/locustfile.py --host http://127.0.0.1:8050                 # web UI on :8089
-    locust -f loadtests/locustfile.py --host http://127.0.0.1:8050 --class-picker  # choose the classes
-    locust -f loadtests/locustfile.py --headless -u 10 -t 30s ApiReader -T article # only article lookups
+    python -m locust -f loadtests/locustfile.py --host http://127.0.0.1:8050                 # web UI on :8089
+    python -m locust -f loadtests/locustfile.py --host http://127.0.0.1:8050 --class-picker  # choose the classes
+    python -m locust -f loadtests/locustfile.py --headless -u 10 -t 30s ApiReader -T article # only article lookups
     python -m loadtests.run api                                                    # a scenario, with thresholds
 
 It imports loadtests.* and webui.ids, found through PYTHONPATH (toolchain/env.sh), from any directory;
