@@ -21,6 +21,15 @@ DRIVER_HOST = "spark-driver"
 
 
 @dataclass
+class AppArgs:
+    """What every long-running app is given: where its containers go, the shared settings, and its image."""
+
+    place: AppPlace
+    settings: Settings
+    image: docker.Image
+
+
+@dataclass
 class SetupStepsArgs:
     place: AppPlace
     settings: Settings
@@ -66,10 +75,7 @@ class SetupSteps(AppComponent):
 
 
 @dataclass
-class ProducerArgs:
-    place: AppPlace
-    settings: Settings
-    image: docker.Image
+class ProducerArgs(AppArgs):
     #: SetupSteps.topics_done.
     topics_done: pulumi.Output[str]
 
@@ -90,10 +96,7 @@ class Producer(AppComponent):
 
 
 @dataclass
-class StreamingJobArgs:
-    place: AppPlace
-    settings: Settings
-    image: docker.Image
+class StreamingJobArgs(AppArgs):
     #: The writer role's password (a Pulumi secret).
     writer_password: pulumi.Output[str]
     #: SetupSteps.topics, topics_done and schema_done.
@@ -139,10 +142,7 @@ class StreamingJob(AppComponent):
 
 
 @dataclass
-class WebUIArgs:
-    place: AppPlace
-    settings: Settings
-    image: docker.Image
+class WebUIArgs(AppArgs):
     #: The reader role's password (a Pulumi secret).
     reader_password: pulumi.Output[str]
     #: SetupSteps.schema_done.

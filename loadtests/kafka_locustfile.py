@@ -1,6 +1,7 @@
 """Locust users for Kafka itself: produce latency and throughput as Locust stats.
 
-    CLICKSTREAM_KAFKA_BOOTSTRAP=127.0.0.1:19092 python -m locust -f loadtests/kafka_locustfile.py --headless -u 10 -r 10 -t 60s
+    CLICKSTREAM_KAFKA_BOOTSTRAP=127.0.0.1:19092 python -m locust -f loadtests/kafka_locustfile.py \
+        --headless -u 10 -r 10 -t 60s
     python -m loadtests.run kafka
 
 - KafkaSendUser: one record at a time, acks=all, waiting for each: the latency of one durable write.
