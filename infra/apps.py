@@ -1,4 +1,7 @@
-"""Apps: the producer's topic set-up, the streaming job submitted to Spark, and the web UI."""
+"""Apps: the set-up steps (schema, topics), the producer, the streaming job submitted to Spark, and the web UI.
+
+Each is a small component (`infra.nodes.AppComponent`) with its own Args; `Apps` builds their images and wires them.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,179 @@ from contract import schema
 from contract.settings import Settings, password_path
 from infra.images import IMAGES_DIR, REPO_ROOT, image_ref, local_image
 from infra.naming import Naming
-from infra.nodes import app
+from infra.nodes import AppComponent, AppPlace
 
 WEBUI_PORT = 8050
 DRIVER_HOST = "spark-driver"
+
+
+@dataclass
+class AppArgs:
+    """What every long-running app is given: where its containers go, the shared settings, and its image."""
+
+    place: AppPlace
+    settings: Settings
+    image: docker.Image
+
+
+@dataclass
+class SetupStepsArgs:
+    place: AppPlace
+    settings: Settings
+    jobs_image: docker.Image
+    producer_image: docker.Image
+    #: Password of each Cassandra role (contract.schema ADMIN, WRITER, READER); Pulumi secrets.
+    cassandra_passwords: dict[str, pulumi.Output[str]]
+    partitions: int
+    replication_factor: int
+    min_insync_replicas: int
+    depends_on: list[pulumi.Resource]
+
+
+class SetupSteps(AppComponent):
+    """The schema and the topics, once each, as one-shot containers.
+
+    `schema_done` and `topics_done` are env entries carrying each step's checked exit code: a container given
+    one waits for, and requires, that step's success.
+    """
+
+    def __init__(self, name: str, args: SetupStepsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("SetupSteps", name, args.place, opts)
+        # One-shot, as the admin: keyspace, tables, and the jobs' and web UI's roles (jobs.apply_schema).
+        self.schema = self.add_container(
+            "schema", "cassandra-schema", image_ref(args.jobs_image),
+            entrypoints=["/usr/bin/tini", "--"], command=["/opt/venv/bin/python", "-m", "jobs.apply_schema"],
+            envs=_env(args.settings, schema.ADMIN),
+            uploads=[_password_file(role, password) for role, password in args.cassandra_passwords.items()],
+            must_run=False, attach=True, logs=True, depends_on=args.depends_on,
+        )
+        # One-shot: create the topics and return once every partition has a full ISR.
+        self.topics = self.add_container(
+            "topics", "producer-topics", image_ref(args.producer_image),
+            command=["producer.topics", f"--partitions={args.partitions}",
+                     f"--replication={args.replication_factor}", f"--min-insync={args.min_insync_replicas}"],
+            must_run=False, attach=True, logs=True, envs=_env(args.settings), depends_on=args.depends_on,
+        )
+        self.topics_done = _succeeded(self.topics, "creating the Kafka topics").apply(
+            lambda c: f"CLICKSTREAM_TOPICS_EXIT={c}")
+        self.schema_done = _succeeded(self.schema, "applying the Cassandra schema").apply(
+            lambda c: f"CLICKSTREAM_SCHEMA_EXIT={c}")
+        self.register_outputs({"schema_done": self.schema_done, "topics_done": self.topics_done})
+
+
+@dataclass
+class ProducerArgs(AppArgs):
+    #: SetupSteps.topics_done.
+    topics_done: pulumi.Output[str]
+
+
+class Producer(AppComponent):
+    """The long-running producer: watches the dumps index and loads each new month. With no route to the dumps
+    site it logs that it is waiting and retries with backoff."""
+
+    def __init__(self, name: str, args: ProducerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("Producer", name, args.place, opts)
+        cache = self.add_volume("producer-cache")
+        self.container = self.add_container(
+            "producer", "producer", image_ref(args.image), command=["producer", "watch"], restart="unless-stopped",
+            volumes=[docker.ContainerVolumeArgs(volume_name=cache.name, container_path="/var/lib/clickstream")],
+            envs=pulumi.Output.all(*_env(args.settings), args.topics_done),
+        )
+        self.register_outputs({"container": self.container.name})
+
+
+@dataclass
+class StreamingJobArgs(AppArgs):
+    #: The writer role's password (a Pulumi secret).
+    writer_password: pulumi.Output[str]
+    #: SetupSteps.topics, topics_done and schema_done.
+    topics: docker.Container
+    topics_done: pulumi.Output[str]
+    schema_done: pulumi.Output[str]
+    driver_memory: str
+    executor_memory: str
+    executor_cores: int
+    #: Multi-host mode: the first host's address. The driver then shares that host's network, so that
+    #: executors on every host reach it; None: it is `spark-driver` on the stack network.
+    driver_address: str | None = None
+
+
+class StreamingJob(AppComponent):
+    """The streaming job's driver, submitted to the Spark master; it keeps its checkpoints in a volume."""
+
+    def __init__(self, name: str, args: StreamingJobArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("StreamingJob", name, args.place, opts)
+        checkpoints = self.add_volume("checkpoints")
+        on_host = args.driver_address is not None
+        submit = [
+            "/opt/venv/bin/spark-submit", "--master", args.settings.spark_master,
+            "--conf", f"spark.driver.host={args.driver_address or DRIVER_HOST}",
+            "--conf", "spark.driver.bindAddress=0.0.0.0",
+            "--conf", f"spark.driver.memory={args.driver_memory}",
+            "--conf", f"spark.executor.memory={args.executor_memory}",
+            "--conf", f"spark.executor.cores={args.executor_cores}",
+            "/app/jobs/streaming.py",
+        ]
+        self.container = self.add_container(
+            "streaming", "streaming", image_ref(args.image), host_network=on_host,
+            aliases=None if on_host else [DRIVER_HOST],
+            hostname=None if on_host else DRIVER_HOST, network_mode="host" if on_host else None,
+            command=submit, restart="unless-stopped", wait=True, wait_timeout=240,
+            volumes=[docker.ContainerVolumeArgs(volume_name=checkpoints.name,
+                                                container_path=args.settings.checkpoint_dir)],
+            envs=pulumi.Output.all(*_env(args.settings, schema.WRITER), args.topics_done, args.schema_done),
+            uploads=[_password_file(schema.WRITER, args.writer_password)],
+            depends_on=[args.topics],
+        )
+        self.register_outputs({"container": self.container.name})
+
+
+@dataclass
+class WebUIArgs(AppArgs):
+    #: The reader role's password (a Pulumi secret).
+    reader_password: pulumi.Output[str]
+    #: SetupSteps.schema_done.
+    schema_done: pulumi.Output[str]
+    #: Published on 127.0.0.1 at this port.
+    port: int
+    workers: int
+    #: Threads per gunicorn (gthread) worker.
+    threads: int
+    #: CPU weight against the other containers (Docker's default is 1024): under contention the
+    #: latency-bound web tier runs before the throughput-bound ones.
+    cpu_shares: int
+    depends_on: list[pulumi.Resource]
+
+
+class WebUI(AppComponent):
+    """The web UI and JSON API under gunicorn, published on the loopback only."""
+
+    def __init__(self, name: str, args: WebUIArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("WebUI", name, args.place, opts)
+        self.container = self.add_container(
+            "webui", "webui", image_ref(args.image),
+            entrypoints=["/usr/bin/tini", "--"],
+            command=["/opt/venv/bin/gunicorn", "--bind", f"0.0.0.0:{WEBUI_PORT}", "--workers",
+                     str(args.workers), "--threads", str(args.threads),
+                     # Longer than any client's idle gap: with gunicorn's 2 s default, a client that
+                     # reuses a connection the server is closing gets a reset (seen as HTTP 0 in Locust).
+                     "--keep-alive", "75",
+                     # Request line and headers bounded explicitly (gunicorn's defaults, made visible);
+                     # bodies are bounded by the app (webui.app.MAX_REQUEST_BYTES).
+                     "--limit-request-line", "4094", "--limit-request-fields", "100",
+                     "--limit-request-field_size", "8190", "webui.wsgi:server"],
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=["CMD", "/opt/venv/bin/python", "-c", "import urllib.request; urllib.request.urlopen("
+                       f"'http://127.0.0.1:{WEBUI_PORT}/api/v1/health', timeout=2)"],
+                interval="5s", timeout="3s", retries=5, start_period="1m0s"),
+            ports=[docker.ContainerPortArgs(internal=WEBUI_PORT, external=args.port, ip="127.0.0.1")],
+            cpu_shares=args.cpu_shares,
+            envs=pulumi.Output.all(*_env(args.settings, schema.READER), args.schema_done),
+            uploads=[_password_file(schema.READER, args.reader_password)],
+            restart="unless-stopped", wait=True, wait_timeout=180, depends_on=args.depends_on,
+        )
+        self.url = f"http://127.0.0.1:{args.port}"
+        self.register_outputs({"url": self.url})
 
 
 @dataclass
@@ -32,140 +204,50 @@ class AppsArgs:
     min_insync_replicas: int
     webui_port: int
     webui_workers: int
-    #: Threads per gunicorn (gthread) worker.
     webui_threads: int
-    #: CPU weight of the web UI against the other containers (Docker's default is 1024): under
-    #: contention the latency-bound web tier runs before the throughput-bound ones.
     webui_cpu_shares: int
     driver_memory: str
     executor_memory: str
     executor_cores: int
     depends_on: list[pulumi.Resource]
-    #: Multi-host mode: the first host's address. The driver then shares that host's network, so that
-    #: executors on every host reach it; None: it is `spark-driver` on the stack network.
     driver_address: str | None = None
 
 
 class Apps(pulumi.ComponentResource):
-    """Application containers; each reads the shared `contract.settings` variables.
-
-    Two one-shot set-up steps (the schema, the topics), then the producer, the streaming job and the
-    web UI, each built by one method through `infra.nodes.app`.
-    """
+    """The application images, and the app components wired in order: the set-up steps, then the producer and
+    the streaming job once the topics (and the schema) exist, then the web UI once the job runs."""
 
     def __init__(self, name: str, args: AppsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clickstream:infra:Apps", name, {}, opts)
-        self.name, self.args = name, args
         python_bases = {"PYTHON_IMAGE": args.python_image, "WHEELS_IMAGE": args.wheels_image}
-        producer = self._image("producer", "app", python_bases, {"APP": "producer"})
-        webui = self._image("webui", "app", python_bases, {"APP": "webui"})
-        jobs = self._image("jobs", "jobs", {"SPARK_IMAGE": args.spark_image},
+        producer = self._image(name, args.naming, "producer", "app", python_bases, {"APP": "producer"})
+        webui = self._image(name, args.naming, "webui", "app", python_bases, {"APP": "webui"})
+        jobs = self._image(name, args.naming, "jobs", "jobs", {"SPARK_IMAGE": args.spark_image},
                            {"CHECKPOINT_DIR": args.settings.checkpoint_dir})
-        topics_done, schema_done = self._setup_steps(jobs, producer)
-        self.producer = self._producer(producer, topics_done)
-        self.streaming = self._streaming(jobs, topics_done, schema_done)
-        self.webui = self._webui(webui, schema_done)
-        self.web_url = f"http://127.0.0.1:{args.webui_port}"
+        place, settings, passwords = AppPlace(args.naming, args.network), args.settings, args.cassandra_passwords
+        child = pulumi.ResourceOptions(parent=self)
+        self.setup = SetupSteps(name, SetupStepsArgs(
+            place=place, settings=settings, jobs_image=jobs, producer_image=producer, cassandra_passwords=passwords,
+            partitions=args.partitions, replication_factor=args.replication_factor,
+            min_insync_replicas=args.min_insync_replicas, depends_on=args.depends_on), child)
+        self.producer = Producer(name, ProducerArgs(
+            place=place, settings=settings, image=producer, topics_done=self.setup.topics_done), child)
+        self.streaming = StreamingJob(name, StreamingJobArgs(
+            place=place, settings=settings, image=jobs, writer_password=passwords[schema.WRITER],
+            topics=self.setup.topics, topics_done=self.setup.topics_done, schema_done=self.setup.schema_done,
+            driver_memory=args.driver_memory, executor_memory=args.executor_memory,
+            executor_cores=args.executor_cores, driver_address=args.driver_address), child)
+        self.webui = WebUI(name, WebUIArgs(
+            place=place, settings=settings, image=webui, reader_password=passwords[schema.READER],
+            schema_done=self.setup.schema_done, port=args.webui_port, workers=args.webui_workers,
+            threads=args.webui_threads, cpu_shares=args.webui_cpu_shares,
+            depends_on=[self.streaming.container]), child)
+        self.web_url = self.webui.url
         self.register_outputs({"web_url": self.web_url})
 
-    def _app(self, resource: str, host: str, image: docker.Image, *, stack_network: bool = True,
-             **container) -> docker.Container:
-        """One of this component's containers (infra.nodes.app), on the stack network unless told otherwise."""
-        network = self.args.network if stack_network else None
-        return app(f"{self.name}-{resource}", host, image_ref(image), self.args.naming, network, self, **container)
-
-    def _setup_steps(self, jobs: docker.Image, producer: docker.Image) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
-        """The schema and the topics, once each; returns the env entries that make a container wait for,
-        and require, each one's success (it carries the step's checked exit code)."""
-        args = self.args
-        # One-shot, as the admin: keyspace, tables, and the jobs' and web UI's roles (jobs.apply_schema).
-        self.schema = self._app(
-            "schema", "cassandra-schema", jobs,
-            entrypoints=["/usr/bin/tini", "--"], command=["/opt/venv/bin/python", "-m", "jobs.apply_schema"],
-            envs=_env(args.settings, schema.ADMIN),
-            uploads=[_password_file(role, password) for role, password in args.cassandra_passwords.items()],
-            must_run=False, attach=True, logs=True, depends_on=args.depends_on,
-        )
-        # One-shot: create the topics and return once every partition has a full ISR.
-        self.topics = self._app(
-            "topics", "producer-topics", producer,
-            command=["producer.topics", f"--partitions={args.partitions}",
-                     f"--replication={args.replication_factor}", f"--min-insync={args.min_insync_replicas}"],
-            must_run=False, attach=True, logs=True, envs=_env(args.settings), depends_on=args.depends_on,
-        )
-        topics_done = _succeeded(self.topics, "creating the Kafka topics").apply(
-            lambda c: f"CLICKSTREAM_TOPICS_EXIT={c}")
-        schema_done = _succeeded(self.schema, "applying the Cassandra schema").apply(
-            lambda c: f"CLICKSTREAM_SCHEMA_EXIT={c}")
-        return topics_done, schema_done
-
-    def _producer(self, image: docker.Image, topics_done: pulumi.Output[str]) -> docker.Container:
-        """The long-running producer: watches the dumps index and loads each new month. With no route to
-        the dumps site it logs that it is waiting and retries with backoff."""
-        n = self.args.naming
-        cache = docker.Volume(f"{self.name}-producer-cache", name=n.resource("producer-cache"),
-                              labels=n.volume_labels(), opts=pulumi.ResourceOptions(parent=self))
-        return self._app(
-            "producer", "producer", image, command=["producer", "watch"], restart="unless-stopped",
-            volumes=[docker.ContainerVolumeArgs(volume_name=cache.name, container_path="/var/lib/clickstream")],
-            envs=pulumi.Output.all(*_env(self.args.settings), topics_done),
-        )
-
-    def _streaming(self, image: docker.Image, topics_done: pulumi.Output[str],
-                   schema_done: pulumi.Output[str]) -> docker.Container:
-        """The streaming job's driver, submitted to the Spark master; it keeps its checkpoints in a volume."""
-        args, n = self.args, self.args.naming
-        checkpoints = docker.Volume(f"{self.name}-checkpoints", name=n.resource("checkpoints"),
-                                    labels=n.volume_labels(), opts=pulumi.ResourceOptions(parent=self))
-        on_host = args.driver_address is not None
-        submit = [
-            "/opt/venv/bin/spark-submit", "--master", args.settings.spark_master,
-            "--conf", f"spark.driver.host={args.driver_address or DRIVER_HOST}",
-            "--conf", "spark.driver.bindAddress=0.0.0.0",
-            "--conf", f"spark.driver.memory={args.driver_memory}",
-            "--conf", f"spark.executor.memory={args.executor_memory}",
-            "--conf", f"spark.executor.cores={args.executor_cores}",
-            "/app/jobs/streaming.py",
-        ]
-        return self._app(
-            "streaming", "streaming", image, stack_network=not on_host, aliases=None if on_host else [DRIVER_HOST],
-            hostname=None if on_host else DRIVER_HOST, network_mode="host" if on_host else None,
-            command=submit, restart="unless-stopped", wait=True, wait_timeout=240,
-            volumes=[docker.ContainerVolumeArgs(volume_name=checkpoints.name,
-                                                container_path=args.settings.checkpoint_dir)],
-            envs=pulumi.Output.all(*_env(args.settings, schema.WRITER), topics_done, schema_done),
-            uploads=[_password_file(schema.WRITER, args.cassandra_passwords[schema.WRITER])],
-            depends_on=[self.topics],
-        )
-
-    def _webui(self, image: docker.Image, schema_done: pulumi.Output[str]) -> docker.Container:
-        """The web UI and JSON API under gunicorn, published on the loopback only."""
-        args = self.args
-        return self._app(
-            "webui", "webui", image,
-            entrypoints=["/usr/bin/tini", "--"],
-            command=["/opt/venv/bin/gunicorn", "--bind", f"0.0.0.0:{WEBUI_PORT}", "--workers",
-                     str(args.webui_workers), "--threads", str(args.webui_threads),
-                     # Longer than any client's idle gap: with gunicorn's 2 s default, a client that
-                     # reuses a connection the server is closing gets a reset (seen as HTTP 0 in Locust).
-                     "--keep-alive", "75",
-                     # Request line and headers bounded explicitly (gunicorn's defaults, made visible);
-                     # bodies are bounded by the app (webui.app.MAX_REQUEST_BYTES).
-                     "--limit-request-line", "4094", "--limit-request-fields", "100",
-                     "--limit-request-field_size", "8190", "webui.wsgi:server"],
-            healthcheck=docker.ContainerHealthcheckArgs(
-                tests=["CMD", "/opt/venv/bin/python", "-c", "import urllib.request; urllib.request.urlopen("
-                       f"'http://127.0.0.1:{WEBUI_PORT}/api/v1/health', timeout=2)"],
-                interval="5s", timeout="3s", retries=5, start_period="1m0s"),
-            ports=[docker.ContainerPortArgs(internal=WEBUI_PORT, external=args.webui_port, ip="127.0.0.1")],
-            cpu_shares=args.webui_cpu_shares,
-            envs=pulumi.Output.all(*_env(args.settings, schema.READER), schema_done),
-            uploads=[_password_file(schema.READER, args.cassandra_passwords[schema.READER])],
-            restart="unless-stopped", wait=True, wait_timeout=180, depends_on=[self.streaming],
-        )
-
-    def _image(self, app_name: str, dockerfile: str, bases: dict, build_args: dict) -> docker.Image:
-        return local_image(f"{self.name}-{app_name}-image", self.args.naming.image(app_name, "latest"), REPO_ROOT,
+    def _image(self, name: str, naming: Naming, app_name: str, dockerfile: str, bases: dict,
+               build_args: dict) -> docker.Image:
+        return local_image(f"{name}-{app_name}-image", naming.image(app_name, "latest"), REPO_ROOT,
                            IMAGES_DIR / dockerfile / "Dockerfile", self, bases=bases, args=build_args)
 
 

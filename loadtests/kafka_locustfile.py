@@ -1,6 +1,7 @@
 """Locust users for Kafka itself: produce latency and throughput as Locust stats.
 
-    CLICKSTREAM_KAFKA_BOOTSTRAP=127.0.0.1:19092 locust -f loadtests/kafka_locustfile.py --headless -u 10 -r 10 -t 60s
+    CLICKSTREAM_KAFKA_BOOTSTRAP=127.0.0.1:19092 python -m locust -f loadtests/kafka_locustfile.py \
+        --headless -u 10 -r 10 -t 60s
     python -m loadtests.run kafka
 
 - KafkaSendUser: one record at a time, acks=all, waiting for each: the latency of one durable write.
@@ -11,7 +12,7 @@
 Both write to a scratch topic, made at test start (the brokers do not auto-create topics) with a short
 retention and deleted at test stop; nothing in the pipeline reads it. Brokers must be on 127.0.0.1:
 the bootstrap list is checked before connecting, and every broker the cluster advertises before any
-record is sent. It imports loadtests.*, contract.* and producer.*, found through PYTHONPATH (toolchain/env.sh).
+record is sent. It imports loadtests.*, contract.* and producer.* (the checkout is installed editable).
 """
 
 from __future__ import annotations

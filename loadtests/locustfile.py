@@ -1,11 +1,11 @@
 """Locust users of the web UI: readers of the JSON API and people clicking through the Dash pages.
 
-    locust -f loadtests/locustfile.py --host http://127.0.0.1:8050                 # web UI on :8089
-    locust -f loadtests/locustfile.py --host http://127.0.0.1:8050 --class-picker  # choose the classes
-    locust -f loadtests/locustfile.py --headless -u 10 -t 30s ApiReader -T article # only article lookups
+    python -m locust -f loadtests/locustfile.py --host http://127.0.0.1:8050                 # web UI on :8089
+    python -m locust -f loadtests/locustfile.py --host http://127.0.0.1:8050 --class-picker  # choose the classes
+    python -m locust -f loadtests/locustfile.py --headless -u 10 -t 30s ApiReader -T article # only article lookups
     python -m loadtests.run api                                                    # a scenario, with thresholds
 
-It imports loadtests.* and webui.ids, found through PYTHONPATH (toolchain/env.sh), from any directory;
+It imports loadtests.* and webui.ids (installed editable: toolchain/checkout_venv.sh), from any directory;
 `python -m loadtests.run` runs Locust from the repository root so that the relative -f paths resolve.
 Only loopback hosts are accepted. Titles are the loaded month's /api/v1/top, drawn 1/rank
 (see loadtests/titles.py); requests are named by route so the stats group per endpoint.

@@ -3,12 +3,13 @@
 - PulumiMocks: Pulumi's resource monitor, remembering what the program registered (tests/unit/infra).
 - FakePublisher: the producer's Kafka publisher, in memory (tests/unit/producer).
 - FakeDumps: Wikimedia's dumps site on 127.0.0.1, misbehaving on demand (tests/unit/producer).
-- QueryLayer: the Protocol of webui.queries.Queries that the pages and the API call; their fakes
-  (tests/unit/webui, tests/unit/loadtests) are typed against it.
+- QueryLayer: the Protocol of webui.queries.Queries that the pages and the API call, and FakeQueries, its one
+  fake, answering from the canned data each suite gives it (tests/unit/webui, tests/unit/loadtests).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import gzip
 import hashlib
@@ -46,6 +47,77 @@ class QueryLayer(Protocol):
     def pagerank(self, lang: str, month: str, limit: int) -> list[dict]: ...
     def ingestion(self) -> list[dict]: ...
     def health(self, now: dt.datetime | None = None) -> dict: ...
+
+
+#: A month's clicks by source, as the query layer returns them (every kind of source, one of them 0).
+SOURCES = {"link": 40, "other": 5, "other-search": 10, "other-external": 3, "other-internal": 1,
+           "other-empty": 1, "other-other": 0}
+
+
+class FakeQueries(QueryLayer):
+    """The query layer answering from `answers`, one per method a suite calls: a function of the call's
+    arguments, or a value (a copy is returned). Every call is recorded in `calls` as (method, *arguments), so a
+    test can assert what reached the layer, or that nothing did."""
+
+    def __init__(self, runs: dict[tuple[str, str], str] | None = None, **answers):
+        self.answers = answers
+        self.calls: list[tuple] = []
+        #: The run id of each complete (lang, month); a reload gives a month a new one.
+        self.runs = dict(runs or {})
+
+    def complete_run(self, lang, month, *_):
+        # Not recorded in `calls`: the API's HTTP caching asks it before every view (webui.caching).
+        return self.runs.get((lang, month))
+
+    def _answer(self, method: str, *args):
+        self.calls.append((method, *args))
+        answer = self.answers[method]
+        return answer(*args) if callable(answer) else copy.deepcopy(answer)
+
+    def article(self, lang, month, title, limit):
+        return self._answer("article", lang, month, title, limit)
+
+    def article_exists(self, lang, month, title):
+        return self._answer("article_exists", lang, month, title)
+
+    def edges(self, lang, month, title, direction, limit, after=None):
+        return self._answer("edges", lang, month, title, direction, limit, after)
+
+    def months(self, lang):
+        return self._answer("months", lang)
+
+    def languages(self):
+        return self._answer("languages")
+
+    def month(self, lang, month):
+        return self._answer("month", lang, month)
+
+    def top(self, lang, month, limit):
+        return self._answer("top", lang, month, limit)
+
+    def movers(self, lang, month, limit):
+        return self._answer("movers", lang, month, limit)
+
+    def search(self, lang, month, q, limit):
+        return self._answer("search", lang, month, q, limit)
+
+    def trend(self, lang, title):
+        return self._answer("trend", lang, title)
+
+    def related(self, lang, month, title, limit):
+        return self._answer("related", lang, month, title, limit)
+
+    def paths(self, lang, month, title, steps, limit):
+        return self._answer("paths", lang, month, title, steps, limit)
+
+    def pagerank(self, lang, month, limit):
+        return self._answer("pagerank", lang, month, limit)
+
+    def ingestion(self):
+        return self._answer("ingestion")
+
+    def health(self, now=None):
+        return self._answer("health", now)
 
 
 class PulumiMocks(pulumi.runtime.Mocks):

@@ -1,12 +1,12 @@
 # Environment for every make target: the cached toolchain on PATH, Pulumi offline, local state.
 # Source it: `. toolchain/env.sh`. Override CLICKSTREAM_CACHE to keep caches elsewhere.
 export CLICKSTREAM_CACHE="${CLICKSTREAM_CACHE:-$HOME/.cache/clickstream}"
-# This checkout's code first on the import path, whatever the working directory: the venv in the cache is
-# shared by every checkout on the machine, so the package is never installed into it (toolchain/README.md).
+# This checkout's venv first (toolchain/checkout_venv.sh): the shared venv's packages plus this checkout installed
+# editable, so `python` imports this checkout's code whatever the working directory. The shared venv's bin follows,
+# for its tools (ruff); Python entry points are run as `python -m`.
 _root="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)"
-export PYTHONPATH="$_root${PYTHONPATH:+:$PYTHONPATH}"
 _pulumi_bin=$(cat "$CLICKSTREAM_CACHE/pulumi/current-bin" 2>/dev/null || true)
-export PATH="$CLICKSTREAM_CACHE/venv/bin${_pulumi_bin:+:$_pulumi_bin}:$PATH"
+export PATH="$_root/.venv/bin:$CLICKSTREAM_CACHE/venv/bin${_pulumi_bin:+:$_pulumi_bin}:$PATH"
 export PULUMI_HOME="$CLICKSTREAM_CACHE/pulumi-home"
 export PULUMI_BACKEND_URL="file://$CLICKSTREAM_CACHE/pulumi-state"
 # Dev-stack secrets passphrase: a documented default (README, "Secrets"); set your own for anything shared.

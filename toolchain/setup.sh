@@ -4,7 +4,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/lib.sh" # CACHE
-parts=(docker base_image python pulumi kafka cassandra bulkload spark browser)
+parts=(docker base_image python checkout_venv pulumi kafka cassandra bulkload spark browser)
 i=0
 for part in "${parts[@]}"; do
   i=$((i + 1))

@@ -84,17 +84,23 @@ def test_missing_artifacts_say_how_to_fix(tmp_path: Path):
             external_port_base=39092))
 
 
-@pulumi.runtime.test
-def test_apps_hand_each_container_only_its_own_role_and_password_as_a_file():
+def _apps(**changes):
     from contract.settings import Settings
     from infra.apps import Apps, AppsArgs
 
     passwords = {role: pulumi.Output.secret(f"pw-{role}") for role in ("admin", "writer", "reader")}
-    apps = Apps("apps", AppsArgs(
-        naming=NAMING, network="net", python_image=_base(), wheels_image=_base(), spark_image=_base(),
-        settings=Settings(cassandra_hosts="cassandra-0"), cassandra_passwords=passwords, partitions=6,
-        replication_factor=3, min_insync_replicas=2, webui_port=8050, webui_workers=2, webui_threads=4,
-        webui_cpu_shares=4096, driver_memory="768m", executor_memory="768m", executor_cores=1, depends_on=[]))
+    return Apps(changes.pop("name", "apps"), AppsArgs(**{
+        "naming": NAMING, "network": "net", "python_image": _base(), "wheels_image": _base(), "spark_image": _base(),
+        "settings": Settings(cassandra_hosts="cassandra-0"), "cassandra_passwords": passwords, "partitions": 6,
+        "replication_factor": 3, "min_insync_replicas": 2, "webui_port": 8050, "webui_workers": 2,
+        "webui_threads": 4, "webui_cpu_shares": 4096, "driver_memory": "768m", "executor_memory": "768m",
+        "executor_cores": 1, "depends_on": [], **changes}))
+
+
+@pulumi.runtime.test
+def test_apps_hand_each_container_only_its_own_role_and_password_as_a_file():
+    apps = _apps()
+    setup, streaming, webui = apps.setup, apps.streaming.container, apps.webui.container
 
     def check(args):
         (schema_env, schema_up, stream_env, stream_up, web_env, web_up, topics_env) = args
@@ -109,8 +115,64 @@ def test_apps_hand_each_container_only_its_own_role_and_password_as_a_file():
         for env in (schema_env, stream_env, web_env, topics_env):
             assert not any(v.startswith("pw-") for v in env.values())
 
-    return pulumi.Output.all(_env(apps.schema), apps.schema.uploads, _env(apps.streaming), apps.streaming.uploads,
-                             _env(apps.webui), apps.webui.uploads, _env(apps.topics)).apply(check)
+    return pulumi.Output.all(_env(setup.schema), setup.schema.uploads, _env(streaming), streaming.uploads,
+                             _env(webui), webui.uploads, _env(setup.topics)).apply(check)
+
+
+@pulumi.runtime.test
+def test_each_app_is_a_component_of_its_own_holding_the_containers_it_had():
+    from infra.apps import Producer, SetupSteps, StreamingJob, WebUI
+    from infra.nodes import AppComponent
+
+    apps = _apps(name="apps-split")
+    parts = {"SetupSteps": apps.setup, "Producer": apps.producer, "StreamingJob": apps.streaming, "WebUI": apps.webui}
+    assert [type(p) for p in parts.values()] == [SetupSteps, Producer, StreamingJob, WebUI]
+    assert all(isinstance(p, AppComponent) for p in parts.values())
+    assert apps.web_url == "http://127.0.0.1:8050"
+    children = {"SetupSteps": [apps.setup.schema, apps.setup.topics], "Producer": [apps.producer.container],
+                "StreamingJob": [apps.streaming.container], "WebUI": [apps.webui.container]}
+
+    def check(args):
+        urns, former, names = args[:5], args[5:10], args[10:]
+        # The resource names of before the split, each container now under its app's component...
+        expected = {"SetupSteps": ["schema", "topics"], "Producer": ["producer"], "StreamingJob": ["streaming"],
+                    "WebUI": ["webui"]}
+        wanted = [(kind, f"docker:index/container:Container::apps-split-{r}") for kind in expected
+                  for r in expected[kind]]
+        # (the mocks' URNs name the parent's type only, the engine's its whole chain: compare the ends)...
+        assert all(u.endswith(f"clickstream:infra:{kind}${rest}") for u, (kind, rest) in zip(urns, wanted, strict=True))
+        # ...and aliased to its URN as Apps' own child, so a stack from before the split updates it in place.
+        assert all(u.endswith(f"clickstream:infra:Apps${rest}") for u, (_, rest) in zip(former, wanted, strict=True))
+        assert names == ["clickstream-test-cassandra-schema", "clickstream-test-producer-topics",
+                         "clickstream-test-producer", "clickstream-test-streaming", "clickstream-test-webui"]
+
+    containers = [c for kind in parts for c in children[kind]]
+    # Resource._aliases: the SDK's alias URNs, as sent to the engine.
+    return pulumi.Output.all(*[c.urn for c in containers], *[c._aliases[0] for c in containers],
+                             *[c.name for c in containers]).apply(check)
+
+
+@pulumi.runtime.test
+def test_app_containers_keep_their_commands_ports_and_set_up_gates():
+    apps = _apps(name="apps-settings")
+    setup, producer, streaming, webui = (apps.setup, apps.producer.container, apps.streaming.container,
+                                         apps.webui.container)
+
+    def check(args):
+        topics_cmd, producer_cmd, producer_env, stream_cmd, stream_env, stream_net, web_cmd, web_ports, web_env = args
+        assert topics_cmd == ["producer.topics", "--partitions=6", "--replication=3", "--min-insync=2"]
+        assert producer_cmd == ["producer", "watch"] and "CLICKSTREAM_TOPICS_EXIT" in producer_env
+        assert stream_cmd[:2] == ["/opt/venv/bin/spark-submit", "--master"]
+        assert "spark.driver.host=spark-driver" in stream_cmd
+        assert {"CLICKSTREAM_TOPICS_EXIT", "CLICKSTREAM_SCHEMA_EXIT"} <= set(stream_env)
+        assert [n["aliases"] for n in stream_net] == [["spark-driver"]]
+        assert web_cmd[-1] == "webui.wsgi:server" and web_cmd[web_cmd.index("--workers") + 1] == "2"
+        assert [(p["internal"], p["external"], p["ip"]) for p in web_ports] == [(8050, 8050, "127.0.0.1")]
+        assert "CLICKSTREAM_SCHEMA_EXIT" in web_env and "CLICKSTREAM_TOPICS_EXIT" not in web_env
+
+    return pulumi.Output.all(setup.topics.command, producer.command, _env(producer), streaming.command,
+                             _env(streaming), streaming.networks_advanced, webui.command, webui.ports,
+                             _env(webui)).apply(check)
 
 
 def test_generated_passwords_are_random_and_only_length_replaces_them():

@@ -4,50 +4,37 @@ must accept every body loadtests.dash_calls builds, as it accepts the browser's.
 import pytest
 
 from loadtests import dash_calls
-from tests.fakes import QueryLayer
+from tests.fakes import SOURCES, FakeQueries, QueryLayer
 from webui import db, ids
 from webui.app import create_app
 
 ARTICLE_INPUTS = [f"{ids.ARTICLE_TITLE}.value", f"{ids.ARTICLE_LANG}.value", f"{ids.ARTICLE_MONTH}.value"]
-SOURCES = {"link": 40, "other": 5, "other-search": 10, "other-external": 3, "other-internal": 1,
-           "other-empty": 1, "other-other": 0}
 
 
-class FakeQueries:
-    """The query layer's shapes, English 2024-11 loaded, one known article."""
+def _article(lang, month, title, limit):
+    if title != "Loadtest_article":
+        return None
+    return {"title": title, "lang": lang, "month": month, "incoming_total": 60, "outgoing_total": 25,
+            "sources": SOURCES, "incoming": [{"title": "other-search", "type": "external", "n": 60}],
+            "outgoing": [{"title": "Next", "type": "link", "n": 25}]}
 
-    def languages(self):
-        return ["en"]
 
-    def months(self, lang):
-        return ["2024-11"] if lang == "en" else []
-
-    def article(self, lang, month, title, limit):
-        if title != "Loadtest_article":
-            return None
-        return {"title": title, "lang": lang, "month": month, "incoming_total": 60, "outgoing_total": 25,
-                "sources": SOURCES, "incoming": [{"title": "other-search", "type": "external", "n": 60}],
-                "outgoing": [{"title": "Next", "type": "link", "n": 25}]}
-
-    def article_exists(self, lang, month, title):
-        return title == "Loadtest_article"
-
-    def search(self, lang, month, q, limit):
-        return ["Loadtest_article"]
-
-    def trend(self, lang, title):
-        return [{"month": "2024-11", "incoming_total": 60, "outgoing_total": 25}]
-
-    def related(self, lang, month, title, limit):
-        return [{"title": "Next", "score": 0.5}]
-
-    def paths(self, lang, month, title, steps, limit):
-        return [{"path": [title, "Next"], "probability": 0.25}]
+# The query layer's shapes, English 2024-11 loaded, one known article.
+ANSWERS = dict(
+    languages=["en"],
+    months=lambda lang: ["2024-11"] if lang == "en" else [],
+    article=_article,
+    article_exists=lambda lang, month, title: title == "Loadtest_article",
+    search=["Loadtest_article"],
+    trend=[{"month": "2024-11", "incoming_total": 60, "outgoing_total": 25}],
+    related=[{"title": "Next", "score": 0.5}],
+    paths=lambda lang, month, title, steps, limit: [{"path": [title, "Next"], "probability": 0.25}],
+)
 
 
 @pytest.fixture
 def client(monkeypatch):
-    queries: QueryLayer = FakeQueries()
+    queries: QueryLayer = FakeQueries(**ANSWERS)
     monkeypatch.setattr(db, "queries", lambda: queries)
     return create_app().server.test_client()
 

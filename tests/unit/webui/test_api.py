@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 
 from contract.schema import MAX_PATH_STEPS
-from tests.fakes import QueryLayer
+from tests.fakes import FakeQueries, QueryLayer
 from webui import db
 from webui.app import create_app
 from webui.openapi import PREFIX, ROUTES, document
@@ -17,81 +17,45 @@ LANG_MONTH = "lang=en&month=2024-11"
 KNOWN_MONTH = ("en", "2024-11")
 
 
-class FakeQueries:
-    """The query layer's interface with canned answers. Known: en 2024-11 (and its articles, except
-    'Missing'); 'Quiet' is a known article without analytics; 2024-10 is complete but has no lists."""
+def _known(lang, month):
+    return (lang, month) in (KNOWN_MONTH, ("en", "2024-10"))
 
-    def __init__(self):
-        self.calls = []
-        #: The run id of each complete month; a reload gives a month a new one.
-        self.runs = {KNOWN_MONTH: "run-1", ("en", "2024-10"): "run-0"}
 
-    def complete_run(self, lang, month):
-        return self.runs.get((lang, month))
+def _exists(lang, month, title):
+    return _known(lang, month) and title != "Missing"
 
-    def _known(self, lang, month):
-        return (lang, month) in (KNOWN_MONTH, ("en", "2024-10"))
 
-    def article(self, lang, month, title, limit):
-        self.calls.append(("article", lang, month, title, limit))
-        return None if title == "Missing" else {"title": title, "lang": lang, "month": month}
+def _analysed(lang, month, title):
+    return _exists(lang, month, title) and title != "Quiet"
 
-    def article_exists(self, lang, month, title):
-        return self._known(lang, month) and title != "Missing"
 
-    def edges(self, lang, month, title, direction, limit, after=None):
-        self.calls.append(("edges", lang, month, title, direction, limit, after))
-        return [{"title": "B", "type": "link", "n": 5}], (5, "B")
+def _in_known_month(rows):
+    return lambda lang, month, limit: [dict(r) for r in rows] if (lang, month) == KNOWN_MONTH else []
 
-    def months(self, lang):
-        self.calls.append(("months", lang))
-        return ["2024-11", "2024-10"] if lang == "en" else []
 
-    def languages(self):
-        return ["de", "en"]
-
-    def month(self, lang, month):
-        self.calls.append(("month", lang, month))
-        if not self._known(lang, month):
-            return None
-        return {"lang": lang, "month": month, "rows": 3, "total_clicks": 60, "sources": {}}
-
-    def top(self, lang, month, limit):
-        self.calls.append(("top", lang, month, limit))
-        return [{"title": "A", "incoming_total": 90}] if (lang, month) == KNOWN_MONTH else []
-
-    def movers(self, lang, month, limit):
-        self.calls.append(("movers", lang, month, limit))
-        row = {"title": "A", "incoming_total": 90, "previous_total": 10, "change": 80}
-        return [row] if (lang, month) == KNOWN_MONTH else []
-
-    def search(self, lang, month, q, limit):
-        self.calls.append(("search", lang, month, q, limit))
-        return ["New_York"]
-
-    def trend(self, lang, title):
-        self.calls.append(("trend", lang, title))
-        return [] if title == "Missing" else [{"month": "2024-11", "incoming_total": 9, "outgoing_total": 1}]
-
-    def related(self, lang, month, title, limit):
-        self.calls.append(("related", lang, month, title, limit))
-        known = self.article_exists(lang, month, title) and title != "Quiet"
-        return [{"title": "B", "score": 0.5}] if known else []
-
-    def paths(self, lang, month, title, steps, limit):
-        self.calls.append(("paths", lang, month, title, steps, limit))
-        known = self.article_exists(lang, month, title) and title != "Quiet"
-        return [{"path": [title, "B"], "probability": 0.5}] if known else []
-
-    def pagerank(self, lang, month, limit):
-        self.calls.append(("pagerank", lang, month, limit))
-        return [{"rank": 1, "title": "A", "score": 0.1}] if (lang, month) == KNOWN_MONTH else []
-
-    def ingestion(self):
-        return [{"lang": "en", "month": "2024-11", "status": "complete"}]
-
-    def health(self):
-        return {"status": "ok", "cassandra": {"status": "ok", "hosts": []}, "streaming": {"status": "unknown"}}
+# The query layer's answers. Known: en 2024-11 (and its articles, except 'Missing'); 'Quiet' is a known article
+# without analytics; 2024-10 is complete but has no lists.
+ANSWERS = dict(
+    article=lambda lang, month, title, limit: None if title == "Missing" else {"title": title, "lang": lang,
+                                                                               "month": month},
+    article_exists=_exists,
+    edges=lambda *call: ([{"title": "B", "type": "link", "n": 5}], (5, "B")),
+    months=lambda lang: ["2024-11", "2024-10"] if lang == "en" else [],
+    languages=["de", "en"],
+    month=lambda lang, month: ({"lang": lang, "month": month, "rows": 3, "total_clicks": 60, "sources": {}}
+                               if _known(lang, month) else None),
+    top=_in_known_month([{"title": "A", "incoming_total": 90}]),
+    movers=_in_known_month([{"title": "A", "incoming_total": 90, "previous_total": 10, "change": 80}]),
+    search=["New_York"],
+    trend=lambda lang, title: [] if title == "Missing" else [{"month": "2024-11", "incoming_total": 9,
+                                                              "outgoing_total": 1}],
+    related=lambda lang, month, title, limit: [{"title": "B", "score": 0.5}] if _analysed(lang, month, title) else [],
+    paths=lambda lang, month, title, steps, limit: ([{"path": [title, "B"], "probability": 0.5}]
+                                                    if _analysed(lang, month, title) else []),
+    pagerank=_in_known_month([{"rank": 1, "title": "A", "score": 0.1}]),
+    ingestion=[{"lang": "en", "month": "2024-11", "status": "complete"}],
+    health={"status": "ok", "cassandra": {"status": "ok", "hosts": []}, "streaming": {"status": "unknown"}},
+)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +65,7 @@ def server():
 
 @pytest.fixture
 def client(server, monkeypatch):
-    fake: QueryLayer = FakeQueries()
+    fake: QueryLayer = FakeQueries(runs={KNOWN_MONTH: "run-1", ("en", "2024-10"): "run-0"}, **ANSWERS)
     monkeypatch.setattr(db, "queries", lambda: fake)
     client = server.test_client()
     client.fake = fake

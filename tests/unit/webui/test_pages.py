@@ -12,12 +12,10 @@ from dash._pages import _parse_query_string
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
-from tests.fakes import QueryLayer
+from tests.fakes import SOURCES, FakeQueries, QueryLayer
 from webui import charts, db, ids
 from webui.app import create_app
 
-SOURCES = {"link": 40, "other": 5, "other-search": 10, "other-external": 3, "other-internal": 1,
-           "other-empty": 1, "other-other": 0}
 AC_DC = {
     "title": "AC/DC", "lang": "en", "month": "2024-11", "incoming_total": 60, "outgoing_total": 25,
     "sources": SOURCES,
@@ -27,67 +25,40 @@ AC_DC = {
 }
 
 
-class FakeQueries:
-    """The query layer's shapes, with English loaded for two months and German for one."""
+def _ac_dc(lang, month, title, limit):
+    return {**AC_DC, "lang": lang, "month": month} if (lang, title) == ("en", "AC/DC") else None
 
-    def __init__(self):
-        self.calls = []
 
-    def __getattribute__(self, name):  # records each method looked up, so a test can assert "no read"
-        if not name.startswith("_") and name != "calls":
-            self.calls.append(name)
-        return object.__getattribute__(self, name)
-
-    def languages(self):
-        return ["de", "en"]
-
-    def months(self, lang):
-        return {"en": ["2024-11", "2024-10"], "de": ["2024-11"]}.get(lang, [])
-
-    def article(self, lang, month, title, limit):
-        return {**AC_DC, "lang": lang, "month": month} if (lang, title) == ("en", "AC/DC") else None
-
-    def search(self, lang, month, q, limit):
-        return ["AC/DC", "AC_Milan"][:limit]
-
-    def trend(self, lang, title):
-        return [{"month": "2024-10", "incoming_total": 50, "outgoing_total": 20},
-                {"month": "2024-11", "incoming_total": 60, "outgoing_total": 25}]
-
-    def related(self, lang, month, title, limit):
-        return [{"title": "Bon_Scott", "score": 0.5}]
-
-    def paths(self, lang, month, title, steps, limit):
-        return [{"path": ["AC/DC", "Back_in_Black", "Bon_Scott"][:steps + 1], "probability": 0.25}]
-
-    def month(self, lang, month):
-        if month != "2024-11":
-            return None
-        return {"lang": lang, "month": month, "rows": 7, "total_clicks": 120, "sources": SOURCES}
-
-    def top(self, lang, month, limit):
-        return [{"title": "AC/DC", "incoming_total": 60}]
-
-    def movers(self, lang, month, limit):
-        return [{"title": "AC/DC", "incoming_total": 60, "previous_total": 50, "change": 10},
-                {"title": "Bon_Scott", "incoming_total": 2, "previous_total": 9, "change": -7}]
-
-    def pagerank(self, lang, month, limit):
-        return [{"rank": 1, "title": "AC/DC", "score": 0.0123}]
-
-    def ingestion(self):
-        return [
-            {"lang": "en", "month": "2024-11", "run": "r2", "status": "processing", "file": "f.tsv.gz",
-             "rows_accepted": 1000, "rows_rejected": 3,
-             "rejected_by_reason": {"blank_title": 1, "n_not_integer": 2}, "rows_processed": 500,
-             "rows_per_second": 250.5, "seconds": 2.0, "error": None, "lag": 500,
-             "started_at": "2024-12-01T10:00:00.123456Z", "produced_at": None, "completed_at": None,
-             "updated_at": "2024-12-01T10:00:02Z"},
-            {"lang": "en", "month": "2024-10", "run": "r1", "status": "complete", "file": "g.tsv.gz",
-             "rows_accepted": 9, "rows_rejected": 0, "rejected_by_reason": {}, "rows_processed": 9,
-             "rows_per_second": 9.0, "seconds": 1.0, "error": None, "lag": 500, "started_at": None,
-             "produced_at": None, "completed_at": None, "updated_at": None},
-        ]
+# The query layer's shapes, with English loaded for two months and German for one.
+ANSWERS = dict(
+    languages=["de", "en"],
+    months=lambda lang: {"en": ["2024-11", "2024-10"], "de": ["2024-11"]}.get(lang, []),
+    article=_ac_dc,
+    search=lambda lang, month, q, limit: ["AC/DC", "AC_Milan"][:limit],
+    trend=[{"month": "2024-10", "incoming_total": 50, "outgoing_total": 20},
+           {"month": "2024-11", "incoming_total": 60, "outgoing_total": 25}],
+    related=[{"title": "Bon_Scott", "score": 0.5}],
+    paths=lambda lang, month, title, steps, limit: [
+        {"path": ["AC/DC", "Back_in_Black", "Bon_Scott"][:steps + 1], "probability": 0.25}],
+    month=lambda lang, month: ({"lang": lang, "month": month, "rows": 7, "total_clicks": 120, "sources": SOURCES}
+                               if month == "2024-11" else None),
+    top=[{"title": "AC/DC", "incoming_total": 60}],
+    movers=[{"title": "AC/DC", "incoming_total": 60, "previous_total": 50, "change": 10},
+            {"title": "Bon_Scott", "incoming_total": 2, "previous_total": 9, "change": -7}],
+    pagerank=[{"rank": 1, "title": "AC/DC", "score": 0.0123}],
+    ingestion=[
+        {"lang": "en", "month": "2024-11", "run": "r2", "status": "processing", "file": "f.tsv.gz",
+         "rows_accepted": 1000, "rows_rejected": 3,
+         "rejected_by_reason": {"blank_title": 1, "n_not_integer": 2}, "rows_processed": 500,
+         "rows_per_second": 250.5, "seconds": 2.0, "error": None, "lag": 500,
+         "started_at": "2024-12-01T10:00:00.123456Z", "produced_at": None, "completed_at": None,
+         "updated_at": "2024-12-01T10:00:02Z"},
+        {"lang": "en", "month": "2024-10", "run": "r1", "status": "complete", "file": "g.tsv.gz",
+         "rows_accepted": 9, "rows_rejected": 0, "rejected_by_reason": {}, "rows_processed": 9,
+         "rows_per_second": 9.0, "seconds": 1.0, "error": None, "lag": 500, "started_at": None,
+         "produced_at": None, "completed_at": None, "updated_at": None},
+    ],
+)
 
 
 class DownQueries:
@@ -102,7 +73,7 @@ class DownQueries:
 @pytest.fixture(autouse=True)
 def fake(monkeypatch):
     create_app()  # registers the pages and their callbacks
-    queries: QueryLayer = FakeQueries()
+    queries: QueryLayer = FakeQueries(**ANSWERS)
     monkeypatch.setattr(db, "queries", lambda: queries)
     return queries
 
@@ -175,14 +146,14 @@ def test_treemap_leaves_are_the_sources_and_each_parent_the_sum_of_its_children(
 
 
 def test_movers_are_green_up_red_down_biggest_gain_on_top():
-    bar = charts.movers(FakeQueries().movers("en", "2024-11", 10)).data[0]
+    bar = charts.movers(FakeQueries(**ANSWERS).movers("en", "2024-11", 10)).data[0]
     assert list(bar.y) == ["Bon Scott", "AC/DC"]  # plotly draws the last category at the top
     assert list(bar.x) == [-7, 10]
     assert list(bar.marker.color) == [charts.DOWN_COLOUR, charts.UP_COLOUR]
 
 
 def test_trend_has_one_point_per_month_each_carrying_its_month():
-    figure = charts.trend(FakeQueries().trend("en", "AC/DC"), "2024-11")
+    figure = charts.trend(FakeQueries(**ANSWERS).trend("en", "AC/DC"), "2024-11")
     incoming, outgoing = figure.data
     assert list(incoming.x) == ["2024-10", "2024-11"] and list(incoming.y) == [50, 60]
     assert list(outgoing.y) == [20, 25] and list(incoming.customdata) == ["2024-10", "2024-11"]
