@@ -194,21 +194,28 @@ def month_totals(lang: str, month: str):
     return _known_month(lang, month)
 
 
+def _month_list(lang: str, month: str, name: str, found: list) -> dict:
+    """A month's list under `name`; an empty one answers only for a known month (its first has no movers)."""
+    if not found:
+        _known_month(lang, month)
+    return {"lang": lang, "month": month, name: found}
+
+
+def _article_list(title: str, lang: str, month: str, name: str, found: list, **extra) -> dict:
+    """An article's analytics under `name`; they may find nothing for a real article, only an unknown one is a 404."""
+    if not found:
+        _known_article(lang, month, title)
+    return {"title": title, "lang": lang, "month": month, **extra, name: found}
+
+
 @_route("/top")
 def top(lang: str, month: str, limit: int):
-    articles = db.queries().top(lang, month, limit)
-    if not articles:
-        _known_month(lang, month)
-    return dict(lang=lang, month=month, articles=articles)
+    return _month_list(lang, month, "articles", db.queries().top(lang, month, limit))
 
 
 @_route("/movers")
 def movers(lang: str, month: str, limit: int):
-    # The first loaded month has no movers: an empty list, once the month itself is known.
-    found = db.queries().movers(lang, month, limit)
-    if not found:
-        _known_month(lang, month)
-    return dict(lang=lang, month=month, movers=found)
+    return _month_list(lang, month, "movers", db.queries().movers(lang, month, limit))
 
 
 @_route("/search")
@@ -226,27 +233,17 @@ def trend(title: str, lang: str):
 
 @_route("/related")
 def related(title: str, lang: str, month: str, limit: int):
-    # Analytics may find nothing for a real article; only an unknown article is a 404.
-    found = db.queries().related(lang, month, title, limit)
-    if not found:
-        _known_article(lang, month, title)
-    return dict(title=title, lang=lang, month=month, related=found)
+    return _article_list(title, lang, month, "related", db.queries().related(lang, month, title, limit))
 
 
 @_route("/paths")
 def paths(title: str, lang: str, month: str, k: int, limit: int):
-    found = db.queries().paths(lang, month, title, k, limit)
-    if not found:
-        _known_article(lang, month, title)
-    return dict(title=title, lang=lang, month=month, k=k, paths=found)
+    return _article_list(title, lang, month, "paths", db.queries().paths(lang, month, title, k, limit), k=k)
 
 
 @_route("/pagerank")
 def pagerank(lang: str, month: str, limit: int):
-    articles = db.queries().pagerank(lang, month, limit)
-    if not articles:
-        _known_month(lang, month)
-    return dict(lang=lang, month=month, articles=articles)
+    return _month_list(lang, month, "articles", db.queries().pagerank(lang, month, limit))
 
 
 @_route("/ingestion")
