@@ -21,11 +21,10 @@ from webui.openapi import PREFIX
 
 #: The views (endpoint names in webui.api) whose answer for a complete month is fixed until a reload.
 IMMUTABLE_VIEWS = frozenset({"article", "incoming", "outgoing", "top", "search", "month_totals"})
-#: How long a client or shared cache may reuse an answer without asking. A reload replaces the
-#: run, and a cache that holds the old answer serves it up to this long after the new run is
-#: complete: a minute keeps that short, while a hot article is still asked for once a minute per
-#: cache instead of on every view.
-MAX_AGE_SECONDS = 60
+#: Caches may keep such an answer but must ask again before each use (`no-cache`, not a max-age): a
+#: reload gives the month a new run, and a cache that reused the old answer for a max-age would
+#: serve it after the new run is complete. Asking again is cheap: a 304 runs no view.
+CACHE_CONTROL = "public, no-cache"
 
 
 def register(blueprint: Blueprint) -> None:
@@ -67,8 +66,7 @@ def _cache_headers(response: Response) -> Response:
     tag = g.get("settled_etag")
     if tag and response.status_code in (200, 304):
         response.set_etag(tag)
-        response.cache_control.public = True
-        response.cache_control.max_age = MAX_AGE_SECONDS
+        response.headers["Cache-Control"] = CACHE_CONTROL
     else:
         response.headers["Cache-Control"] = "no-store"
     return response
