@@ -22,6 +22,8 @@ from contract.settings import Settings, password_path
 
 log = logging.getLogger("clickstream.schema")
 LOGIN_TIMEOUT_S = 240
+#: How long the dropped default role is read at ALL before the set-up goes on with a warning.
+REPAIR_TIMEOUT_S = 120
 
 
 def apply(settings: Settings, passwords: dict[str, str] | None = None) -> None:
@@ -31,6 +33,7 @@ def apply(settings: Settings, passwords: dict[str, str] | None = None) -> None:
         if passwords:
             _secure_auth_keyspace(session, settings)
             session.execute(schema.DROP_ROLE.format(role=schema.DEFAULT_SUPERUSER[0]), timeout=60)
+            _dropped_on_every_replica(session, schema.DEFAULT_SUPERUSER[0])
         for cql in schema.statements(settings.keyspace, settings.cassandra_datacenter, settings.replication):
             session.execute(cql, timeout=60)
         for table, column, cql_type in schema.ADDED_COLUMNS:
@@ -86,6 +89,37 @@ def _admin_session(settings: Settings, passwords: dict[str, str]):
             time.sleep(5)
         finally:
             default.cluster.shutdown()
+
+
+def _dropped_on_every_replica(session, role: str) -> None:
+    """Read the dropped `role` at ALL until every replica answers that it is gone.
+
+    Each node writes the default superuser at timestamp 0 while system_auth still has one replica,
+    and the keyspace is replicated to every node just before the drop: a replica that never received
+    the drop's tombstone (it was restarting, or dropped the mutation) keeps the role, and `LIST
+    ROLES` (read at ONE) can list it while logins (at QUORUM) are refused. A read at ALL makes every
+    replica answer, and read repair writes the tombstone to any that lacks it; after that a
+    timestamp-0 write cannot bring the role back.
+    """
+    from cassandra import ConsistencyLevel
+    from cassandra.query import SimpleStatement
+
+    everywhere = SimpleStatement(schema.ROLE_EXISTS, consistency_level=ConsistencyLevel.ALL)
+    deadline = time.monotonic() + REPAIR_TIMEOUT_S
+    while True:
+        try:
+            if not session.execute(everywhere, (role,), timeout=30).one():
+                return
+            reason = "a replica still returns it"
+        except Exception as err:  # noqa: BLE001 - a node down or slow: ALL cannot answer yet, ask again
+            reason = f"{type(err).__name__}: {str(err)[:200]}"
+        if time.monotonic() > deadline:
+            # Logins already refuse the role (they read at QUORUM); only LIST ROLES may still show it.
+            log.warning("the dropped role %s is not confirmed gone on every replica (%s); run "
+                        "`nodetool repair system_auth` once every node is up", role, reason)
+            return
+        log.info("the dropped role %s is not confirmed on every replica yet (%s); asking again in 5 s", role, reason)
+        time.sleep(5)
 
 
 def _secure_auth_keyspace(session, settings: Settings) -> None:

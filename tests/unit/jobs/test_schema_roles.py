@@ -24,6 +24,7 @@ class FakeCluster:
     def __init__(self, roles: dict[str, str]):
         self.roles = roles  # role -> password
         self.log: list[tuple[str, str, tuple | None]] = []
+        self.consistency: list[tuple[str, tuple | None, int | None]] = []
 
     def connect(self, settings, keyspace=None, credentials=None):
         user, password = credentials
@@ -38,8 +39,10 @@ class FakeSession:
         self.cluster = self
 
     def execute(self, cql, params=None, timeout=None):
-        cql = " ".join(cql.split())
+        consistency = getattr(cql, "consistency_level", None)
+        cql = " ".join(getattr(cql, "query_string", cql).split())
         self.owner.log.append((self.user, cql, params))
+        self.owner.consistency.append((cql, params, consistency))
         words = cql.split()
         if cql.startswith("SELECT role FROM system_auth.roles"):
             return Rows([params[0]] if params[0] in self.owner.roles else [])
@@ -112,3 +115,30 @@ def test_a_refusal_while_system_auth_spreads_to_every_node_is_asked_again(cluste
     monkeypatch.setattr(apply_schema.time, "sleep", lambda seconds: None)
     apply_schema.apply(Settings(), PASSWORDS)
     assert not refusals and set(cluster.roles) == {ADMIN, "clickstream_writer", "clickstream_reader"}
+
+
+def test_the_dropped_default_role_is_read_at_all_so_every_replica_gets_its_tombstone(cluster):
+    from cassandra import ConsistencyLevel
+
+    apply_schema.apply(Settings(), PASSWORDS)
+    drop = next(i for i, (cql, _, _) in enumerate(cluster.consistency) if cql == "DROP ROLE IF EXISTS cassandra")
+    cql, params, consistency = cluster.consistency[drop + 1]
+    assert cql == schema.ROLE_EXISTS and params == ("cassandra",) and consistency == ConsistencyLevel.ALL
+
+
+def test_a_replica_that_cannot_answer_at_all_is_asked_again(cluster, monkeypatch):
+    from cassandra import Unavailable
+
+    monkeypatch.setattr(apply_schema.time, "sleep", lambda s: None)
+    original, failures = FakeSession.execute, [Unavailable("1 of 3 replicas down")]
+
+    def flaky(self, cql, params=None, timeout=None):
+        if getattr(cql, "consistency_level", None) is not None and failures:
+            raise failures.pop()
+        return original(self, cql, params, timeout)
+
+    monkeypatch.setattr(FakeSession, "execute", flaky)
+    apply_schema.apply(Settings(), PASSWORDS)
+    reads_at_all = [c for c in cluster.consistency if c[2] is not None]
+    assert not failures and len(reads_at_all) == 1  # the second ask answered: the role is gone
+    assert "cassandra" not in cluster.roles
