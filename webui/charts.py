@@ -24,6 +24,12 @@ SOURCE_GROUPS = {"link": "Within the wiki", "other": "Within the wiki",
                  **{key: "From elsewhere" for key in OTHER_SOURCES}}
 ALL_SOURCES = "All clicks in"
 
+#: Longest Sankey label, in characters; a longer title is cut with "…" and shown whole on hover.
+MAX_NODE_LABEL = 32
+#: Charts draw on a transparent background with no fixed font colour, so the page's stylesheet (light or
+#: dark, prefers-color-scheme) shows through; webui/assets/style.css colours their text.
+TRANSPARENT = "rgba(0,0,0,0)"
+
 TYPE_COLOURS = {"link": "#3366cc", "other": "#7fa7e8", "external": "#e69138"}
 CENTRE_COLOUR, REST_COLOUR = "#202122", "#c8ccd1"
 UP_COLOUR, DOWN_COLOUR = "#14866d", "#d33"
@@ -35,12 +41,37 @@ def pretty(title: str) -> str:
     return title.replace("_", " ")
 
 
+def is_external(title: str) -> bool:
+    """One of the dump's five other-* sources: a kind of referrer, not an article (never linked)."""
+    return title in OTHER_SOURCES
+
+
+def source_label(title: str) -> str:
+    """A source or destination as readers see it: an other-* source by its friendly name (as in the
+    treemap), an article by its title with spaces."""
+    return SOURCE_LABELS[title] if is_external(title) else pretty(title)
+
+
+def shorten(text: str, limit: int = MAX_NODE_LABEL) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def chart_label(title: str) -> str:
     """A title as a Plotly label shows it, exactly as `pretty` gives it. Plotly reads label text as
     pseudo-HTML (`<b>`, `<i>`, `<br>`, `<a href>`, `&amp;`): unescaped, a title would be formatted,
     cut or turned into a link. Escaping `&`, `<` and `>` makes Plotly show every character as typed
     (it decodes those entities and sets the text as text, never as markup)."""
-    return html.escape(pretty(title), quote=False)
+    return _escape(pretty(title))
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _layout(figure: go.Figure, **layout) -> go.Figure:
+    """Every chart's common layout: tight margins and a transparent background (see TRANSPARENT)."""
+    figure.update_layout(margin=MARGIN, paper_bgcolor=TRANSPARENT, plot_bgcolor=TRANSPARENT, **layout)
+    return figure
 
 
 def _type_colour(type_: str) -> str:
@@ -52,48 +83,57 @@ def _fade(hex_colour: str) -> str:
     return f"rgba({r},{g},{b},0.35)"
 
 
-def sankey(article: dict) -> go.Figure:
-    """Sources -> article -> destinations, with the rows past the top N folded into one node per side
-    so the article's node carries its real totals. `customdata` of every node and link is the title
-    a click on it should re-centre on ('' where there is none: the article itself, the folded rest)."""
-    labels, colours, centre_on = [], [], []
-    sources, targets, values, link_colours, link_centre_on = [], [], [], [], []
+def sankey(article: dict, top: int = 20, hide_external: bool = False) -> go.Figure:
+    """Sources -> article -> destinations: the `top` rows each way, the rest folded into one node per side
+    so the article's node carries its real totals. `hide_external` folds the other-* sources into that
+    rest too, leaving the flows between articles. Labels are friendly (source_label) and cut at
+    MAX_NODE_LABEL characters; the hover shows them whole. `customdata` of every node and link is
+    [the title a click on it re-centres on ('' where there is none: the article itself, the folded rest,
+    an other-* source), its full hover label]."""
+    labels, colours, node_data = [], [], []
+    sources, targets, values, link_colours, link_data = [], [], [], [], []
 
     def node(label, colour, title):
-        labels.append(label), colours.append(colour), centre_on.append(title)
+        labels.append(_escape(shorten(label))), colours.append(colour), node_data.append([title, _escape(label)])
         return len(labels) - 1
 
     def link(source, target, value, colour, title):
         sources.append(source), targets.append(target), values.append(value)
-        link_colours.append(_fade(colour)), link_centre_on.append(title)
+        link_colours.append(_fade(colour))
+        link_data.append([title, f"{node_data[source][1]} → {node_data[target][1]}"])
 
-    centre = node(chart_label(article["title"]), CENTRE_COLOUR, "")
+    def centre_on(title):
+        return "" if is_external(title) else title
+
+    incoming = [r for r in article["incoming"] if not (hide_external and is_external(r["title"]))][:top]
+    outgoing = article["outgoing"][:top]
+    centre = node(pretty(article["title"]), CENTRE_COLOUR, "")
     # A title can be both a source and a destination (A -> B -> A): it gets a node on each side.
-    for row in article["incoming"]:
+    for row in incoming:
         colour = _type_colour(row["type"])
-        link(node(chart_label(row["title"]), colour, row["title"]), centre, row["n"], colour, row["title"])
-    rest_in = article["incoming_total"] - sum(r["n"] for r in article["incoming"])
+        title = centre_on(row["title"])
+        link(node(source_label(row["title"]), colour, title), centre, row["n"], colour, title)
+    rest_in = article["incoming_total"] - sum(r["n"] for r in incoming)
     if rest_in > 0:
         link(node("Other sources", REST_COLOUR, ""), centre, rest_in, REST_COLOUR, "")
-    for row in article["outgoing"]:
+    for row in outgoing:
         colour = _type_colour(row["type"])
-        link(centre, node(chart_label(row["title"]), colour, row["title"]), row["n"], colour, row["title"])
-    rest_out = article["outgoing_total"] - sum(r["n"] for r in article["outgoing"])
+        link(centre, node(source_label(row["title"]), colour, row["title"]), row["n"], colour, row["title"])
+    rest_out = article["outgoing_total"] - sum(r["n"] for r in outgoing)
     if rest_out > 0:
         link(centre, node("Other destinations", REST_COLOUR, ""), rest_out, REST_COLOUR, "")
 
     figure = go.Figure(go.Sankey(
         # "fixed": draggable nodes swallow clicks in Chromium (plotly.js#3297), and a click re-centres.
         arrangement="fixed", valueformat=",d",
-        node={"label": labels, "color": colours, "customdata": centre_on, "pad": 8, "thickness": 14,
-              "hovertemplate": "%{label}<br>%{value:,d} clicks<extra></extra>"},
+        node={"label": labels, "color": colours, "customdata": node_data, "pad": 12, "thickness": 14,
+              "hovertemplate": "%{customdata[1]}<br>%{value:,d} clicks<extra></extra>"},
         link={"source": sources, "target": targets, "value": values, "color": link_colours,
-              "customdata": link_centre_on,
-              "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,d} clicks<extra></extra>"},
+              "customdata": link_data, "hovertemplate": "%{customdata[1]}<br>%{value:,d} clicks<extra></extra>"},
     ))
-    rows = max(len(article["incoming"]), len(article["outgoing"])) + 1
-    figure.update_layout(margin=MARGIN, height=max(320, 26 * rows), font={"size": 12})
-    return figure
+    # Room for every label: one row of at least 30 px per node on the fuller side.
+    rows = max(len(incoming), len(outgoing)) + 1
+    return _layout(figure, height=max(320, 30 * rows), font={"size": 12})
 
 
 def sources_treemap(sources: dict) -> go.Figure | None:
@@ -114,8 +154,7 @@ def sources_treemap(sources: dict) -> go.Figure | None:
         texttemplate="%{label}<br>%{value:,d} · %{percentRoot:.1%}",
         hovertemplate="%{label}<br>%{value:,d} clicks · %{percentRoot:.1%} of all<extra></extra>",
     ))
-    figure.update_layout(margin=MARGIN, height=300)
-    return figure
+    return _layout(figure, height=300)
 
 
 def trend(points: list[dict], month: str | None = None) -> go.Figure:
@@ -131,9 +170,8 @@ def trend(points: list[dict], month: str | None = None) -> go.Figure:
     if month in months:
         figure.add_vline(x=months.index(month), line={"color": REST_COLOUR, "dash": "dot"})
     # Months are categories: a date axis would invent days and hours between two loaded months.
-    figure.update_layout(margin=MARGIN, height=260, xaxis={"type": "category"}, yaxis={"rangemode": "tozero"},
-                         legend={"orientation": "h", "y": 1.1}, hovermode="x unified")
-    return figure
+    return _layout(figure, height=260, xaxis={"type": "category"}, yaxis={"rangemode": "tozero"},
+                   legend={"orientation": "h", "y": 1.1}, hovermode="x unified")
 
 
 def _sign_colour(change: int) -> str:
@@ -150,6 +188,5 @@ def movers(rows: list[dict]) -> go.Figure:
         customdata=[[r["previous_total"], r["incoming_total"]] for r in rows],
         hovertemplate="%{y}<br>%{customdata[0]:,d} → %{customdata[1]:,d} (%{x:+,d})<extra></extra>",
     ))
-    figure.update_layout(margin=MARGIN, height=max(260, 22 * len(rows) + 40),
-                         yaxis={"automargin": True}, xaxis={"zeroline": True})
-    return figure
+    return _layout(figure, height=max(260, 22 * len(rows) + 40), yaxis={"automargin": True},
+                   xaxis={"zeroline": True})

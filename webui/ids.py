@@ -1,10 +1,10 @@
 """Component ids shared by layouts, callbacks and load tests.
 
 Load tests: the article page's main callback is `webui.pages.article.show_article`. It makes one
-`Queries.article` read (top 20 each way) and returns the page's body: headline, Sankey, source-mix
-treemap and the incoming and outgoing tables. Its only output is ARTICLE_RESULT.children and its
-inputs are exactly (ARTICLE_TITLE, ARTICLE_LANG, ARTICLE_MONTH) values, in that order, with no
-state, so this body drives it (tests/unit/webui/test_pages.py posts it):
+`Queries.article` read (top 50 each way: the Sankey's largest top N) and returns the page's body:
+headline, Sankey, source-mix treemap and the incoming and outgoing tables. Its only output is
+ARTICLE_RESULT.children and its inputs are exactly (ARTICLE_TITLE, ARTICLE_LANG, ARTICLE_MONTH)
+values, in that order, with no state, so this body drives it (tests/unit/webui/test_pages.py posts it):
 
     POST /_dash-update-component
     {"output": "article-result.children",
@@ -14,6 +14,7 @@ state, so this body drives it (tests/unit/webui/test_pages.py posts it):
                 {"id": "article-month", "property": "value", "value": "2024-11"}],
      "changedPropIds": ["article-title.value"], "state": []}
 
+The Sankey's top-N and external-sources controls redraw it from a Store (ARTICLE_DATA), with no read.
 A browser also fires, alongside it, one small callback per side panel (trend, languages, related,
 paths: one or a few reads each) and the URL writer (no reads); the autocomplete fires per keystroke.
 """
@@ -25,6 +26,9 @@ ARTICLE_LANG = "article-lang"
 ARTICLE_MONTH = "article-month"
 ARTICLE_RESULT = "article-result"
 ARTICLE_SANKEY = "article-sankey"
+ARTICLE_SANKEY_TOP = "article-sankey-top"
+ARTICLE_SANKEY_EXTERNAL = "article-sankey-external"
+ARTICLE_DATA = "article-data"  # the article as read, for redrawing the Sankey without another read
 ARTICLE_TREND = "article-trend"
 ARTICLE_TREND_GRAPH = "article-trend-graph"
 ARTICLE_LANGS = "article-langs"

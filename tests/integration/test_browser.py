@@ -32,6 +32,7 @@ from loadtests.target import loopback
 from devstack import browser
 from tests.conftest import ground_truth, read_sample
 from tests.integration.helpers import api
+from webui.charts import shorten, source_label
 
 if browser.missing():
     pytest.skip(f"browser tests {browser.missing()}", allow_module_level=True)
@@ -146,8 +147,9 @@ def wait_for_article(driver, title: str, seconds: float = RENDER_SECONDS):
 
 
 def table_rows(driver, heading: str, container: str = "article-result"):
-    """Body rows (lists of cells) of the table in the card headed `heading`, once it has rows."""
-    xpath = f"//*[@id='{container}']//section[h3='{heading}']//table/tbody/tr"
+    """Body rows (lists of cells) of the table in the card headed `heading`, once it has rows. Tables are
+    DataTables: their header row is a row of `th` in the same tbody, so only rows with `td` count."""
+    xpath = f"//*[@id='{container}']//section[h3='{heading}']//table//tr[td]"
     return wait(driver, lambda d: [row.find_elements(By.TAG_NAME, "td") for row in d.find_elements(By.XPATH, xpath)],
                 f"rows in the '{heading}' table")
 
@@ -196,16 +198,18 @@ def test_article_page_shows_ground_truth(driver, web, truth, screenshots):
     incoming = table_rows(driver, "Top sources")
     assert len(incoming) == min(LIMIT, len(main["incoming"]))
     top = main["incoming"][0]
-    assert [text(cell) for cell in incoming[0][:3]] == [pretty(top["title"]), top["type"], f"{top['n']:,}"]
+    assert [text(cell) for cell in incoming[0][:3]] == [source_label(top["title"]), top["type"], f"{top['n']:,}"]
     outgoing = table_rows(driver, "Top destinations")
-    assert [text(row[0]) for row in outgoing] == [pretty(r["title"]) for r in main["outgoing"][:LIMIT]]
+    assert [text(row[0]) for row in outgoing] == [source_label(r["title"]) for r in main["outgoing"][:LIMIT]]
 
-    # The Sankey: the article, its top sources and destinations, a folded node for each side's rest.
+    # The Sankey (top 20 by default): the article, its top sources and destinations by their friendly
+    # labels, cut as the chart cuts them, and a folded node for each side's rest.
     wait(driver, sankey_nodes, "Sankey nodes")
     rest_in = main["incoming_total"] - sum(r["n"] for r in main["incoming"][:LIMIT])
     rest_out = main["outgoing_total"] - sum(r["n"] for r in main["outgoing"][:LIMIT])
-    expected = ([pretty("Main_Page")] + [pretty(r["title"]) for r in main["incoming"][:LIMIT]]
-                + ["Other sources"] * (rest_in > 0) + [pretty(r["title"]) for r in main["outgoing"][:LIMIT]]
+    expected = ([shorten(pretty("Main_Page"))] + [shorten(source_label(r["title"])) for r in main["incoming"][:LIMIT]]
+                + ["Other sources"] * (rest_in > 0)
+                + [shorten(source_label(r["title"])) for r in main["outgoing"][:LIMIT]]
                 + ["Other destinations"] * (rest_out > 0))
     assert sorted(sankey_nodes(driver)) == sorted(expected)
     assert driver.find_elements(By.CSS_SELECTOR, "#article-sankey svg.main-svg .sankey-link")
@@ -309,7 +313,8 @@ def assert_shows_the_api_article(driver, headline: str, web: str, title: str) ->
     for heading, rows, total in (("Top sources", found["incoming"], found["incoming_total"]),
                                  ("Top destinations", found["outgoing"], found["outgoing_total"])):
         shown = [[text(cell) for cell in row] for row in table_rows(driver, heading)]
-        assert shown == [[pretty(r["title"]), r["type"], f"{r['n']:,}", f"{r['n'] / total:.1%}"] for r in rows], heading
+        assert shown == [[source_label(r["title"]), r["type"], f"{r['n']:,}", f"{r['n'] / total:.1%}"]
+                         for r in rows], heading
 
 
 @pytest.mark.parametrize("title, shot", [

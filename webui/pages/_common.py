@@ -4,21 +4,29 @@ messages shown instead of a traceback. (A leading underscore keeps Dash from loa
 from __future__ import annotations
 
 import logging
+import re
 from typing import NamedTuple
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, dash_table, dcc, html
+from dash.dash_table.Format import Format, Group, Scheme
 from dash.exceptions import PreventUpdate
 
 from contract.records import MAX_TITLE_BYTES, check_lang, check_month
 from webui import db
-from webui.charts import pretty
+from webui.charts import is_external, pretty, source_label
+from webui.csv_table import to_csv
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LANG = "en"
-#: Every page's graphs: no Plotly mode bar.
-GRAPH_CONFIG = {"displayModeBar": False}
+
+
+def graph_config(*name_parts: str) -> dict:
+    """A graph's config: the mode bar (on hover) offers only "Download plot as a PNG", saved as
+    clickstream-<name parts>.png with anything a file name should not hold replaced by "_"."""
+    return {"displaylogo": False, "modeBarButtons": [["toImage"]],
+            "toImageButtonOptions": {"format": "png", "filename": file_name(*name_parts), "scale": 2}}
 
 
 def arg(value, default: str = "") -> str:
@@ -41,8 +49,15 @@ def month_href(lang: str, month: str) -> str:
     return "/month" + search(lang=lang, month=month)
 
 
-def title_link(title: str, lang: str, month: str):
-    return dcc.Link(pretty(title), href=article_href(title, lang, month), title=title)
+def wiki_url(title: str, lang: str) -> str:
+    """The article on its own wiki. `/` stays (MediaWiki subpage-style titles such as AC/DC); every
+    other reserved or non-ASCII character is percent-encoded, so `?`, `#` and `&` stay in the title."""
+    return f"https://{lang}.wikipedia.org/wiki/{quote(title, safe='/')}"
+
+
+def wiki_link(title: str, lang: str, text: str = "on Wikipedia ↗"):
+    return html.A(text, href=wiki_url(title, lang), target="_blank", rel="noopener",
+                  title=f"{pretty(title)} on {lang}.wikipedia.org", className="wiki-link")
 
 
 def options(values, keep=(), label=str) -> list[dict]:
@@ -142,15 +157,63 @@ def unavailable(err: Exception):
                    "). Try again in a moment."], "error")
 
 
-def share_bar(n: int, total: int):
-    share = n / total if total else 0
-    return html.Div([html.Div(html.Div(className="bar", style={"width": f"{min(share, 1):.1%}"}), className="track"),
-                     html.Span(f"{share:.1%}" if total else "")], className="share")
+# Tables: Dash DataTables, sortable by any column. A title cell is a markdown link (DataTable's markdown
+# renders no HTML, and md_text escapes the rest); numbers stay numbers, so they sort as numbers.
+
+def text_column(name: str, id_: str) -> dict:
+    return {"name": name, "id": id_, "presentation": "markdown"}
 
 
-def table(header: list[str], rows: list[list], numeric: tuple[int, ...] = ()):
-    """A plain HTML table; cells may be components (links, bars). `numeric` columns align right."""
-    def cells(tag, values):
-        return [tag(v, className="num" if i in numeric else None) for i, v in enumerate(values)]
-    return html.Table([html.Thead(html.Tr(cells(html.Th, header))),
-                       html.Tbody([html.Tr(cells(html.Td, row)) for row in rows])], className="data")
+def count_column(name: str, id_: str) -> dict:
+    return {"name": name, "id": id_, "type": "numeric", "format": Format(group=Group.yes, precision=0,
+                                                                              scheme=Scheme.fixed)}
+
+
+def share_column(name: str, id_: str) -> dict:
+    return {"name": name, "id": id_, "type": "numeric", "format": Format(precision=1, scheme=Scheme.percentage)}
+
+
+def decimal_column(name: str, id_: str, digits: int) -> dict:
+    return {"name": name, "id": id_, "type": "numeric", "format": Format(precision=digits, scheme=Scheme.fixed)}
+
+
+def md_text(text: str) -> str:
+    """`text` as markdown that renders exactly as `text`: every ASCII punctuation mark escaped."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+
+
+def md_title(title: str, lang: str, month: str) -> str:
+    """A title as a markdown cell: a link to its page here, or, for an other-* source, its friendly
+    name as plain text (it is no article)."""
+    if is_external(title):
+        return md_text(source_label(title))
+    return f"[{md_text(pretty(title))}]({article_href(title, lang, month)})"
+
+
+def data_table(columns: list[dict], rows: list[dict], csv_name: str, csv_rows: list[dict]):
+    """A sortable table of `rows`, and a link that downloads `csv_rows` (exact titles, plain numbers,
+    written like the API's format=csv) as `csv_name`.csv. DataTable's own export would write each
+    link's markdown source instead of the title."""
+    markdown = [c["id"] for c in columns if c.get("presentation") == "markdown"]
+    csv = to_csv(list(csv_rows[0]) if csv_rows else [], csv_rows)
+    return html.Div([
+        dash_table.DataTable(
+            columns=columns, data=rows, sort_action="native", style_as_list_view=True,
+            css=[{"selector": "p", "rule": "margin: 0"}],
+            style_table={"overflowX": "auto"},
+            style_cell={"fontFamily": "inherit", "fontSize": "13px", "padding": "3px 6px", "textAlign": "left",
+                        "whiteSpace": "normal", "height": "auto", "backgroundColor": "var(--card)",
+                        "color": "var(--ink)", "border": "none", "borderBottom": "1px solid var(--rule)"},
+            style_header={"fontWeight": "600", "color": "var(--muted)", "fontSize": "12px"},
+            # The cell form of dir="auto": each title is laid out in its own direction (fa, he, ar ...).
+            style_cell_conditional=[{"if": {"column_id": c}, "unicodeBidi": "plaintext"} for c in markdown]
+            + [{"if": {"column_type": "numeric"}, "textAlign": "right"}],
+        ),
+        html.A("Download CSV", href="data:text/csv;charset=utf-8," + quote(csv), download=file_name(csv_name) + ".csv",
+               className="csv-link"),
+    ], className="table-box")
+
+
+def file_name(*parts: str) -> str:
+    """Parts of a download's name joined by "-", with anything a file name should not hold as "_"."""
+    return re.sub(r"[^\w.-]+", "_", "-".join(["clickstream", *parts])).strip("_")

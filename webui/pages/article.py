@@ -19,14 +19,18 @@ from contract.records import search_text
 from contract.schema import MAX_PATH_STEPS
 from webui import charts, db, ids
 from webui.charts import pretty
-from webui.pages._common import (GRAPH_CONFIG, arg, follow_language, labelled, month_href, notice, options,
-                                 period_controls, period_problem, search, share_bar, table, title_link,
-                                 title_problem, unavailable)
+from webui.pages._common import (arg, count_column, data_table, decimal_column, follow_language, graph_config,
+                                 labelled, md_text, md_title, month_href, notice, options, period_controls,
+                                 period_problem, search, share_column, text_column, title_problem, unavailable,
+                                 wiki_link)
 
 dash.register_page(__name__, path="/", name="Article", order=0, title="Article · Clickstream explorer")
 
 DEFAULT_TITLE = "Main_Page"
-LIMIT = 20  # rows each way, in the tables and the Sankey
+LIMIT = 20  # rows each way in the tables, and the Sankey's default top N
+SANKEY_TOPS = (10, 20, 50)
+READ = max(SANKEY_TOPS)  # rows each way the main callback reads, for the largest Sankey
+HIDE_EXTERNAL = "hide-external"
 SUGGESTIONS = 15
 ANALYTICS_ROWS = 10
 
@@ -55,14 +59,19 @@ def layout(title=None, lang=None, month=None, steps=None, **_):
                 dcc.RadioItems(id=ids.ARTICLE_STEPS, value=_steps(arg(steps, "1")), inline=True,
                                options=[{"label": f"{n} click{'s' if n > 1 else ''}", "value": n}
                                         for n in range(1, MAX_PATH_STEPS + 1)], className="steps"),
-                html.Div(id=ids.ARTICLE_PATHS),
+                _loading(ids.ARTICLE_PATHS),
             ], className="card"),
         ], className="grid"),
     ])
 
 
 def _panel(heading: str, hint: str, body_id: str):
-    return html.Section([html.H3(heading), html.P(hint, className="hint"), html.Div(id=body_id)], className="card")
+    return html.Section([html.H3(heading), html.P(hint, className="hint"), _loading(body_id)], className="card")
+
+
+def _loading(body_id: str):
+    """A side panel's body, with a spinner while its callback runs (after 300 ms, so a quick one does not flash)."""
+    return dcc.Loading(html.Div(id=body_id), delay_show=300)
 
 
 def _steps(text: str) -> int:
@@ -89,7 +98,7 @@ def article_view(title, lang, month):
     if why:
         return notice(why)
     try:
-        found = db.queries().article(lang, month, title, LIMIT)
+        found = db.queries().article(lang, month, title, READ)
     except Exception as err:  # noqa: BLE001 - a read failure is shown, not raised
         return unavailable(err)
     if found is None:
@@ -99,38 +108,83 @@ def article_view(title, lang, month):
 
 
 def render(article: dict):
-    lang, month = article["lang"], article["month"]
+    lang, month, title = article["lang"], article["month"], article["title"]
     treemap = charts.sources_treemap(article["sources"])
-    api = "/api/v1/article?" + urlencode({"title": article["title"], "lang": lang, "month": month, "limit": LIMIT})
+    api = "/api/v1/article?" + urlencode({"title": title, "lang": lang, "month": month, "limit": LIMIT})
     return html.Div([
-        html.P([html.Strong(pretty(article["title"])), f" · {lang} · {month} · ",
+        html.P([html.Strong(pretty(title), dir="auto"), f" · {lang} · {month} · ",
                 f"{article['incoming_total']:,} clicks in · {article['outgoing_total']:,} clicks out · ",
+                f"out/in {ratio(article)} · ", wiki_link(title, lang), " · ",
                 dcc.Link("the whole month", href=month_href(lang, month)), " · ", html.A("JSON", href=api)],
                className="headline"),
         html.Section([
             html.H3("Where readers come from and go next"),
-            html.P("Click a title or a flow to re-centre on it.", className="hint"),
-            dcc.Graph(id=ids.ARTICLE_SANKEY, figure=charts.sankey(article), config=GRAPH_CONFIG)
-            if article["incoming"] or article["outgoing"] else notice("No clicks recorded in either direction."),
+            html.P("Click a title or a flow to re-centre on it. Long titles are cut; hover for the whole one.",
+                   className="hint"),
+            *(_sankey(article) if article["incoming"] or article["outgoing"] else
+              [notice("No clicks recorded in either direction.")]),
         ], className="card"),
         html.Div([
-            html.Section([html.H3("Top sources"), _rows(article["incoming"], article["incoming_total"], lang, month)],
-                         className="card"),
-            html.Section([html.H3("Top destinations"),
-                          _rows(article["outgoing"], article["outgoing_total"], lang, month)], className="card"),
-            html.Section([html.H3("Source mix"), dcc.Graph(figure=treemap, config=GRAPH_CONFIG) if treemap
-                          else notice("No clicks in.")], className="card"),
+            html.Section([html.H3("Top sources"), _rows(article["incoming"], article["incoming_total"], article,
+                                                        "sources")], className="card"),
+            html.Section([html.H3("Top destinations"), _rows(article["outgoing"], article["outgoing_total"],
+                                                             article, "destinations")], className="card"),
+            html.Section([html.H3("Source mix"),
+                          dcc.Graph(figure=treemap, config=graph_config(lang, month, title, "source-mix"))
+                          if treemap else notice("No clicks in.")], className="card"),
         ], className="grid"),
     ])
 
 
-def _rows(rows: list[dict], total: int, lang: str, month: str):
-    """Top rows with each one's share of the article's total in that direction."""
+def ratio(article: dict) -> str:
+    """Clicks out per click in, to two decimals: below 1 the article is mostly where readers stop."""
+    if not article["incoming_total"]:
+        return "–"
+    return f"{article['outgoing_total'] / article['incoming_total']:.2f}"
+
+
+def _sankey(article: dict) -> list:
+    """The Sankey and its two controls; the article rides along in a Store, so a control redraws the
+    chart (redraw_sankey) without another read."""
+    return [
+        html.Div([
+            dcc.RadioItems(id=ids.ARTICLE_SANKEY_TOP, value=LIMIT, inline=True, className="steps",
+                           options=[{"label": f"top {n}", "value": n} for n in SANKEY_TOPS]),
+            dcc.Checklist(id=ids.ARTICLE_SANKEY_EXTERNAL, value=[], inline=True,
+                          options=[{"label": "hide search engines, other websites and other sources outside "
+                                             "the wiki", "value": HIDE_EXTERNAL}]),
+        ], className="chart-controls"),
+        dcc.Store(id=ids.ARTICLE_DATA, data=article),
+        dcc.Graph(id=ids.ARTICLE_SANKEY, figure=charts.sankey(article, LIMIT),
+                  config=graph_config(article["lang"], article["month"], article["title"], "flows")),
+    ]
+
+
+@callback(
+    Output(ids.ARTICLE_SANKEY, "figure"),
+    Input(ids.ARTICLE_SANKEY_TOP, "value"),
+    Input(ids.ARTICLE_SANKEY_EXTERNAL, "value"),
+    State(ids.ARTICLE_DATA, "data"),
+    prevent_initial_call=True,  # render() drew it with the defaults
+)
+def redraw_sankey(top, external, article):
+    """The Sankey again, with the chosen top N and with or without the sources outside the wiki."""
+    if not article:
+        raise PreventUpdate
+    return charts.sankey(article, top if top in SANKEY_TOPS else LIMIT, HIDE_EXTERNAL in (external or []))
+
+
+def _rows(rows: list[dict], total: int, article: dict, side: str):
+    """Top rows with each one's share of the article's total in that direction; an other-* source by its
+    friendly name, not linked."""
     if not rows:
         return notice("None recorded.")
-    return table(["Title", "Type", "Clicks", "Share"],
-                 [[title_link(r["title"], lang, month), r["type"], f"{r['n']:,}", share_bar(r["n"], total)]
-                  for r in rows], numeric=(2,))
+    rows, lang, month = rows[:LIMIT], article["lang"], article["month"]
+    shown = [{"title": md_title(r["title"], lang, month), "type": r["type"], "n": r["n"],
+              "share": r["n"] / total if total else None} for r in rows]
+    exact = [{"title": r["title"], "type": r["type"], "n": r["n"]} for r in rows]
+    return data_table([text_column("Title", "title"), {"name": "Type", "id": "type"}, count_column("Clicks", "n"),
+                       share_column("Share", "share")], shown, f"{lang}-{month}-{article['title']}-{side}", exact)
 
 
 @callback(
@@ -192,6 +246,8 @@ def pick_month(click, month_options):
 def _clicked(click) -> str | None:
     points = (click or {}).get("points") or [{}]
     value = points[0].get("customdata")
+    if isinstance(value, list):  # a Sankey's [title, hover label]
+        value = value[0] if value else None
     return value if isinstance(value, str) else None
 
 
@@ -221,7 +277,8 @@ def side_panel(name: str, body_id: str, read, view, *inputs: str):
 def trend_view(points: list[dict], title: str, lang: str, month: str):
     if not points:
         return notice("No month has totals for this title yet; they are stored once a load completes.")
-    graph = dcc.Graph(id=ids.ARTICLE_TREND_GRAPH, figure=charts.trend(points, month), config=GRAPH_CONFIG)
+    graph = dcc.Graph(id=ids.ARTICLE_TREND_GRAPH, figure=charts.trend(points, month),
+                      config=graph_config(lang, title, "trend"))
     return [graph, notice("Only one month is loaded so far.")] if len(points) == 1 else graph
 
 
@@ -238,26 +295,31 @@ def language_totals(q, title: str, lang: str, month: str) -> dict:
 def languages_table(totals: dict, title: str, lang: str, month: str):
     if not totals:
         return notice(f"No language has {month} loaded.")
-    rows = [[html.Strong(other) if other == lang else other,
-             title_link(title, other, month) if n is not None else html.Span("not found", className="muted"),
-             f"{n:,}" if n is not None else ""] for other, n in sorted(totals.items())]
-    return table(["Language", "Article", "Clicks in"], rows, numeric=(2,))
+    ordered = sorted(totals.items())
+    shown = [{"lang": f"**{other}**" if other == lang else other,
+              "title": md_title(title, other, month) if n is not None else "*not found*", "n": n}
+             for other, n in ordered]
+    exact = [{"lang": other, "title": title, "incoming_total": n} for other, n in ordered]
+    return data_table([text_column("Language", "lang"), text_column("Article", "title"),
+                       count_column("Clicks in", "n")], shown, f"{month}-{title}-languages", exact)
 
 
 def related_view(rows: list[dict], title: str, lang: str, month: str):
     if not rows:
         return notice("Nothing yet: related articles are computed after a month's load completes, "
                       "for articles with enough readers.")
-    return table(["Article", "Score"], [[title_link(r["title"], lang, month), f"{r['score']:.3f}"] for r in rows],
-                 numeric=(1,))
+    shown = [{"title": md_title(r["title"], lang, month), "score": r["score"]} for r in rows]
+    return data_table([text_column("Article", "title"), decimal_column("Score", "score", 3)], shown,
+                      f"{lang}-{month}-{title}-related", rows)
 
 
 def paths_view(rows: list[dict], title: str, lang: str, month: str, steps: int):
     if not rows:
         return notice(f"No paths of {steps} click{'s' if steps > 1 else ''} from here: they are computed after "
                       "a month's load completes, and need readers who click on.")
-    return table(["Path", "Probability"], [[_path(r["path"], lang, month), f"{r['probability']:.1%}"] for r in rows],
-                 numeric=(1,))
+    shown = [{"path": _path(r["path"], lang, month), "probability": r["probability"]} for r in rows]
+    return data_table([text_column("Path", "path"), share_column("Probability", "probability")], shown,
+                      f"{lang}-{month}-{title}-paths-{steps}", rows)
 
 
 show_trend = side_panel("show_trend", ids.ARTICLE_TREND, lambda q, title, lang, month: q.trend(lang, title),
@@ -270,9 +332,8 @@ show_paths = side_panel("show_paths", ids.ARTICLE_PATHS,
                         paths_view, ids.ARTICLE_STEPS)
 
 
-def _path(titles: list[str], lang: str, month: str):
-    """A path starts at the article itself: shown plain, then each next title as a link."""
-    parts = [html.Span(pretty(titles[0]))] if titles else []
-    for title in titles[1:]:
-        parts += [" → ", title_link(title, lang, month)]
-    return html.Span(parts, className="path")
+def _path(titles: list[str], lang: str, month: str) -> str:
+    """A path as markdown: it starts at the article itself, shown plain, then each next title as a link."""
+    parts = [md_text(pretty(titles[0]))] if titles else []
+    parts += [md_title(title, lang, month) for title in titles[1:]]
+    return " → ".join(parts)

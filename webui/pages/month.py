@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import dash
 from dash import Input, Output, callback, dcc, html
+from dash.dash_table.Format import Format, Scheme
 
 from webui import charts, db, ids
-from webui.pages._common import (GRAPH_CONFIG, arg, follow_language, notice, period_controls, period_problem, search,
-                                 share_bar, table, title_link, unavailable)
+from webui.pages._common import (arg, count_column, data_table, follow_language, graph_config,
+                                 md_title, notice, period_controls, period_problem, search, share_column,
+                                 text_column, unavailable)
 
 dash.register_page(__name__, path="/month", name="Month", order=1, title="Month · Clickstream explorer")
 
@@ -61,11 +63,13 @@ def render(stats: dict, top: list[dict], movers: list[dict], ranks: list[dict]):
                                                        className="hint"),
                           _top(top, total, lang, month)], className="card"),
             html.Section([html.H3("Where the clicks come from"),
-                          dcc.Graph(figure=treemap, config=GRAPH_CONFIG) if treemap else notice("No clicks.")],
+                          dcc.Graph(figure=treemap, config=graph_config(lang, month, "source-mix")) if treemap
+                          else notice("No clicks.")],
                          className="card"),
             html.Section([html.H3("Biggest movers"), html.P("Change in clicks in against the previous month.",
                                                             className="hint"),
-                          dcc.Graph(figure=charts.movers(movers), config=GRAPH_CONFIG) if movers else
+                          dcc.Graph(figure=charts.movers(movers), config=graph_config(lang, month, "movers"))
+                          if movers else
                           notice("Nothing to compare yet: movers need the previous month loaded too.")],
                          className="card"),
             html.Section([html.H3("PageRank"), html.P("Where a reader following links at random ends up most.",
@@ -78,16 +82,24 @@ def render(stats: dict, top: list[dict], movers: list[dict], ranks: list[dict]):
 def _top(rows: list[dict], total: int, lang: str, month: str):
     if not rows:
         return notice("Not computed yet: the top list is written after the load completes.")
-    return table(["#", "Article", "Clicks in", "Share"],
-                 [[i, title_link(r["title"], lang, month), f"{r['incoming_total']:,}",
-                   share_bar(r["incoming_total"], total)] for i, r in enumerate(rows, 1)], numeric=(0, 2))
+    shown = [{"rank": i, "title": md_title(r["title"], lang, month), "n": r["incoming_total"],
+              "share": r["incoming_total"] / total if total else None} for i, r in enumerate(rows, 1)]
+    exact = [{"rank": i, **r} for i, r in enumerate(rows, 1)]
+    return data_table([count_column("#", "rank"), text_column("Article", "title"), count_column("Clicks in", "n"),
+                       share_column("Share", "share")], shown, f"{lang}-{month}-most-read", exact)
 
 
 def _pagerank(rows: list[dict], lang: str, month: str):
     if not rows:
         return notice("Not computed yet: PageRank runs after the load completes.")
-    return table(["#", "Article", "Score"],
-                 [[r["rank"], title_link(r["title"], lang, month), f"{r['score']:.3g}"] for r in rows], numeric=(0, 2))
+    shown = [{"rank": r["rank"], "title": md_title(r["title"], lang, month), "score": r["score"]} for r in rows]
+    # Scores are small and spread over decades: three significant digits, as before the table sorted.
+    return data_table([count_column("#", "rank"), text_column("Article", "title"),
+                       {"name": "Score", "id": "score", "type": "numeric", "format": _SIGNIFICANT}], shown,
+                      f"{lang}-{month}-pagerank", rows)
+
+
+_SIGNIFICANT = Format(precision=3, scheme=Scheme.decimal_or_exponent)
 
 
 language_changed = follow_language(ids.MONTH_LANG, ids.MONTH_MONTH)

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import dash
 import pytest
-from dash import dcc
+from dash import dash_table, dcc, html
 from dash._pages import _parse_query_string
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
@@ -112,8 +112,34 @@ def by_id(component, id_):
     return next(c for c in walk(component) if getattr(c, "id", None) == id_)
 
 
+def tables(component) -> list:
+    return [c for c in walk(component) if isinstance(c, dash_table.DataTable)]
+
+
+MD_LINK = re.compile(r"\[((?:\\.|[^\]\\])*)\]\(([^)]*)\)")
+
+
+def md_links(cell: str) -> list[tuple[str, str]]:
+    """(text, href) of each markdown link in a cell, its text unescaped as markdown renders it."""
+    return [(unescape(text), href) for text, href in MD_LINK.findall(cell)]
+
+
+def unescape(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def links(component) -> list[str]:
-    return [c.href for c in walk(component) if isinstance(c, dcc.Link)]
+    """Every link to a page of this explorer: dcc.Links, and markdown links in the tables' cells."""
+    found = [c.href for c in walk(component) if isinstance(c, dcc.Link)]
+    for table in tables(component):
+        markdown = [c["id"] for c in table.columns if c.get("presentation") == "markdown"]
+        found += [href for row in table.data for id_ in markdown for _, href in md_links(str(row[id_]))]
+    return found
+
+
+def cells(component, column: str) -> list:
+    """One column's values, table after table."""
+    return [row[column] for table in tables(component) for row in table.data if column in row]
 
 
 def graphs(component) -> list:
@@ -125,14 +151,17 @@ def graphs(component) -> list:
 def test_sankey_article_node_carries_the_articles_real_totals():
     figure = charts.sankey(AC_DC)
     node, link = figure.data[0].node, figure.data[0].link
-    assert list(node.label) == ["AC/DC", "other-search", "Back in Black", "Other sources", "Back in Black", "Bon Scott"]
+    # An other-* source by its friendly name, as in the treemap.
+    assert list(node.label) == ["AC/DC", "Search engines", "Back in Black", "Other sources", "Back in Black",
+                                "Bon Scott"]
     into = [v for t, v in zip(link.target, link.value) if t == 0]
     out = [v for s, v in zip(link.source, link.value) if s == 0]
     assert sum(into) == AC_DC["incoming_total"]  # the top 50 plus 10 folded into "Other sources"
     assert sum(out) == AC_DC["outgoing_total"]  # all shown: no "Other destinations" node
-    # A click re-centres on a node's or flow's title; the article and the folded rest have none.
-    assert list(node.customdata) == ["", "other-search", "Back_in_Black", "", "Back_in_Black", "Bon_Scott"]
-    assert list(link.customdata) == ["other-search", "Back_in_Black", "", "Back_in_Black", "Bon_Scott"]
+    # A click re-centres on a node's or flow's title; the article, the folded rest and an other-* source
+    # (no article) have none.
+    assert [c[0] for c in node.customdata] == ["", "", "Back_in_Black", "", "Back_in_Black", "Bon_Scott"]
+    assert [c[0] for c in link.customdata] == ["", "Back_in_Black", "", "Back_in_Black", "Bon_Scott"]
 
 
 def test_treemap_leaves_are_the_sources_and_each_parent_the_sum_of_its_children():
@@ -170,7 +199,9 @@ def test_article_renders_totals_tables_sankey_and_treemap():
     assert by_id(body, ids.ARTICLE_SANKEY).figure.data[0].type == "sankey"
     assert [f.data[0].type for f in graphs(body)] == ["sankey", "treemap"]
     assert "/?title=Back_in_Black&lang=en&month=2024-11" in links(body)
-    assert "50.0%" in text(body)  # other-search's 30 of 60 clicks in
+    sources = tables(body)[0].data
+    assert [(r["title"], r["n"], r["share"]) for r in sources] == [
+        ("Search engines", 30, 0.5), ("[Back in Black](/?title=Back_in_Black&lang=en&month=2024-11)", 20, 20 / 60)]
 
 
 def test_unknown_article_is_a_message():
@@ -276,10 +307,10 @@ def test_side_panels_link_to_the_article_page():
 
     assert graphs(show_trend("AC/DC", "en", "2024-11"))[0].data[0].type == "scatter"
     langs = show_languages("AC/DC", "en", "2024-11")
-    assert "not found" in text(langs) and links(langs) == ["/?title=AC%2FDC&lang=en&month=2024-11"]
+    assert cells(langs, "title")[0] == "*not found*" and links(langs) == ["/?title=AC%2FDC&lang=en&month=2024-11"]
     assert links(show_related("AC/DC", "en", "2024-11")) == ["/?title=Bon_Scott&lang=en&month=2024-11"]
     paths = show_paths("AC/DC", "en", "2024-11", 2)
-    assert "25.0%" in text(paths) and len(links(paths)) == 2
+    assert cells(paths, "probability") == [0.25] and len(links(paths)) == 2
 
 
 def test_side_panels_say_when_analytics_are_not_computed(monkeypatch, fake):
@@ -291,6 +322,137 @@ def test_side_panels_say_when_analytics_are_not_computed(monkeypatch, fake):
     assert "No paths of 3 clicks" in text(show_paths("AC/DC", "en", "2024-11", 3))
 
 
+def test_sankey_top_n_and_the_external_toggle_change_its_nodes():
+    wide = {**AC_DC, "incoming_total": 10_000, "outgoing_total": 10_000,
+            "incoming": [{"title": "other-empty", "type": "external", "n": 300}]
+            + [{"title": f"In_{i}", "type": "link", "n": 100 - i} for i in range(60)],
+            "outgoing": [{"title": f"Out_{i}", "type": "link", "n": 100 - i} for i in range(60)]}
+
+    def labels(top, hide=False):
+        return list(charts.sankey(wide, top, hide).data[0].node.label)
+    # the article, N each way and a folded rest on each side
+    assert [len(labels(top)) for top in (10, 20, 50)] == [23, 43, 103]
+    assert "No referrer" in labels(10) and "No referrer" not in labels(10, hide=True)
+    hidden = charts.sankey(wide, 10, True).data[0]
+    assert labels(10, hide=True)[1:11] == [f"In {i}" for i in range(10)]
+    assert sum(v for t, v in zip(hidden.link.target, hidden.link.value) if t == 0) == 10_000  # still the real total
+
+
+def test_the_sankey_controls_redraw_it_from_the_stored_article_without_a_read(fake):
+    from webui.pages.article import HIDE_EXTERNAL, redraw_sankey, show_article
+
+    stored = by_id(show_article("AC/DC", "en", "2024-11"), ids.ARTICLE_DATA).data
+    calls = len(fake.calls)
+    assert "Search engines" in redraw_sankey(10, [], stored).data[0].node.label
+    assert "Search engines" not in redraw_sankey(10, [HIDE_EXTERNAL], stored).data[0].node.label
+    assert len(redraw_sankey(1, [], stored).data[0].node.label) == 6  # a top N not offered: the default
+    assert len(fake.calls) == calls
+    with pytest.raises(PreventUpdate):
+        redraw_sankey(10, [], None)
+
+
+def test_long_sankey_labels_are_cut_and_whole_on_hover():
+    long_title = "A_" + "very_" * 20 + "long_title"
+    node = charts.sankey({**AC_DC, "outgoing": [{"title": long_title, "type": "link", "n": 25}]}).data[0].node
+    assert len(node.label[-1]) == charts.MAX_NODE_LABEL and node.label[-1].endswith("…")
+    assert node.customdata[-1] == [long_title, charts.pretty(long_title)]
+
+
+@pytest.mark.parametrize("article, shown", [(AC_DC, "out/in 0.42"), ({**AC_DC, "incoming_total": 0}, "out/in –")])
+def test_the_headline_shows_clicks_out_per_click_in(article, shown):
+    from webui.pages.article import render
+
+    assert shown in text(render(article))
+
+
+def test_every_table_sorts_and_downloads_its_exact_rows_as_csv():
+    from urllib.parse import unquote
+
+    from webui.pages.article import show_article, show_languages, show_paths, show_related
+    from webui.pages.month import show_month
+
+    bodies = [show_article("AC/DC", "en", "2024-11"), show_languages("AC/DC", "en", "2024-11"),
+              show_related("AC/DC", "en", "2024-11"), show_paths("AC/DC", "en", "2024-11", 2),
+              show_month("en", "2024-11")[0]]
+    found = [table for body in bodies for table in tables(body)]
+    assert len(found) == 7 and all(table.sort_action == "native" for table in found)
+    downloads = [c for body in bodies for c in walk(body) if isinstance(c, html.A) and getattr(c, "download", None)]
+    assert len(downloads) == 7
+    sources = unquote(downloads[0].href.split(",", 1)[1])
+    assert downloads[0].download == "clickstream-en-2024-11-AC_DC-sources.csv"
+    assert sources.splitlines() == ["title,type,n", "other-search,external,30", "Back_in_Black,link,20"]
+
+
+@pytest.mark.parametrize("title, url", [
+    ("Main_Page", "https://en.wikipedia.org/wiki/Main_Page"),
+    ("AC/DC", "https://en.wikipedia.org/wiki/AC/DC"),
+    ("Who_Framed_Roger_Rabbit?", "https://en.wikipedia.org/wiki/Who_Framed_Roger_Rabbit%3F"),
+    ("Tom & Jerry#x", "https://en.wikipedia.org/wiki/Tom%20%26%20Jerry%23x"),
+    ("Zürich", "https://en.wikipedia.org/wiki/Z%C3%BCrich"),
+])
+def test_wiki_links_quote_tricky_titles(title, url):
+    from webui.pages._common import wiki_link, wiki_url
+
+    assert wiki_url(title, "en") == url
+    link = wiki_link(title, "en")
+    assert (link.href, link.target, link.rel) == (url, "_blank", "noopener")
+
+
+def test_the_headline_title_reads_in_its_own_direction_and_links_to_its_wiki():
+    from webui.pages.article import show_article
+
+    body = show_article("AC/DC", "en", "2024-11")
+    headline = next(c for c in walk(body) if getattr(c, "className", None) == "headline")
+    assert headline.children[0].dir == "auto"
+    assert "https://en.wikipedia.org/wiki/AC/DC" in [c.href for c in walk(headline) if isinstance(c, html.A)]
+    # Table cells have no dir attribute; unicode-bidi: plaintext is its CSS form, on every title column.
+    for table in tables(body):
+        bidi = {rule["if"]["column_id"] for rule in table.style_cell_conditional if "unicodeBidi" in rule}
+        assert bidi == {c["id"] for c in table.columns if c.get("presentation") == "markdown"}
+
+
+def test_every_panel_shows_a_loading_state():
+    from webui.pages import article, month
+
+    page = article.layout(title="AC/DC")
+    loading = [c.children.id for c in walk(page) if isinstance(c, dcc.Loading)]
+    assert loading == [ids.ARTICLE_RESULT, ids.ARTICLE_TREND, ids.ARTICLE_LANGS, ids.ARTICLE_RELATED,
+                       ids.ARTICLE_PATHS]
+    assert [c.children.id for c in walk(month.layout()) if isinstance(c, dcc.Loading)] == [ids.MONTH_RESULT]
+
+
+def test_every_chart_saves_as_png_on_a_transparent_background():
+    from webui.pages.article import show_article, show_trend
+    from webui.pages.month import show_month
+
+    found = [c for body in (show_article("AC/DC", "en", "2024-11"), show_trend("AC/DC", "en", "2024-11"),
+                            show_month("en", "2024-11")[0]) for c in walk(body) if isinstance(c, dcc.Graph)]
+    assert len(found) == 5
+    for graph in found:
+        assert graph.config["modeBarButtons"] == [["toImage"]] and "displayModeBar" not in graph.config
+        assert graph.config["toImageButtonOptions"]["format"] == "png"
+        assert graph.figure.layout.paper_bgcolor == graph.figure.layout.plot_bgcolor == charts.TRANSPARENT
+    assert found[0].config["toImageButtonOptions"]["filename"] == "clickstream-en-2024-11-AC_DC-flows"
+
+
+@pytest.mark.parametrize("title", ["<script>alert(1)</script>", "A_*b*_[c](d)_\\e", "1._#_x"])
+def test_markdown_cells_escape_every_mark(title):
+    from webui.pages._common import md_text
+
+    escaped = md_text(title)
+    assert unescape(escaped) == title
+    assert not re.search(r"(?<!\\)[*_\[\]()<>#`]", re.sub(r"\\.", "", escaped))
+
+
+def test_the_stylesheet_has_a_dark_theme_and_fits_a_phone():
+    from pathlib import Path
+
+    css = (Path(charts.__file__).parent / "assets" / "style.css").read_text()
+    assert "@media (prefers-color-scheme: dark)" in css
+    assert "minmax(min(380px, 100%), 1fr)" in css  # a grid column never wider than the screen
+    assert "@media (max-width: 480px)" in css
+
+
 # The month page.
 
 def test_month_page_shows_top_sources_movers_and_pagerank_and_writes_the_url():
@@ -299,7 +461,7 @@ def test_month_page_shows_top_sources_movers_and_pagerank_and_writes_the_url():
     body, search = show_month("en", "2024-11")
     assert search == "?lang=en&month=2024-11"
     assert [f.data[0].type for f in graphs(body)] == ["treemap", "bar"]
-    assert "120 clicks" in text(body) and "50.0%" in text(body)  # AC/DC: 60 of the month's 120
+    assert "120 clicks" in text(body) and cells(body, "share") == [0.5]  # AC/DC: 60 of the month's 120
     assert links(body) == ["/?title=AC%2FDC&lang=en&month=2024-11"] * 2  # most read, PageRank
     page = layout(**_parse_query_string(search))
     assert (by_id(page, ids.MONTH_LANG).value, by_id(page, ids.MONTH_MONTH).value) == ("en", "2024-11")
@@ -368,21 +530,20 @@ def test_titles_show_with_spaces_as_plain_text_and_keep_their_exact_form_in_link
     monkeypatch.setattr(FakeQueries, "paths", lambda self, *a: [{"path": [SCRIPT, QUOTES], "probability": 0.5}])
     body = show_article(SCRIPT, "en", "2024-11")
     shown = text(body)
-    assert SCRIPT in shown and 'A b"c\'&<i>x</i>' in shown and "A_b" not in shown
+    assert SCRIPT in shown and "A_b" not in shown
     headline = next(c for c in walk(body) if getattr(c, "className", None) == "headline")
     assert headline.children[0].children == SCRIPT
-    # A link shows the title with spaces and carries it exactly, in its URL and its tooltip.
-    table_links = [c for c in walk(body) if isinstance(c, dcc.Link) and c.href.startswith("/?")]
-    assert [(c.children, c.title) for c in table_links] == [
-        ('A b"c\'&<i>x</i>', QUOTES), ("other-search", "other-search"), (SCRIPT, SCRIPT),
-        ('A b"c\'&<i>x</i>', QUOTES)]
-    assert [parse_qs(urlsplit(c.href).query)["title"] for c in table_links] == [
-        [QUOTES], ["other-search"], [SCRIPT], [QUOTES]]
+    # A link shows the title with spaces and carries it exactly in its URL; an other-* source is no link.
+    table_links = [link for title in cells(body, "title") for link in md_links(title)]
+    assert [text for text, _ in table_links] == ['A b"c\'&<i>x</i>', SCRIPT, 'A b"c\'&<i>x</i>']
+    assert [parse_qs(urlsplit(href).query)["title"] for _, href in table_links] == [[QUOTES], [SCRIPT], [QUOTES]]
+    assert cells(body, "title")[1] == "Search engines"
     # The Sankey's labels and hover text are drawn as typed; a click still re-centres on the exact title.
     node = by_id(body, ids.ARTICLE_SANKEY).figure.data[0].node
     assert [plotly_text(label) for label in node.label] == [
-        SCRIPT, 'A b"c\'&<i>x</i>', "other-search", "Other sources", SCRIPT, 'A b"c\'&<i>x</i>']
-    assert list(node.customdata) == ["", QUOTES, "other-search", "", SCRIPT, QUOTES]
+        SCRIPT, 'A b"c\'&<i>x</i>', "Search engines", "Other sources", SCRIPT, 'A b"c\'&<i>x</i>']
+    assert [plotly_text(full) for _, full in node.customdata] == [plotly_text(label) for label in node.label]
+    assert [c[0] for c in node.customdata] == ["", QUOTES, "", "", SCRIPT, QUOTES]
     assert_no_raw_html(body)
 
     monkeypatch.setattr(FakeQueries, "article", lambda self, *a: None)
@@ -392,8 +553,10 @@ def test_titles_show_with_spaces_as_plain_text_and_keep_their_exact_form_in_link
     for panel in (show_related(SCRIPT, "en", "2024-11"), show_paths(SCRIPT, "en", "2024-11", 1),
                   show_languages(QUOTES, "en", "2024-11")):
         assert_no_raw_html(panel)
-    assert 'A b"c\'&<i>x</i>' in text(show_related(SCRIPT, "en", "2024-11"))
-    assert f'{SCRIPT}  →  A b"c\'&<i>x</i>' in text(show_paths(SCRIPT, "en", "2024-11", 1))
+    assert md_links(cells(show_related(SCRIPT, "en", "2024-11"), "title")[0])[0][0] == 'A b"c\'&<i>x</i>'
+    (path,) = cells(show_paths(SCRIPT, "en", "2024-11", 1), "path")
+    start, link = path.split(" → ")
+    assert unescape(start) == SCRIPT and md_links(link)[0][0] == 'A b"c\'&<i>x</i>'
     page = layout(title=QUOTES, lang="en", month="2024-11")
     assert by_id(page, ids.ARTICLE_TITLE).options == [{"label": 'A b"c\'&<i>x</i>', "value": QUOTES}]
     assert_no_raw_html(page)
@@ -409,9 +572,9 @@ def test_month_page_shows_markup_like_titles_as_text(monkeypatch):
     monkeypatch.setattr(FakeQueries, "movers", lambda self, *a: [
         {"title": t, "incoming_total": 30, "previous_total": 20, "change": 10 - i} for i, t in enumerate(titles)])
     body, _ = show_month("en", "2024-11")
-    top = [c for c in walk(body) if isinstance(c, dcc.Link)]
-    assert [(c.children, c.title) for c in top] == [(SCRIPT, SCRIPT), ('A b"c\'&<i>x</i>', QUOTES)] * 2
-    assert [parse_qs(urlsplit(c.href).query)["title"] for c in top] == [[SCRIPT], [QUOTES]] * 2
+    top = [link for title in cells(body, "title") for link in md_links(title)]
+    assert [text for text, _ in top] == [SCRIPT, 'A b"c\'&<i>x</i>'] * 2
+    assert [parse_qs(urlsplit(href).query)["title"] for _, href in top] == [[SCRIPT], [QUOTES]] * 2
     (movers,) = [f for f in graphs(body) if f.data[0].type == "bar"]
     assert [plotly_text(y) for y in movers.data[0].y] == ['A b"c\'&<i>x</i>', SCRIPT]
     assert_no_raw_html(body)
