@@ -14,7 +14,7 @@ help:
 	@echo "make up          stand up the $(STACK) stack, load the bundled sample, print the dashboard URL"
 	@echo "make test        run every test suite (unit, Spark local, end-to-end on the real stack)"
 	@echo "make down        pulumi destroy the $(STACK) stack"
-	@echo "make load FILE=clickstream-<lang>wiki-<YYYY-MM>.tsv[.gz] [WIKI=xx] [MONTH=YYYY-MM]"
+	@echo "make load FILE=clickstream-<lang>wiki-<YYYY-MM>.tsv[.gz] [WIKI=xx] [MONTH=YYYY-MM] [SKIP_DISK_CHECK=1]"
 	@echo "make test-unit   ruff, then only the tests that need no stack"
 	@echo "make lint        ruff check (pyproject.toml [tool.ruff])"
 	@echo "make test-faults the full fault-injection suite on a fresh $(STACK) stack (docs/reliability.md)"
@@ -43,7 +43,7 @@ down: setup
 load: setup
 	@test -n "$(FILE)" || { echo "usage: make load FILE=path [WIKI=xx] [MONTH=YYYY-MM]"; exit 2; }
 	@$(ENV) python -m devstack.stack load --stack $(STACK) --file "$(FILE)" \
-	  $(if $(WIKI),--lang $(WIKI)) $(if $(MONTH),--month $(MONTH)) --wait
+	  $(if $(WIKI),--lang $(WIKI)) $(if $(MONTH),--month $(MONTH)) $(if $(SKIP_DISK_CHECK),--skip-disk-check) --wait
 
 # The 15 slowest tests are printed at the end of every run (docs/testing.md).
 test: setup lint

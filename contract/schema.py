@@ -131,12 +131,15 @@ CREATE TABLE IF NOT EXISTS {keyspace}.likely_paths (
   PRIMARY KEY ((lang, month, title), steps, rank)
 ) WITH CLUSTERING ORDER BY (steps ASC, rank ASC)
 """,
-    # Status of each load, kept in one small partition so listing them is one read.
+    # Status of each load, kept in one small partition so listing them is one read. While a load is
+    # loading or processing, rows_processed counts the rows of it the stream has validated so far, and
+    # validated_offsets holds, per RAW partition, the offset after the last record counted (so a replayed
+    # micro-batch counts nothing twice); once complete, rows_processed is the distinct rows it stored.
     "ingestion": """
 CREATE TABLE IF NOT EXISTS {keyspace}.ingestion (
   scope text, lang text, month text, run text, status text, file text, checksum text,
   rows_accepted bigint, rows_rejected bigint, rejected_by_reason map<text, bigint>,
-  start_offsets map<int, bigint>, end_offsets map<int, bigint>,
+  start_offsets map<int, bigint>, end_offsets map<int, bigint>, validated_offsets map<int, bigint>,
   rows_processed bigint, seconds double, rows_per_second double, error text,
   started_at timestamp, produced_at timestamp, completed_at timestamp, analyzed_at timestamp,
   updated_at timestamp,
@@ -160,6 +163,7 @@ ADDED_COLUMNS = [
     ("ingestion", "run", "text"),
     ("ingestion", "analyzed_at", "timestamp"),
     ("ingestion", "checksum", "text"),
+    ("ingestion", "validated_offsets", "map<int, bigint>"),
 ]
 
 

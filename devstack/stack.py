@@ -4,8 +4,10 @@
     python -m devstack.stack load --stack dev --file clickstream-enwiki-2024-11.tsv --wait
 
 A failure ends in one `error:` line on stderr and a non-zero exit: 2 for a usage error, the producer's
-own code when `load`'s producer fails (it has said why), 1 otherwise. The functions raise SystemExit
-with a message for the failures they expect, so the tests that call them see the same sentence.
+own code when `load`'s producer fails (it has said why), 28 (ENOSPC) when `load` finds that the stack's
+disk would not hold the month (devstack.disk; `--skip-disk-check` skips the check), 1 otherwise. The
+functions raise SystemExit with a message for the failures they expect, so the tests that call them see
+the same sentence.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from contract import crashlog
 from contract.status import FINISHED, LoadStatus
 from infra.membership import TEARDOWN_ENV
 from infra.naming import STACK_LABEL, Naming
-from devstack import loads
+from devstack import disk, loads
 from devstack.progress import Stalled
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,8 +149,28 @@ def produce(cmd: list[str]) -> int:
     return subprocess.run(cmd, cwd=ROOT).returncode
 
 
+def check_disk(stack: str, file: Path) -> None:
+    """Refuse, before anything is sent, a file whose month the stack's disk would not hold: one `error:`
+    line and exit EXIT_NO_SPACE. When it cannot tell (no Docker answer, an unreadable file), it says so
+    and lets the load go on: the producer reports a bad file itself."""
+    if not file.is_file():
+        return
+    try:
+        settings = config(stack)
+        # Every replica is a full copy of the month; with as many brokers (nodes) as replicas, as on the
+        # dev stack, each broker (node) holds one.
+        replicas = settings["kafka"]["replicationFactor"], settings["cassandra"]["replicationFactor"]
+        problem = disk.shortfall(file, *replicas, free=disk.free_bytes(disk.docker_root()))
+    except (OSError, KeyError, subprocess.SubprocessError) as err:
+        print(f"warning: disk check skipped ({type(err).__name__}: {err})", file=sys.stderr)
+        return
+    if problem:
+        _say_error(problem)
+        raise SystemExit(disk.EXIT_NO_SPACE)
+
+
 def load(stack: str, file: Path, lang: str | None, month: str | None, wait: bool,
-         stall_seconds: float | None = None) -> None:
+         stall_seconds: float | None = None, check_space: bool = True) -> None:
     from producer.files import DumpError, name_of
 
     try:
@@ -156,6 +178,8 @@ def load(stack: str, file: Path, lang: str | None, month: str | None, wait: bool
     except DumpError as err:
         _say_error(str(err))
         raise SystemExit(2) from None  # a usage error, as the producer counts it
+    if check_space:
+        check_disk(stack, file)
     out = outputs(stack)
     run = uuid.uuid4().hex
     cmd = [sys.executable, "-m", "producer", "load", str(file), "--lang", name.lang, "--month", name.month,
@@ -191,6 +215,8 @@ def run(argv: list[str] | None = None) -> int:
     parser.add_argument("--lang")
     parser.add_argument("--month")
     parser.add_argument("--wait", action="store_true")
+    parser.add_argument("--skip-disk-check", action="store_true",
+                        help="load even if the stack's disk looks too small for the month")
     try:
         args = parser.parse_args(argv)
         if args.command == "load" and args.file is None:
@@ -225,7 +251,7 @@ def _command(args: argparse.Namespace) -> None:
     elif args.command == "down":
         down(args.stack)
     elif args.command == "load":
-        load(args.stack, args.file, args.lang, args.month, args.wait)
+        load(args.stack, args.file, args.lang, args.month, args.wait, check_space=not args.skip_disk_check)
     elif args.command == "outputs":
         print(json.dumps(outputs(args.stack), indent=2))
     else:

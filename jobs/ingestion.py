@@ -7,10 +7,12 @@ has processed every RAW offset the producer wrote for it and its aggregates are 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from contract.schema import INGESTION_SCOPE
-from contract.status import EventStatus, LoadStatus
+from contract.status import ACTIVE, EventStatus, LoadStatus
 from contract.topics import LoadEvent
 
 #: Producer event status -> ingestion status.
@@ -29,6 +31,19 @@ class PendingLoad:
     start_offsets: dict[int, int]
     end_offsets: dict[int, int]
     run: str | None = None
+    #: Rows the stream has validated so far and, per partition, the offset after the last record counted.
+    rows_processed: int | None = None
+    validated_offsets: dict[int, int] = field(default_factory=dict)
+
+
+class RecordRows(NamedTuple):
+    """The rows of one RAW record (of one verdict) in a micro-batch: a line of `transforms.record_tally`."""
+
+    partition: int
+    offset: int
+    lang: str
+    month: str
+    rows: int
 
 
 class IngestionTable:
@@ -42,7 +57,13 @@ class IngestionTable:
             "WHERE scope=? AND lang=? AND month=?"
         )
         self._pending = session.prepare(
-            "SELECT lang, month, run, status, start_offsets, end_offsets, analyzed_at FROM ingestion WHERE scope=?"
+            "SELECT lang, month, run, status, start_offsets, end_offsets, analyzed_at, rows_processed, "
+            "validated_offsets FROM ingestion WHERE scope=?"
+        )
+        # Conditional on the run, so that a count never lands on a newer run of the month (as mark_analyzed).
+        self._validated = session.prepare(
+            "UPDATE ingestion SET rows_processed=?, validated_offsets=?, updated_at=? "
+            "WHERE scope=? AND lang=? AND month=? IF run=?"
         )
         self._analyzed = session.prepare(
             "UPDATE ingestion SET analyzed_at=? WHERE scope=? AND lang=? AND month=? IF run=?"
@@ -67,7 +88,7 @@ class IngestionTable:
         }
         if event.status == EventStatus.LOADING:
             columns |= {"started_at": at, "produced_at": None, "completed_at": None, "analyzed_at": None,
-                        "rows_processed": None}
+                        "rows_processed": None, "validated_offsets": None}
         elif event.status == EventStatus.PRODUCED:
             columns["produced_at"] = at
         assignments = ", ".join(f"{name}=?" for name in columns)
@@ -82,13 +103,30 @@ class IngestionTable:
     def _loads(self, keep) -> list[PendingLoad]:
         rows = self._session.execute(self._pending, (INGESTION_SCOPE,))
         return [
-            PendingLoad(r.lang, r.month, dict(r.start_offsets or {}), dict(r.end_offsets or {}), r.run)
+            PendingLoad(r.lang, r.month, dict(r.start_offsets or {}), dict(r.end_offsets or {}), r.run,
+                        r.rows_processed, dict(r.validated_offsets or {}))
             for r in rows if keep(r)
         ]
 
     def processing(self) -> list[PendingLoad]:
         """Loads whose rows are all in Kafka but not yet all aggregated."""
         return self._loads(lambda r: r.status == LoadStatus.PROCESSING)
+
+    def active(self) -> list[PendingLoad]:
+        """Loads still loading or processing: the ones whose validated rows the stream counts."""
+        return self._loads(lambda r: r.status in ACTIVE)
+
+    def record_validated(self, records: list[RecordRows]) -> None:
+        """Add a micro-batch's rows to the count of each active load they belong to: one write per load
+        with rows in the batch. Called before Spark commits the batch; a replay of it counts nothing
+        again (see `count_validated`)."""
+        if not records:
+            return
+        for load in self.active():
+            if counted := count_validated(load, records):
+                rows, marks = counted
+                self._session.execute(self._validated, (rows, marks, _now(), INGESTION_SCOPE, load.lang,
+                                                        load.month, load.run))
 
     def unanalyzed(self) -> list[PendingLoad]:
         """Complete loads whose batch analytics have not finished (never run, or lost with a driver)."""
@@ -129,6 +167,29 @@ def partition_offsets(offsets) -> dict[int, int]:
         offsets = json.loads(offsets)
     (per_partition,) = offsets.values()
     return {int(p): int(o) for p, o in per_partition.items()}
+
+
+def count_validated(load: PendingLoad, records: Iterable[RecordRows]) -> tuple[int, dict[int, int]] | None:
+    """The load's (rows_processed, validated_offsets) once `records` are counted, or None if none of them
+    is a record of the load not yet counted.
+
+    A record counts when it holds the load's lang and month and lies in its offset range (from
+    start_offsets; before end_offsets once the producer has reported them) at or past the partition's
+    validated offset. Count and offsets are stored in one row update, so a micro-batch that Spark
+    replays after a crash finds its records below the stored offsets and adds nothing.
+    """
+    stored, marks, added = load.validated_offsets, dict(load.validated_offsets), 0
+    for record in records:
+        p = record.partition
+        if (record.lang, record.month) != (load.lang, load.month):
+            continue
+        if record.offset < max(load.start_offsets.get(p, 0), stored.get(p, 0)):
+            continue
+        if load.end_offsets and record.offset >= load.end_offsets.get(p, 0):
+            continue
+        added += record.rows
+        marks[p] = max(marks.get(p, 0), record.offset + 1)
+    return ((load.rows_processed or 0) + added, marks) if added else None
 
 
 def caught_up(load: PendingLoad, processed: dict[int, int]) -> bool:

@@ -4,8 +4,9 @@ Usage (inside the cluster the Pulumi program submits it):
     spark-submit --master spark://spark-master:7077 jobs/streaming.py
 
 Two queries run side by side. `rows` reads clickstream.raw as it arrives, validates every row,
-counts it for the Ingestion page and sends Spark-side rejects to the dead letters; it stores
-nothing, so a replay after a crash costs only a re-count. `loads` reads the producer's load
+counts it for the Ingestion page (per micro-batch, and per running load: its rows_processed so far)
+and sends Spark-side rejects to the dead letters; it stores no rows, so a replay after a crash costs
+only a re-count, which the per-load counts skip (jobs.ingestion.count_validated). `loads` reads the producer's load
 events into the ingestion table. The driver's main loop publishes progress and, once `rows` has
 passed a load's last offset, lands that load whole: its rows and aggregates, bulk-written to
 every replica (jobs.finalize, jobs.bulk), then marks it complete. One bulk write of a finished
@@ -30,7 +31,7 @@ from contract.settings import Settings
 from contract.topics import LoadEvent
 from jobs import transforms
 from jobs.finalize import finalize, run_analytics
-from jobs.ingestion import IngestionTable, partition_offsets, caught_up
+from jobs.ingestion import IngestionTable, RecordRows, partition_offsets, caught_up
 from jobs.sinks import spark_conf
 
 log = logging.getLogger("clickstream.streaming")
@@ -72,27 +73,40 @@ def read_source(spark: SparkSession, settings: Settings, topic: str) -> DataFram
     )
 
 
-def write_rows(settings: Settings, counts: dict[int, tuple[int, int]]):
+def write_rows(settings: Settings, counts: dict[int, tuple[int, int]], table: IngestionTable):
     """foreachBatch sink of the rows query: Spark-side rejects to the dead letters, and the batch's counts.
 
     Records (rows in, rows landed) of each batch in `counts`: Spark's own progress counts Kafka
-    records, and a RAW record packs many rows.
+    records, and a RAW record packs many rows. Adds the batch's rows to each running load's
+    rows_processed, from the same one tally (a few lines per RAW record) collected to the driver.
     """
 
     def sink(batch: DataFrame, batch_id: int) -> None:
-        parsed = transforms.parse_values(batch).persist()
+        parsed = transforms.parse_values(batch, keep=transforms.RECORD_COLUMNS).persist()
         try:
-            by_verdict = dict(parsed.groupBy(F.col("reason").isNull().alias("valid")).count().collect())
-            counts[batch_id] = (sum(by_verdict.values()), by_verdict.get(True, 0))
-            rejected = transforms.rejected_rows(parsed)
-            if by_verdict.get(False):
+            tally = transforms.record_tally(parsed).collect()
+            by_verdict = {verdict: sum(r.rows for r in tally if r.valid == verdict) for verdict in (True, False)}
+            counts[batch_id] = (sum(by_verdict.values()), by_verdict[True])
+            rejected = transforms.rejected_rows(parsed.drop(*transforms.RECORD_COLUMNS))
+            if by_verdict[False]:
                 letters = rejected.select(F.to_json(F.struct(F.lit("spark").alias("file"), "*")).alias("value"))
                 letters.write.format("kafka").option("kafka.bootstrap.servers", settings.kafka_bootstrap) \
                     .option("topic", topics.DEAD_LETTER).save()
         finally:
             parsed.unpersist()
+        _record_validated(table, [RecordRows(r.partition, r.offset, r.lang, r.month, r.rows) for r in tally])
 
     return sink
+
+
+def _record_validated(table: IngestionTable, records: list[RecordRows]) -> None:
+    """Count the batch's rows of each running load; a failed write is logged, not raised: the count only
+    feeds the Ingestion page's bar, and a progress write must not stop the stream (a load whose count
+    misses a batch reads below 100% until it completes)."""
+    try:
+        table.record_validated(records)
+    except Exception:  # noqa: BLE001 - progress is advisory; the load's completion does not depend on it
+        log.warning("could not record the validated rows of this batch", exc_info=True)
 
 
 def write_load_events(table: IngestionTable):
@@ -128,7 +142,7 @@ def main() -> None:
     batch_rows: dict[int, tuple[int, int]] = {}
     rows_query = (
         read_source(spark, settings, topics.RAW).writeStream.queryName(ROWS_QUERY)
-        .foreachBatch(write_rows(settings, batch_rows)).trigger(processingTime=TRIGGER)
+        .foreachBatch(write_rows(settings, batch_rows, table)).trigger(processingTime=TRIGGER)
         .option("checkpointLocation", f"{settings.checkpoint_dir}/rows").start()
     )
     loads_query = (

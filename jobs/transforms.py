@@ -17,15 +17,21 @@ from contract.schema import SOURCE_BUCKETS
 KEY_COLUMNS = ["lang", "month", "prev", "curr"]
 
 
-def parse_values(kafka: DataFrame) -> DataFrame:
+#: The Kafka columns that say which RAW record a row came from.
+RECORD_COLUMNS = ["partition", "offset"]
+
+
+def parse_values(kafka: DataFrame, keep=()) -> DataFrame:
     """Unpack RAW records into rows (records.pack) and split each into the record fields plus
-    `reason` (null when the row is valid)."""
-    rows = kafka.select(F.explode(F.split(F.col("value").cast("string"), ROW_SEPARATOR.decode(), -1)).alias("row"))
+    `reason` (null when the row is valid); `keep` names Kafka columns (RECORD_COLUMNS) carried along."""
+    keep = list(keep)
+    rows = kafka.select(*keep, F.explode(F.split(F.col("value").cast("string"), ROW_SEPARATOR.decode(), -1))
+                        .alias("row"))
     parts = F.split(F.col("row"), "\t", -1)
     fields = [parts.getItem(i).alias(name) for i, name in enumerate(VALUE_FIELDS)]
-    parsed = rows.select(F.size(parts).alias("_columns"), *fields)
+    parsed = rows.select(*keep, F.size(parts).alias("_columns"), *fields)
     return parsed.withColumn("reason", _rejection_reason()).select(
-        *[c for c in VALUE_FIELDS if c != "n"],
+        *keep, *[c for c in VALUE_FIELDS if c != "n"],
         F.when(F.col("reason").isNull(), F.col("n").cast("long")).alias("n"),
         "reason",
     )
@@ -54,6 +60,13 @@ def valid_rows(parsed: DataFrame) -> DataFrame:
 def rejected_rows(parsed: DataFrame) -> DataFrame:
     """Rows that broke a rule, with their reason."""
     return parsed.where(F.col("reason").isNotNull())
+
+
+def record_tally(parsed: DataFrame) -> DataFrame:
+    """Rows per RAW record and verdict: (partition, offset, lang, month, valid, rows), from rows parsed
+    with `keep=RECORD_COLUMNS`. A few rows per record, small enough to collect for a whole micro-batch."""
+    return (parsed.groupBy(*RECORD_COLUMNS, "lang", "month", F.col("reason").isNull().alias("valid"))
+            .agg(F.count("*").alias("rows")))
 
 
 def deduplicated(rows: DataFrame) -> DataFrame:

@@ -37,6 +37,23 @@ def test_parity_with_the_producer_on_bad_values(spark):
         assert row.reason == reason, body
 
 
+def test_the_record_tally_counts_each_records_rows_by_verdict(spark):
+    """What the stream adds to a running load's rows_processed: every row of each RAW record, valid or not."""
+    good = _values([("a", "b", "link", 10), ("c", "b", "link", 5)])
+    records_ = [(0, 7, records.pack(good)), (1, 3, records.pack([*good[:1], b"en\t2024-11\ta\tb\tlink\tten"])),
+                (1, 4, records.pack(_values([("a", "b", "link", 1)], lang="de")))]
+    kafka = spark.createDataFrame([(p, o, bytearray(v)) for p, o, v in records_],
+                                  "partition int, offset long, value binary")
+    parsed = transforms.parse_values(kafka, keep=transforms.RECORD_COLUMNS)
+    assert parsed.columns[:2] == transforms.RECORD_COLUMNS
+    tally = {(r.partition, r.offset, r.lang, r.month, r.valid): r.rows
+             for r in transforms.record_tally(parsed).collect()}
+    assert tally == {(0, 7, "en", "2024-11", True): 2, (1, 3, "en", "2024-11", True): 1,
+                     (1, 3, "en", "2024-11", False): 1, (1, 4, "de", "2024-11", True): 1}
+    # without `keep`, the rows are what finalize reads: no Kafka columns
+    assert "offset" not in transforms.parse_values(kafka).columns
+
+
 def test_edges_out_buckets_only_other_sources(spark):
     rows = transforms.valid_rows(transforms.parse_values(kafka_frame(spark, _values(read_sample()))))
     out = transforms.edges_out(rows).collect()
