@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass
 
 #: Values of the `type` column.
@@ -165,14 +166,21 @@ def partition_of(key: bytes, partitions: int) -> int:
 
 
 def search_text(text: str) -> str:
-    """A typed query as a title prefix: MediaWiki titles use `_` where readers type a space."""
+    """A typed exact title as MediaWiki spells it: `_` where readers type a space."""
     return text.replace(" ", "_")
 
 
-def search_prefix(title: str) -> str:
-    """Partition of `title` in the `titles` table: its first character, lower-cased, so that the
-    first letter matches either case (Spark uses `lower(substring(title, 1, 1))`, the same rule)."""
-    return title[:1].lower()
+def fold(text: str) -> str:
+    """`text` as search compares it: the one folding rule of the title index (jobs/monthly.py applies this very
+    function in Spark) and of every query (webui/queries.py). Compatibility forms become plain ones (`ﬁ` -> `fi`,
+    full-width -> ASCII), case is folded (`ß` -> `ss`), combining marks are dropped (`Zürich` -> `zurich`), and
+    `_` reads as a space; so `main p` finds Main_Page. Unicode's canonical caseless match (NFKD, casefold, NFKD)
+    with the marks left out after it, which makes the fold idempotent. Dropped are the characters of a nonzero
+    combining class: accents and the like, also kana's voicing marks (`ガ` folds as `カ`); vowel signs of
+    class 0 (Devanagari's) stay. The answer depends on Python's Unicode database: the web UI and the Spark
+    images share Debian's Python 3.11."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("_", " ")
 
 
 def check_lang(lang: str) -> str:

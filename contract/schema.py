@@ -27,6 +27,14 @@ MAX_PATH_STEPS = 4
 #: so ~100k rows and a few MB per partition), so Spark can read one month back without a scan.
 ARTICLE_BUCKETS = 64
 
+#: Search (`search_top`, `search_titles`): a folded query of at most SEARCH_PREFIX_CHARS characters is answered
+#: from the SEARCH_TOP most-read titles of its prefix, stored in rank order; SEARCH_TOP is the API's largest
+#: search limit. A longer query reads at most SEARCH_SCAN titles of its range in fold order and ranks those:
+#: what it returns always matches, but past SEARCH_SCAN matches its ranking is of the first SEARCH_SCAN only.
+SEARCH_PREFIX_CHARS = 3
+SEARCH_TOP = 100
+SEARCH_SCAN = 1000
+
 #: Scope partition of the `ingestion` table: all loads, a few hundred rows at most.
 INGESTION_SCOPE = "loads"
 
@@ -107,13 +115,22 @@ CREATE TABLE IF NOT EXISTS {keyspace}.article_trend (
   PRIMARY KEY ((lang, title), month)
 ) WITH CLUSTERING ORDER BY (month DESC)
 """,
-    # Titles for autocomplete: partitioned by `contract.records.search_prefix` (first character,
-    # lower-cased), clustered by title so a prefix is one range read. Largest partition on enwiki:
-    # the titles starting with s/S, about 0.6M rows, ~30 MB.
-    "titles": """
-CREATE TABLE IF NOT EXISTS {keyspace}.titles (
-  lang text, month text, prefix text, title text, incoming_total bigint,
-  PRIMARY KEY ((lang, month, prefix), title)
+    # Search, short queries: the SEARCH_TOP most-read titles (by incoming clicks, then title) of every folded
+    # prefix of 1..SEARCH_PREFIX_CHARS characters (`contract.records.fold`), best first, so a query of up to
+    # SEARCH_PREFIX_CHARS characters is one partition read in rank order.
+    "search_top": """
+CREATE TABLE IF NOT EXISTS {keyspace}.search_top (
+  lang text, month text, prefix text, rank int, title text, incoming_total bigint,
+  PRIMARY KEY ((lang, month, prefix), rank)
+) WITH CLUSTERING ORDER BY (rank ASC)
+""",
+    # Search, longer queries: every title under the first SEARCH_PREFIX_CHARS characters of its fold, clustered
+    # by fold, so a query is one range read of its partition (at most SEARCH_SCAN rows), ranked by the reader.
+    # Largest partition on enwiki: the titles folding to "the...", a few hundred thousand rows, ~20 MB.
+    "search_titles": """
+CREATE TABLE IF NOT EXISTS {keyspace}.search_titles (
+  lang text, month text, prefix text, folded text, title text, incoming_total bigint,
+  PRIMARY KEY ((lang, month, prefix), folded, title)
 )
 """,
     # Articles whose readers come from the same places, best first; at most ANALYTICS_TOP rows.

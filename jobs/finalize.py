@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 from contract import topics
 from contract.settings import Settings
 from contract.schema import (ANALYTICS_TOP, ARTICLE_BUCKETS, MAX_PATH_STEPS, MOVERS_LIMIT, PAGERANK_LIMIT,
-                             TOP_ARTICLES_LIMIT)
+                             SEARCH_TOP, TOP_ARTICLES_LIMIT)
 from contract.schema import primary_key
 from jobs import analytics, bulk, monthly, sinks, transforms
 from jobs.ingestion import PendingLoad
@@ -50,6 +50,9 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session
     rows = load_rows(spark, settings, load).persist()
     # Every month table derives from the article stats: one aggregation, persisted, feeds them all.
     stats = transforms.article_stats(rows).persist()
+    # Both search tables read the folded titles; the fold is a Python UDF, run once per title.
+    folded = monthly.folded_titles(stats).persist()
+    search_top = monthly.search_top(folded, SEARCH_TOP).persist()
     try:
         # Asked before this load stores its titles: with none stored, no earlier load of the month was
         # finalized, so a first load skips the read-back (its limit: docs/design.md).
@@ -61,22 +64,26 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session
                              ("article_stats", stats, titles),
                              ("month_articles", articles, titles),
                              ("article_trend", monthly.article_trend(stats), titles),
-                             ("titles", monthly.titles(stats), titles)], settings, session)
+                             ("search_titles", monthly.search_titles(folded), folded.count()),
+                             ("search_top", search_top, search_top.count())], settings, session)
         sinks.upsert(transforms.month_stats(rows), settings, session, "month_stats")
         top = monthly.top_articles(stats, TOP_ARTICLES_LIMIT)
         sinks.replace_ranked(top, settings, session, "top_articles", load.lang, load.month)
         update_movers(spark, settings, session, load.lang, load.month, articles)
         if reloaded:
-            remove_stale(spark, settings, session, load, rows, stats)
+            remove_stale(spark, settings, session, load, rows, stats, search_top)
         return count
     finally:
+        search_top.unpersist()
+        folded.unpersist()
         stats.unpersist()
         rows.unpersist()
 
 
 def remove_stale(spark: SparkSession, settings: Settings, session, load: PendingLoad, rows: DataFrame,
-                 stats: DataFrame) -> None:
-    """Delete what earlier loads of the month stored and this one (`rows`, and their `stats`) does not have.
+                 stats: DataFrame, search_top: DataFrame) -> None:
+    """Delete what earlier loads of the month stored and this one (`rows`, their `stats` and `search_top`)
+    does not have.
 
     Called once every row and aggregate of this load is written, so that a reader meanwhile sees
     at worst an old row too many, never a new one missing (as with `sinks.replace_ranked`).
@@ -96,16 +103,22 @@ def remove_stale(spark: SparkSession, settings: Settings, session, load: Pending
                             ["lang", "month", "title"]).persist()
     try:
         keys = gone.select("lang", "month", "title")
+        # A search prefix keeps its ranks unless a title under it is gone: then it may have fewer ranks now
+        # (or none), and the stored ranks past them go. The others were overwritten by this load's ranks.
+        gone_folded = monthly.folded_titles(gone)
+        stale_ranks = delete_stale(spark, settings, session, "search_top", search_top,
+                                   monthly.search_top_partitions(gone_folded))
         deletes = [
             ("article_stats", keys), ("related", keys), ("likely_paths", keys),
             ("edges_in", keys.withColumnRenamed("title", "curr")),
             ("edges_out", transforms.edges_out_partitions(keys)),
-            ("titles", monthly.titles(gone).select(*primary_key("titles"))),
+            ("search_titles", monthly.search_titles(gone_folded).select(*primary_key("search_titles"))),
             ("article_trend", monthly.article_trend(gone).select(*primary_key("article_trend"))),
             # Last: the titles are found here, so a finalize interrupted before this finds them again.
             ("month_articles", gone.select(*primary_key("month_articles"))),
         ]
         deleted = {table: sinks.delete_keys(df, settings, session, table) for table, df in deletes}
+        deleted["search_top"] = stale_ranks
     finally:
         gone.unpersist()
     log.info("reload of %s %s: titles no longer in the month deleted from %s", load.lang, load.month,

@@ -1,7 +1,7 @@
 """Month-level tables derived from `article_stats`: pure DataFrame -> DataFrame functions.
 
 Input `stats` has the columns of `transforms.article_stats` (lang, month, title, incoming_total,
-outgoing_total, ...); each function returns exactly the columns of its table in contract/schema.py.
+outgoing_total, ...); each function named after a table returns exactly its columns in contract/schema.py.
 Every step keys on (lang, month), so a frame holding several loads gives each its own answer.
 """
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from contract import records
 from contract.records import check_month
-from contract.schema import ARTICLE_BUCKETS
+from contract.schema import ARTICLE_BUCKETS, SEARCH_PREFIX_CHARS
 
 GROUP = ["lang", "month"]
 
@@ -66,11 +67,58 @@ def article_trend(stats: DataFrame) -> DataFrame:
     return stats.select("lang", "title", "month", "incoming_total", "outgoing_total")
 
 
-def titles(stats: DataFrame) -> DataFrame:
-    """Rows of `titles`: every title under its search prefix (`contract.records.search_prefix`)."""
-    # substring counts code points, as Python's title[:1] does; both lower-case by Unicode rules.
-    prefix = F.lower(F.substring("title", 1, 1))
-    return stats.select(*GROUP, prefix.alias("prefix"), "title", "incoming_total")
+def folded_titles(stats: DataFrame) -> DataFrame:
+    """(lang, month, title, incoming_total, folded): every title with its search fold, computed by
+    `contract.records.fold` itself, so the index folds exactly as the web UI folds a query. A title that
+    folds to nothing (only combining marks) is left out: no query can find it.
+
+    A plain Python UDF (the lock has no pyarrow for a pandas_udf): each title goes to a Python worker and
+    back, about 1.5 us of folding plus the UDF's pickling, so an English month's ~6M titles cost some tens
+    of core-seconds. Persist the result: both search tables read it.
+    """
+    folded = F.udf(shipped_fold(), "string")("title")
+    return (stats.select(*GROUP, "title", "incoming_total", folded.alias("folded"))
+            .where(F.length("folded") > 0))
+
+
+def shipped_fold():
+    """`contract.records.fold`, pickled by value from now on: executors run the Spark image, which has no
+    `contract` package (only the driver's image does), so the function travels with the task as code."""
+    from pyspark import cloudpickle
+
+    cloudpickle.register_pickle_by_value(records)
+    return records.fold
+
+
+def search_titles(folded: DataFrame) -> DataFrame:
+    """Rows of `search_titles`: every title of `folded_titles` under the first SEARCH_PREFIX_CHARS characters
+    of its fold (substring counts code points, as Python's slice does)."""
+    prefix = F.substring("folded", 1, SEARCH_PREFIX_CHARS)
+    return folded.select(*GROUP, prefix.alias("prefix"), "folded", "title", "incoming_total")
+
+
+def search_top_partitions(folded: DataFrame) -> DataFrame:
+    """(lang, month, prefix): the `search_top` partitions the titles of `folded_titles` are filed under."""
+    return _under_prefixes(folded).select(*GROUP, "prefix").distinct()
+
+
+def search_top(folded: DataFrame, limit: int) -> DataFrame:
+    """Rows of `search_top`: per (lang, month) and folded prefix of 1..SEARCH_PREFIX_CHARS characters, the
+    `limit` titles of `folded_titles` with most incoming clicks, then by title, rank 1..limit."""
+    _check_limit(limit)
+    order = Window.partitionBy(*GROUP, "prefix").orderBy(F.col("incoming_total").desc(), F.col("title").asc())
+    return (
+        _under_prefixes(folded)
+        .withColumn("rank", F.row_number().over(order))
+        .where(F.col("rank") <= limit)
+        .select(*GROUP, "prefix", "rank", "title", "incoming_total")
+    )
+
+
+def _under_prefixes(folded: DataFrame) -> DataFrame:
+    """`folded` with a row per distinct prefix of 1..SEARCH_PREFIX_CHARS characters of its fold."""
+    prefixes = F.array_distinct(F.array(*[F.substring("folded", 1, n) for n in range(1, SEARCH_PREFIX_CHARS + 1)]))
+    return folded.withColumn("prefix", F.explode(prefixes))
 
 
 def movers(current: DataFrame, previous: DataFrame, limit: int) -> DataFrame:

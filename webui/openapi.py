@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from contract.status import LoadStatus
 from contract.records import LANG_PATTERN, MAX_TITLE_BYTES, MONTH_PATTERN, SOURCE_KEYS
 from contract.schema import (
-    ANALYTICS_TOP, MAX_PATH_STEPS, MOVERS_LIMIT, PAGERANK_LIMIT, TOP_ARTICLES_LIMIT,
+    ANALYTICS_TOP, MAX_PATH_STEPS, MOVERS_LIMIT, PAGERANK_LIMIT, SEARCH_PREFIX_CHARS, SEARCH_SCAN, SEARCH_TOP,
+    TOP_ARTICLES_LIMIT,
 )
 
 PREFIX = "/api/v1"
@@ -164,8 +165,10 @@ ROUTES = {
         (400, 404),
     ),
     "/search": Route(
-        "Titles starting with `q` (spaces read as `_`, first letter in either case), in title order.",
-        (Param("q", "text", "What the reader typed so far."), LANG, MONTH, limit(10, 100), FORMAT),
+        "Titles starting with `q`, ignoring case, accents and `_` against space, most-read first (by incoming "
+        f"clicks, then title). A `q` longer than {SEARCH_PREFIX_CHARS} characters ranks its first {SEARCH_SCAN} "
+        "matches in folded title order.",
+        (Param("q", "text", "What the reader typed so far."), LANG, MONTH, limit(10, SEARCH_TOP), FORMAT),
         obj(titles=array(named(STRING, "title"))), (400, 404),
     ),
     "/trend": Route("An article's totals in every loaded month, oldest first.", (TITLE, LANG, FORMAT),

@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Callable
 
 from webui.cache import TTLCache, memoized
-from contract.records import OTHER_SOURCES, SOURCE_KEYS, search_prefix, search_text, source_key
-from contract.schema import INGESTION_SCOPE, ROWS_QUERY, SOURCE_BUCKETS
+from contract.records import OTHER_SOURCES, SOURCE_KEYS, fold, source_key
+from contract.schema import INGESTION_SCOPE, ROWS_QUERY, SEARCH_PREFIX_CHARS, SEARCH_SCAN, SOURCE_BUCKETS
 from contract.status import LoadStatus
 
 CQL = {
@@ -37,7 +37,9 @@ CQL = {
     "month_stats": "SELECT rows, total_clicks, sources FROM month_stats WHERE lang=? AND month=?",
     "top": "SELECT rank, title, incoming_total FROM top_articles WHERE lang=? AND month=? LIMIT ?",
     "movers": "SELECT rank, title, incoming_total, previous_total, change FROM movers WHERE lang=? AND month=? LIMIT ?",
-    "titles": "SELECT title FROM titles WHERE lang=? AND month=? AND prefix=? AND title>=? AND title<? LIMIT ?",
+    "search_top": "SELECT title FROM search_top WHERE lang=? AND month=? AND prefix=? LIMIT ?",
+    "search_titles": "SELECT title, incoming_total FROM search_titles WHERE lang=? AND month=? AND prefix=? "
+                     "AND folded>=? AND folded<? LIMIT ?",
     "trend": "SELECT month, incoming_total, outgoing_total FROM article_trend WHERE lang=? AND title=? "
              "ORDER BY month ASC",
     "related": "SELECT rank, related, score FROM related WHERE lang=? AND month=? AND title=? LIMIT ?",
@@ -54,7 +56,7 @@ COMPLETE = LoadStatus.COMPLETE
 STREAM_STALE_SECONDS = 600
 
 #: The largest code point, a noncharacter no title uses: `prefix + LAST_CHARACTER` sorts after
-#: every title that starts with prefix (Cassandra compares text as UTF-8 bytes, i.e. by code point).
+#: every folded title that starts with prefix (Cassandra compares text as UTF-8 bytes, i.e. by code point).
 LAST_CHARACTER = "\U0010ffff"
 
 
@@ -206,17 +208,21 @@ class Queries:
 
     @memoized(version=complete_run)
     def search(self, lang: str, month: str, q: str, limit: int) -> list[str]:
-        """Titles starting with what the reader typed, in title order; the first letter matches either case."""
-        prefix = search_text(q)
-        if not prefix:
+        """Titles starting with what the reader typed, ignoring case, accents and `_` against space
+        (`contract.records.fold`), most-read first (by incoming clicks, then title); one partition read.
+
+        A short query's answer is stored in rank order. A longer one reads the first SEARCH_SCAN matches
+        in fold order and ranks them, so with more matches than that its ranking covers those only;
+        every title it returns still matches."""
+        folded = fold(q)
+        if not folded:
             return []
-        # Both cases share one partition (search_prefix lower-cases), but each is its own title range.
-        starts = dict.fromkeys((prefix[0].upper() + prefix[1:], prefix[0].lower() + prefix[1:]))
-        partition = search_prefix(prefix)
-        pending = [self._send("titles", lang, month, partition, start, start + LAST_CHARACTER, limit)
-                   for start in starts]
-        titles = {r.title for rows in pending for r in rows()}
-        return sorted(titles)[:limit]
+        if len(folded) <= SEARCH_PREFIX_CHARS:
+            return [r.title for r in self._rows("search_top", lang, month, folded, limit)]
+        rows = self._rows("search_titles", lang, month, folded[:SEARCH_PREFIX_CHARS], folded,
+                          folded + LAST_CHARACTER, SEARCH_SCAN)
+        rows.sort(key=lambda r: (-(r.incoming_total or 0), r.title))
+        return [r.title for r in rows[:limit]]
 
     @memoized
     def trend(self, lang: str, title: str) -> list[dict]:

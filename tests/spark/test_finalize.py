@@ -146,8 +146,12 @@ def test_movers_are_right_whichever_month_loads_first(spark, connect, monkeypatc
     assert all(0 <= r["bucket"] < ARTICLE_BUCKETS for r in store.tables["month_articles"].values())
     assert {(r["title"], r["month"], r["incoming_total"]) for r in store.tables["article_trend"].values()
             if r["title"] == "A"} == {("A", "2024-10", 100), ("A", "2024-11", 60)}
-    assert {(r["title"], r["prefix"]) for r in store.tables["titles"].values() if r["month"] == "2024-11"} == {
-        ("A", "a"), ("B", "b"), ("C", "c"), ("other-search", "o")}
+    assert {(r["title"], r["prefix"], r["folded"]) for r in store.tables["search_titles"].values()
+            if r["month"] == "2024-11"} == {("A", "a", "a"), ("B", "b", "b"), ("C", "c", "c"),
+                                            ("other-search", "oth", "other-search")}
+    ranks = sorted((r["prefix"], r["rank"], r["title"]) for r in store.tables["search_top"].values()
+                   if r["month"] == "2024-11" and r["prefix"] in ("a", "ot"))
+    assert ranks == [("a", 1, "A"), ("ot", 1, "other-search")]
 
 
 # "Gone" and "E" are only in the old file, and so is the pair B -> C; A -> B changes n; D is new.
@@ -156,8 +160,8 @@ OLD = [("other-search", "A", "external", 100), ("other-search", "B", "external",
        ("other-external", "Gone", "external", 9), ("other-search", "E", "external", 2)]
 NEW = [("other-search", "A", "external", 100), ("other-search", "B", "external", 40), ("A", "B", "link", 12),
        ("other-search", "C", "external", 30), ("A", "C", "link", 6), ("C", "D", "link", 4)]
-PER_TITLE = ("article_stats", "month_articles", "titles", "article_trend", "related", "likely_paths", "edges_in",
-             "edges_out")
+PER_TITLE = ("article_stats", "month_articles", "search_titles", "search_top", "article_trend", "related",
+             "likely_paths", "edges_in", "edges_out")
 
 
 def test_a_first_load_deletes_nothing_and_a_reload_leaves_exactly_the_new_load(connect, land):

@@ -3,9 +3,9 @@
 import pytest
 
 from contract import records
-from contract.schema import ARTICLE_BUCKETS
+from contract.schema import ARTICLE_BUCKETS, SEARCH_PREFIX_CHARS
 from jobs import monthly
-from tests.conftest import read_sample
+from tests.conftest import TRICKY_TITLES, read_sample
 
 pytestmark = pytest.mark.spark
 
@@ -20,7 +20,7 @@ def test_month_arithmetic():
         monthly.next_month("2024-13")
 
 
-def test_top_articles_month_articles_trend_and_titles(spark):
+def test_top_articles_month_articles_and_trend(spark):
     # D only ever clicks out (incoming 0); B and C tie at 30; A is in two months.
     stats = spark.createDataFrame([
         ("en", "2024-11", "A", 50, 10), ("en", "2024-11", "B", 30, 0), ("en", "2024-11", "C", 30, 5),
@@ -53,22 +53,53 @@ def test_top_articles_month_articles_trend_and_titles(spark):
         ("en", "A", "2024-10", 20, 2), ("en", "A", "2024-11", 50, 10)
     ]
 
-    found = monthly.titles(stats)
-    assert found.columns == ["lang", "month", "prefix", "title", "incoming_total"]
-    assert sorted((r.prefix, r.title) for r in found.where("lang = 'en' AND month = '2024-11'").collect()) == [
-        ("a", "A"), ("b", "B"), ("c", "C"), ("d", "D"), ("e", "e"), ("é", "Éclair")
-    ]
     stats.unpersist()
 
 
-def test_search_prefix_parity_with_the_contract(spark):
-    """Spark files every title under exactly the partition `contract.records.search_prefix` reads."""
-    tricky = ["Éclair", "éclair", "ß", "ẞ", "İstanbul", "Σίσυφος", "東京", "Ωmega", "ǅemal", "1984", "3D",
-              '"Quoted"', "'Apostrophe'", "_x", "𝔸lpha", "Ǆ", "ﬁsh", "Ⅻ", "Ⓐ", "K", "ΐ"]
-    names = sorted({t for p, c, _, _ in read_sample() for t in (p, c)} | set(tricky))
+def test_search_top_keeps_the_most_read_titles_of_every_folded_prefix_ties_by_title(spark):
+    stats = spark.createDataFrame([
+        ("en", "2024-11", "Zürich", 90, 0), ("en", "2024-11", "Zurich_Airport", 40, 0),
+        ("en", "2024-11", "ZURICH_(band)", 40, 0), ("en", "2024-11", "Zug", 70, 1), ("en", "2024-11", "Z", 0, 3),
+        ("en", "2024-11", "東京", 50, 0), ("en", "2024-11", "東京都", 60, 0), ("en", "2024-11", "\u0301", 9, 0),
+        ("de", "2024-11", "Zug", 1, 0),
+    ], STATS)
+    folded = monthly.folded_titles(stats).cache()
+    top = monthly.search_top(folded, 3)
+    assert top.columns == ["lang", "month", "prefix", "rank", "title", "incoming_total"]
+    got = {}
+    for r in top.where("lang = 'en'").collect():
+        got.setdefault(r.prefix, []).append((r.rank, r.title))
+    ranked = {prefix: [title for _, title in sorted(rows)] for prefix, rows in got.items()}
+    assert ranked == {
+        # Ties (40) by title; only the 3 best of "z"; a title shorter than the prefix length is under its own fold.
+        "z": ["Zürich", "Zug", "ZURICH_(band)"], "zu": ["Zürich", "Zug", "ZURICH_(band)"],
+        "zur": ["Zürich", "ZURICH_(band)", "Zurich_Airport"], "zug": ["Zug"],
+        "東": ["東京都", "東京"], "東京": ["東京都", "東京"], "東京都": ["東京都"],
+    }  # the title folding to nothing is in no partition
+    assert [tuple(r) for r in top.where("lang = 'de'").collect()] == [
+        ("de", "2024-11", p, 1, "Zug", 1) for p in ("z", "zu", "zug")]
+    assert sorted(tuple(r) for r in monthly.search_top_partitions(folded).where("lang = 'de'").collect()) == [
+        ("de", "2024-11", "z"), ("de", "2024-11", "zu"), ("de", "2024-11", "zug")]
+
+    index = monthly.search_titles(folded)
+    assert index.columns == ["lang", "month", "prefix", "folded", "title", "incoming_total"]
+    assert sorted((r.prefix, r.folded, r.title) for r in index.where("lang = 'en'").collect()) == sorted([
+        ("zur", "zurich", "Zürich"), ("zur", "zurich airport", "Zurich_Airport"),
+        ("zur", "zurich (band)", "ZURICH_(band)"), ("zug", "zug", "Zug"), ("z", "z", "Z"),
+        ("東京", "東京", "東京"), ("東京都", "東京都", "東京都")])
+    folded.unpersist()
+
+
+def test_spark_folds_every_title_exactly_as_the_contract_does(spark):
+    """The index is folded by `contract.records.fold` itself: the sample's titles and tricky ones agree."""
+    names = sorted({t for p, c, _, _ in read_sample() for t in (p, c)} | set(TRICKY_TITLES))
     stats = spark.createDataFrame([("en", "2024-11", t, 1, 0) for t in names], STATS)
-    got = {r.title: r.prefix for r in monthly.titles(stats).collect()}
-    assert got == {t: records.search_prefix(t) for t in names}
+    index = monthly.search_titles(monthly.folded_titles(stats)).collect()
+    assert {r.title: (r.folded, r.prefix) for r in index} == {
+        t: (records.fold(t), records.fold(t)[:SEARCH_PREFIX_CHARS]) for t in names if records.fold(t)}
+    top = monthly.search_top(monthly.folded_titles(stats), 1000).collect()
+    assert {(r.title, r.prefix) for r in top} == {
+        (t, records.fold(t)[:n]) for t in names for n in range(1, SEARCH_PREFIX_CHARS + 1) if records.fold(t)}
 
 
 def test_movers_by_hand(spark):

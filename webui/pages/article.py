@@ -204,8 +204,9 @@ def sync_url(title, lang, month, steps):
     prevent_initial_call=True,
 )
 def suggest(typed, title, lang, month):
-    """Titles starting with what is typed. The typed text is an option too, so an exact title the
-    prefix search ranks low stays reachable, and the current title stays so the dropdown keeps it."""
+    """Titles starting with what is typed (case and accents aside), most-read first. The typed text is an
+    option too, so an exact title the search ranks low stays reachable, and the current title stays so the
+    dropdown keeps it."""
     if not typed or period_problem(lang, month):
         raise PreventUpdate
     try:

@@ -2,7 +2,7 @@ import pytest
 
 from contract import records
 from contract.records import Reason, Row, parse_line
-from tests.conftest import read_sample, SAMPLE
+from tests.conftest import SAMPLE, TRICKY_TITLES, read_sample
 
 
 def test_every_sample_line_is_valid_and_kept_verbatim():
@@ -74,3 +74,26 @@ def test_packs_round_trip_and_partitions_follow_kafkas_default_partitioner():
     # `& 0x7fffffff` and modulo, as the Java client's default partitioner does.
     assert records.partition_of(b"21", 1000) == (-973932308 & 0x7FFFFFFF) % 1000
     assert records.partition_of(b"abc", 7) == (479470107 & 0x7FFFFFFF) % 7
+
+
+@pytest.mark.parametrize("typed, title", [
+    ("main p", "Main_Page"), ("MAIN_page", "Main_Page"), ("zurich", "Zürich"), ("ZÜRICH", "Zürich"),
+    ("東京", "東京"), ("東京", "東京都"), ("strasse", "Straße"), ("istanbul", "İstanbul"), ("fish", "ﬁsh"),
+    ("tokyo", "Ｔｏｋｙｏ"), ("cafe", "Cafe\u0301"), ("café", "Cafe\u0301_de_Flore"), ("σισυφ", "Σίσυφος"),
+])
+def test_a_folded_query_is_a_prefix_of_the_folded_title(typed, title):
+    assert records.fold(title).startswith(records.fold(typed))
+
+
+def test_fold_ignores_case_accents_compatibility_forms_and_underscores():
+    assert records.fold("Main_Page") == "main page"
+    assert records.fold("Zürich") == records.fold("Zu\u0308rich") == "zurich"  # precomposed or combining
+    assert records.fold("東京都") == "東京都"  # no case, no marks: unchanged
+    assert records.fold("Straße") == "strasse" and records.fold("㎒") == "mhz"
+    assert records.fold("\u0301\u0308") == ""  # only combining marks: nothing left to find
+    assert records.fold("Mañana_2024") != records.fold("Manana-2024")  # punctuation is kept
+
+
+def test_fold_is_idempotent_on_every_sample_title_and_tricky_ones():
+    names = {t for p, c, _, _ in read_sample() for t in (p, c)} | set(TRICKY_TITLES)
+    assert all(records.fold(records.fold(t)) == records.fold(t) for t in names)

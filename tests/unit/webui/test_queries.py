@@ -5,7 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from contract.schema import SOURCE_BUCKETS, TABLES
+from contract.records import fold
+from contract.schema import SEARCH_PREFIX_CHARS, SEARCH_SCAN, SOURCE_BUCKETS, TABLES
 from webui.queries import CQL, STREAM_STALE_SECONDS, Queries
 
 Edge = namedtuple("Edge", "prev curr type n")
@@ -16,6 +17,7 @@ MonthStats = namedtuple("MonthStats", "rows total_clicks sources")
 Top = namedtuple("Top", "rank title incoming_total")
 Mover = namedtuple("Mover", "rank title incoming_total previous_total change")
 Title = namedtuple("Title", "title")
+Ranked = namedtuple("Ranked", "title incoming_total")
 Trend = namedtuple("Trend", "month incoming_total outgoing_total")
 Related = namedtuple("Related", "rank related score")
 Path = namedtuple("Path", "rank path probability")
@@ -196,26 +198,52 @@ def test_ranked_lists_keep_rank_order_and_pass_the_limit():
                              ("pagerank", ("en", "2024-11", 2)), ("related", ("en", "2024-11", "A", 5))]
 
 
-def test_search_reads_both_first_letter_cases_from_one_partition_and_merges_them():
-    def titles(params):
-        start = params[3]
-        return {"New_Y": [Title("New_York"), Title("New_York_City")], "new_Y": [Title("new_York_(band)")]}[start]
-
-    session = FakeSession({"titles": titles})
-    assert Queries(session).search("en", "2024-11", "new Y", 2) == ["New_York", "New_York_City"]
-    assert session.reads == [
-        ("titles", ("en", "2024-11", "n", "New_Y", "New_Y\U0010ffff", 2)),
-        ("titles", ("en", "2024-11", "n", "new_Y", "new_Y\U0010ffff", 2)),
-    ]
-    assert Queries(session).search("en", "2024-11", "new Y", 10)[-1] == "new_York_(band)"
+def test_a_short_query_is_one_read_of_its_folded_prefixs_ranked_titles():
+    session = FakeSession({"search_top": [Title("Main_Page"), Title("Mainz"), Title("Maine")]})
+    queries = Queries(session)
+    assert queries.search("en", "2024-11", "MÄI", 3) == ["Main_Page", "Mainz", "Maine"]  # stored best first
+    assert session.reads == [("search_top", ("en", "2024-11", "mai", 3))]
+    for typed, prefix in [("z", "z"), ("Zü", "zu"), ("東京", "東京"), ("a_b", "a b"), ("ﬁ", "fi")]:
+        session.calls.clear()
+        queries.search("en", "2024-11", typed, 10)
+        assert session.reads == [("search_top", ("en", "2024-11", prefix, 10))], typed
 
 
-def test_search_reads_once_when_the_first_character_has_no_case_and_never_for_nothing():
-    session = FakeSession({"titles": [Title("1984")]})
-    assert Queries(session).search("en", "2024-11", "19", 10) == ["1984"]
-    assert len(session.reads) == 1
+def test_a_long_query_is_one_bounded_range_read_ranked_by_incoming_clicks_then_title():
+    session = FakeSession({"search_titles": [Ranked("Main_Page", 90), Ranked("Main_page_(film)", 5),
+                                             Ranked("Main_Pages", 90), Ranked("Main_pagoda", None)]})
+    got = Queries(session).search("en", "2024-11", "main p", 3)
+    assert got == ["Main_Page", "Main_Pages", "Main_page_(film)"]
+    assert session.reads == [("search_titles", ("en", "2024-11", "mai", "main p", "main p\U0010ffff", SEARCH_SCAN))]
+
+
+@pytest.mark.parametrize("typed, folded", [("Zürich", "zurich"), ("ZURICH", "zurich"), ("東京都庁", "東京都庁"),
+                                           ("New_York", "new york"), ("Straße", "strasse")])
+def test_a_long_query_reads_the_range_of_its_fold_under_its_first_folded_characters(typed, folded):
+    session = FakeSession({})
+    Queries(session).search("en", "2024-11", typed, 10)
+    ((name, params),) = session.reads
+    assert (name, params[2:5]) == ("search_titles", (folded[:SEARCH_PREFIX_CHARS], folded, folded + "\U0010ffff"))
+
+
+def test_what_the_search_returns_starts_with_the_folded_query():
+    """Exact: the range read holds only titles whose fold starts with the folded query."""
+    titles = ["Zürich", "Zurich_Airport", "ZÜRICH_(band)", "Zurbarán", "Zug"]
+    stored = sorted(((fold(t), t) for t in titles))
+
+    def range_read(params):
+        start, stop, limit = params[3:6]
+        return [Ranked(t, len(t)) for f, t in stored if start <= f < stop][:limit]
+
+    got = Queries(FakeSession({"search_titles": range_read})).search("en", "2024-11", "zuri", 10)
+    assert sorted(got) == sorted(["Zürich", "Zurich_Airport", "ZÜRICH_(band)"])
+
+
+def test_nothing_to_fold_reads_nothing():
+    session = FakeSession({})
     assert Queries(session).search("en", "2024-11", "", 10) == []
-    assert len(session.reads) == 1
+    assert Queries(session).search("en", "2024-11", "\u0301", 10) == []
+    assert session.reads == []
 
 
 def test_trend_and_paths_shapes():
@@ -309,7 +337,7 @@ def test_an_unknown_title_of_a_complete_month_is_answered_by_its_stats_alone():
 def test_the_reads_of_one_answer_are_all_sent_before_any_is_awaited():
     session = FakeSession({"lang_loads": [Load("en", "2024-11", "complete")], "stats": [Stats(0, 1, {})],
                            "outgoing": lambda p: [Edge("other-search", f"T{p[3]:02d}", "external", 100 + p[3])],
-                           "titles": [Title("New_York")]})
+                           "search_top": [Title("New_York")]})
     queries = Queries(session)
 
     def sent_then_awaited(read):
@@ -327,7 +355,7 @@ def test_the_reads_of_one_answer_are_all_sent_before_any_is_awaited():
         2 + SOURCE_BUCKETS, 2 + SOURCE_BUCKETS, 2 + SOURCE_BUCKETS)
     assert sent_then_awaited(lambda: queries.edges("en", "2024-11", "other-search", "outgoing", 2, (101, "T01"))) == (
         2 * SOURCE_BUCKETS, 2 * SOURCE_BUCKETS, 2 * SOURCE_BUCKETS)
-    assert sent_then_awaited(lambda: queries.search("en", "2024-11", "new", 5)) == (2, 2, 2)
+    assert sent_then_awaited(lambda: queries.search("en", "2024-11", "new", 5)) == (1, 1, 1)
     # Before completion the totals come from the landed rows, once the first reads found no stored
     # ones: the whole incoming partition and every bucket's outgoing total, again sent together.
     session = FakeSession({"incoming": [Edge("B", "other-search", "link", 1)], "outgoing_total": [Total(0)]})
