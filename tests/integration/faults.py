@@ -259,21 +259,21 @@ def reader(outputs):
 
 
 @contextmanager
-def node_session_at_one(outputs, node: str):
-    """A session whose only coordinator is `node`, reading at ONE, so it answers from its own replica."""
-    with session_at_one(outputs, address(node), 9042) as session:
+def node_session_at_one(outputs, node: str, role: str = schema.READER):
+    """A session as `role` whose only coordinator is `node`, reading at ONE, so it answers from its own replica."""
+    with session_at_one(outputs, address(node), 9042, role) as session:
         yield session
 
 
 @contextmanager
-def session_at_one(outputs, ip: str, port: int):
+def session_at_one(outputs, ip: str, port: int, role: str = schema.READER):
     """A session whose only coordinator is the node at ip:port, reading at ONE: that node's own replica."""
     from cassandra import ConsistencyLevel
     from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
     from cassandra.policies import WhiteListRoundRobinPolicy
 
-    login = outputs["cassandraCredentials"][schema.READER]
+    login = outputs["cassandraCredentials"][role]
     profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([ip]),
                                consistency_level=ConsistencyLevel.ONE, request_timeout=20)
     cluster = Cluster([ip], port=port, auth_provider=PlainTextAuthProvider(login["user"], login["password"]),

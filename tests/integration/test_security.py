@@ -22,11 +22,14 @@ from contract.db import connect
 from contract.settings import Settings
 from infra.naming import STACK_LABEL
 from devstack import stack as stack_tool
+from tests.integration import faults
 from tests.integration.helpers import STACK
 
 pytestmark = pytest.mark.stack
 ROOT = Path(__file__).resolve().parents[2]
 KEYSPACE = Settings.keyspace
+CASSANDRA_NODES = ("cassandra-0", "cassandra-1", "cassandra-2")
+RESTARTED_NODE = "cassandra-2"
 
 
 def passwords(outputs) -> list[str]:
@@ -73,6 +76,25 @@ def test_only_the_stack_roles_exist_and_the_default_superuser_is_gone(as_role):
     assert roles == {schema.role_name(KEYSPACE, schema.ADMIN): True,
                      schema.role_name(KEYSPACE, schema.WRITER): False,
                      schema.role_name(KEYSPACE, schema.READER): False}
+
+
+def test_the_schema_step_repeated_while_a_node_restarts_leaves_the_default_role_on_no_replica(outputs):
+    """The LIST ROLES defect (docs/security.md): every replica must hold the default role's tombstone,
+    even when a node restarts while the set-up step drops the role, so each node's own replica is read."""
+    step = faults.container("cassandra-schema")
+    rerun = subprocess.Popen(["docker", "start", "--attach", step], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    try:
+        faults.docker("restart", "--time", "0", faults.container(RESTARTED_NODE))
+        output, _ = rerun.communicate(timeout=600)
+    finally:
+        rerun.kill()
+    assert rerun.returncode == 0, output[-3000:]
+    faults.wait_healthy(RESTARTED_NODE)
+    for node in CASSANDRA_NODES:
+        with faults.node_session_at_one(outputs, node, schema.ADMIN) as session:
+            found = session.execute(schema.ROLE_EXISTS, (schema.DEFAULT_SUPERUSER[0],)).one()
+            assert found is None, f"{node}'s replica still holds the default superuser"
 
 
 def test_roles_are_replicated_like_the_data(as_role, outputs):
