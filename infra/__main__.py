@@ -22,6 +22,7 @@ kafka_cfg = config.require_object("kafka")
 cassandra_cfg = config.require_object("cassandra")
 spark_cfg = config.require_object("spark")
 webui_cfg = config.require_object("webui")
+front_cfg = config.require_object("front")
 versions = {key: config.require(key) for key in
             ("kafkaVersion", "cassandraVersion", "sparkVersion", "sparkCassandraConnectorVersion")}
 cache = cache_root()
@@ -85,6 +86,8 @@ apps = Apps("apps", AppsArgs(
     replication_factor=kafka.replication_factor, min_insync_replicas=kafka.min_insync_replicas,
     webui_port=webui_cfg["port"], webui_workers=webui_cfg["workers"],
     webui_threads=webui_cfg["threads"], webui_cpu_shares=webui_cfg["cpuShares"],
+    front_cache_size=front_cfg["cacheSize"], front_connections_per_client=front_cfg["connectionsPerClient"],
+    front_connections_total=front_cfg["connectionsTotal"],
     driver_memory=spark_cfg["driverMemory"], executor_memory=spark_cfg["executorMemory"],
     executor_cores=spark_cfg["executorCores"],
     depends_on=[*kafka.containers, *cassandra.containers, *spark.workers],

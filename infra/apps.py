@@ -1,4 +1,5 @@
-"""Apps: the set-up steps (schema, topics), the producer, the streaming job submitted to Spark, and the web UI.
+"""Apps: the set-up steps (schema, topics), the producer, the streaming job submitted to Spark, the web UI, and
+the front server before it (infra.front).
 
 Each is a small component (`infra.nodes.AppComponent`) with its own Args; `Apps` builds their images and wires them.
 """
@@ -12,6 +13,7 @@ import pulumi_docker as docker
 
 from contract import schema
 from contract.settings import Settings, password_path
+from infra.front import FrontServer, FrontServerArgs
 from infra.images import IMAGES_DIR, REPO_ROOT, image_ref, local_image
 from infra.naming import Naming
 from infra.nodes import AppComponent, AppPlace
@@ -147,8 +149,6 @@ class WebUIArgs(AppArgs):
     reader_password: pulumi.Output[str]
     #: SetupSteps.schema_done.
     schema_done: pulumi.Output[str]
-    #: Published on 127.0.0.1 at this port.
-    port: int
     workers: int
     #: Threads per gunicorn (gthread) worker.
     threads: int
@@ -159,7 +159,7 @@ class WebUIArgs(AppArgs):
 
 
 class WebUI(AppComponent):
-    """The web UI and JSON API under gunicorn, published on the loopback only."""
+    """The web UI and JSON API under gunicorn, on the stack network only: the front server publishes it."""
 
     def __init__(self, name: str, args: WebUIArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("WebUI", name, args.place, opts)
@@ -179,14 +179,12 @@ class WebUI(AppComponent):
                 tests=["CMD", "/opt/venv/bin/python", "-c", "import urllib.request; urllib.request.urlopen("
                        f"'http://127.0.0.1:{WEBUI_PORT}/api/v1/health', timeout=2)"],
                 interval="5s", timeout="3s", retries=5, start_period="1m0s"),
-            ports=[docker.ContainerPortArgs(internal=WEBUI_PORT, external=args.port, ip="127.0.0.1")],
             cpu_shares=args.cpu_shares,
             envs=pulumi.Output.all(*_env(args.settings, schema.READER), args.schema_done),
             uploads=[_password_file(schema.READER, args.reader_password)],
             restart="unless-stopped", wait=True, wait_timeout=180, depends_on=args.depends_on,
         )
-        self.url = f"http://127.0.0.1:{args.port}"
-        self.register_outputs({"url": self.url})
+        self.register_outputs({"container": self.container.name})
 
 
 @dataclass
@@ -206,6 +204,10 @@ class AppsArgs:
     webui_workers: int
     webui_threads: int
     webui_cpu_shares: int
+    #: The front server's cache size and its limits (infra.front.FrontServerArgs).
+    front_cache_size: str
+    front_connections_per_client: int
+    front_connections_total: int
     driver_memory: str
     executor_memory: str
     executor_cores: int
@@ -215,7 +217,8 @@ class AppsArgs:
 
 class Apps(pulumi.ComponentResource):
     """The application images, and the app components wired in order: the set-up steps, then the producer and
-    the streaming job once the topics (and the schema) exist, then the web UI once the job runs."""
+    the streaming job once the topics (and the schema) exist, then the web UI once the job runs, then the front
+    server that publishes it."""
 
     def __init__(self, name: str, args: AppsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("clickstream:infra:Apps", name, {}, opts)
@@ -239,10 +242,17 @@ class Apps(pulumi.ComponentResource):
             executor_cores=args.executor_cores, driver_address=args.driver_address), child)
         self.webui = WebUI(name, WebUIArgs(
             place=place, settings=settings, image=webui, reader_password=passwords[schema.READER],
-            schema_done=self.setup.schema_done, port=args.webui_port, workers=args.webui_workers,
+            schema_done=self.setup.schema_done, workers=args.webui_workers,
             threads=args.webui_threads, cpu_shares=args.webui_cpu_shares,
             depends_on=[self.streaming.container]), child)
-        self.web_url = self.webui.url
+        # Its own folder as the build context: nothing of the repository's code goes in it.
+        front = local_image(f"{name}-front-image", args.naming.image("front", "latest"), IMAGES_DIR / "front",
+                            IMAGES_DIR / "front" / "Dockerfile", self)
+        self.front = FrontServer(name, FrontServerArgs(
+            place=place, image=front, webui=self.webui.container, webui_port=WEBUI_PORT, port=args.webui_port,
+            cache_size=args.front_cache_size, connections_per_client=args.front_connections_per_client,
+            connections_total=args.front_connections_total, cpu_shares=args.webui_cpu_shares), child)
+        self.web_url = self.front.url
         self.register_outputs({"web_url": self.web_url})
 
     def _image(self, name: str, naming: Naming, app_name: str, dockerfile: str, bases: dict,

@@ -5,7 +5,8 @@ the month is loaded again, which gives it a new run id (`Queries.complete_run`).
 gets a strong ETag made from that run id and the request's path and query, so clients and caches
 may keep it and ask again with If-None-Match, which is a 304 without running the view. Every
 other API answer (a month still loading, movers and analytics, which change after completion,
-health, ingestion, errors) is `no-store`.
+health, ingestion, errors) is `no-store`. The fixed answers also tell the front server how long it
+may keep them (`X-Accel-Expires`); nothing else carries that header, so nginx keeps nothing else.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ IMMUTABLE_VIEWS = frozenset({"article", "incoming", "outgoing", "top", "search",
 #: reload gives the month a new run, and a cache that reused the old answer for a max-age would
 #: serve it after the new run is complete. Asking again is cheap: a 304 runs no view.
 CACHE_CONTROL = "public, no-cache"
+#: How long the front server (infra/images/front) may reuse such an answer without asking the app: sent
+#: as `X-Accel-Expires`, which nginx obeys and strips. Bounded by the query layer's memo of a month's run
+#: id (webui.cache.TTL_SECONDS, 5 s), the one other place a reload is seen late: through nginx a
+#: reload's new answers show at most this much later than through the app alone.
+FRONT_CACHE_SECONDS = 5
 
 
 def register(blueprint: Blueprint) -> None:
@@ -67,6 +73,7 @@ def _cache_headers(response: Response) -> Response:
     if tag and response.status_code in (200, 304):
         response.set_etag(tag)
         response.headers["Cache-Control"] = CACHE_CONTROL
+        response.headers["X-Accel-Expires"] = str(FRONT_CACHE_SECONDS)
     else:
         response.headers["Cache-Control"] = "no-store"
     return response

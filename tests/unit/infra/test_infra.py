@@ -1,5 +1,6 @@
 """The Pulumi components under mocks: what each container is given, without Docker."""
 
+import re
 from pathlib import Path
 
 import pulumi
@@ -93,7 +94,8 @@ def _apps(**changes):
         "naming": NAMING, "network": "net", "python_image": _base(), "wheels_image": _base(), "spark_image": _base(),
         "settings": Settings(cassandra_hosts="cassandra-0"), "cassandra_passwords": passwords, "partitions": 6,
         "replication_factor": 3, "min_insync_replicas": 2, "webui_port": 8050, "webui_workers": 2,
-        "webui_threads": 4, "webui_cpu_shares": 4096, "driver_memory": "768m", "executor_memory": "768m",
+        "webui_threads": 4, "webui_cpu_shares": 4096, "front_cache_size": "256m", "front_connections_per_client": 256,
+        "front_connections_total": 512, "driver_memory": "768m", "executor_memory": "768m",
         "executor_cores": 1, "depends_on": [], **changes}))
 
 
@@ -167,12 +169,52 @@ def test_app_containers_keep_their_commands_ports_and_set_up_gates():
         assert {"CLICKSTREAM_TOPICS_EXIT", "CLICKSTREAM_SCHEMA_EXIT"} <= set(stream_env)
         assert [n["aliases"] for n in stream_net] == [["spark-driver"]]
         assert web_cmd[-1] == "webui.wsgi:server" and web_cmd[web_cmd.index("--workers") + 1] == "2"
-        assert [(p["internal"], p["external"], p["ip"]) for p in web_ports] == [(8050, 8050, "127.0.0.1")]
+        assert web_ports is None or web_ports == []  # the front server publishes the web UI
         assert "CLICKSTREAM_SCHEMA_EXIT" in web_env and "CLICKSTREAM_TOPICS_EXIT" not in web_env
 
     return pulumi.Output.all(setup.topics.command, producer.command, _env(producer), streaming.command,
                              _env(streaming), streaming.networks_advanced, webui.command, webui.ports,
                              _env(webui)).apply(check)
+
+
+@pytest.mark.parametrize("webui_port", [8050, 8051])
+@pulumi.runtime.test
+def test_the_front_server_publishes_the_web_ui_port_on_loopback_and_proxies_to_the_web_ui(webui_port):
+    from infra.front import FRONT_PORT, FrontServer
+    from infra.nodes import AppComponent
+
+    apps = _apps(name=f"apps-front-{webui_port}", webui_port=webui_port, front_cache_size="64m",
+                 front_connections_per_client=100, front_connections_total=300)
+    front, webui = apps.front.container, apps.webui.container
+    assert isinstance(apps.front, FrontServer) and isinstance(apps.front, AppComponent)
+    assert apps.web_url == f"http://127.0.0.1:{webui_port}"
+
+    def check(args):
+        ports, env, image, health, name, web_name, web_id, web_ports = args
+        assert [(p["internal"], p["external"], p["ip"]) for p in ports] == [(FRONT_PORT, webui_port, "127.0.0.1")]
+        assert not web_ports
+        assert name == "clickstream-test-front"
+        assert env["FRONT_UPSTREAM"] == f"{web_name}:8050" and env["FRONT_LISTEN_PORT"] == str(FRONT_PORT)
+        assert env["FRONT_WEBUI_CONTAINER"] == web_id  # a replaced web UI replaces the front server
+        assert (env["FRONT_CACHE_SIZE"], env["FRONT_CONN_PER_CLIENT"], env["FRONT_CONN_TOTAL"]) == ("64m", "100", "300")
+        assert image == f"sha256:apps-front-{webui_port}-front-image"
+        assert health["tests"] == ["CMD", "/usr/local/bin/front-healthcheck.sh"]
+
+    return pulumi.Output.all(front.ports, _env(front), front.image, front.healthcheck, front.name, webui.name,
+                             webui.id, webui.ports).apply(check)
+
+
+def test_the_front_image_is_debians_nginx_run_unprivileged():
+    folder = Path(__file__).resolve().parents[3] / "infra" / "images" / "front"
+    dockerfile = (folder / "Dockerfile").read_text()
+    assert "ARG BASE_IMAGE=debian:bookworm-slim" in dockerfile and "FROM ${BASE_IMAGE}" in dockerfile
+    assert "apt-get install -y -qq --no-install-recommends nginx" in dockerfile
+    assert "USER www-data" in dockerfile
+    entrypoint = (folder / "front-entrypoint.sh").read_text()
+    # Every placeholder of the config is filled from the env, and the image gives each a default.
+    placeholders = set(re.findall(r"@(FRONT_[A-Z_]+)@", (folder / "nginx.conf.template").read_text()))
+    assert placeholders == set(re.findall(r"@(FRONT_[A-Z_]+)@", entrypoint))
+    assert all(f"{name}=" in dockerfile for name in placeholders)
 
 
 def test_generated_passwords_are_random_and_only_length_replaces_them():

@@ -18,7 +18,8 @@ config, seen = json.loads(sys.argv[1]), []
 
 class Mocks(pulumi.runtime.Mocks):
     def new_resource(self, args):
-        seen.append([args.typ, args.name, args.provider or ""])
+        kept = {k: args.inputs.get(k) for k in ("envs", "ports")} if args.typ.endswith("container:Container") else {}
+        seen.append([args.typ, args.name, args.provider or "", kept])
         return f"{args.name}-id", dict(args.inputs) | ({"repoDigest": "sha256:" + args.name}
                                                         if args.typ == "docker:index/image:Image" else {})
     def call(self, args):
@@ -71,3 +72,19 @@ def test_two_hosts_in_config_make_two_providers_and_place_every_member_on_one(tm
     docker_resources = [r for r in resources if r[0].startswith("docker:index/")]
     assert all("::docker-a::" in r[2] or "::docker-b::" in r[2] for r in docker_resources)
     assert [r[1] for r in resources if r[1].endswith("-membership")] == ["kafka-3-membership"]
+
+
+def test_each_stack_publishes_its_web_ui_port_through_the_front_server_on_the_first_host(tmp_path: Path):
+    for stack_file in ("Pulumi.dev.yaml", "Pulumi.mini.yaml", "Pulumi.multihost.yaml"):
+        config = yaml.safe_load((ROOT / stack_file).read_text())["config"]
+        containers = {r[1]: r for r in _resources(tmp_path, stack_file) if r[0] == "docker:index/container:Container"}
+        front, webui = containers["apps-front"], containers["apps-webui"]
+        assert [(p["internal"], p["external"], p["ip"]) for p in front[3]["ports"]] == [
+            (8080, config["clickstream:webui"]["port"], "127.0.0.1")], stack_file
+        assert not webui[3]["ports"], stack_file
+        env = dict(e.split("=", 1) for e in front[3]["envs"])
+        knobs = config["clickstream:front"]
+        assert (env["FRONT_CACHE_SIZE"], env["FRONT_CONN_PER_CLIENT"], env["FRONT_CONN_TOTAL"]) == (
+            knobs["cacheSize"], str(knobs["connectionsPerClient"]), str(knobs["connectionsTotal"])), stack_file
+        # With several hosts, the web UI and its front server share the first host (and its stack network).
+        assert front[2] == webui[2] and ("::docker-a::" in front[2]) == ("clickstream:hosts" in config), stack_file

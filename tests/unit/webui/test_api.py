@@ -504,6 +504,36 @@ def test_if_none_match_of_the_current_etag_is_a_304_without_a_body_or_a_read(cli
     assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
 
 
+@pytest.mark.parametrize("url", IMMUTABLE_URLS)
+def test_a_complete_months_fixed_answers_let_the_front_server_keep_them_a_few_seconds(client, url):
+    from webui.caching import FRONT_CACHE_SECONDS
+
+    first = client.get(f"/api/v1/{url}")
+    again = client.get(f"/api/v1/{url}", headers={"If-None-Match": first.headers["ETag"]})
+    assert [r.status_code for r in (first, again)] == [200, 304]
+    # On the 304 too: nginx refreshes an expired entry by revalidating it (proxy_cache_revalidate).
+    assert first.headers["X-Accel-Expires"] == again.headers["X-Accel-Expires"] == str(FRONT_CACHE_SECONDS)
+
+
+def test_the_front_server_never_sees_a_reload_later_than_the_apps_own_memo_does():
+    from webui.cache import TTL_SECONDS
+    from webui.caching import FRONT_CACHE_SECONDS
+
+    assert 0 < FRONT_CACHE_SECONDS <= TTL_SECONDS
+
+
+@pytest.mark.parametrize("url", ["health", "ingestion", f"movers?{LANG_MONTH}", f"pagerank?{LANG_MONTH}",
+                                 f"article?title=Missing&{LANG_MONTH}", "nope"])
+def test_no_store_answers_give_the_front_server_nothing_to_keep(client, url):
+    r = client.get(f"/api/v1/{url}")
+    assert r.headers["Cache-Control"] == "no-store" and "X-Accel-Expires" not in r.headers
+
+
+def test_a_month_not_yet_complete_gives_the_front_server_nothing_to_keep(client):
+    del client.fake.runs[KNOWN_MONTH]
+    assert "X-Accel-Expires" not in client.get(f"/api/v1/article?title=A&{LANG_MONTH}").headers
+
+
 @pytest.mark.parametrize("url", [
     "health", "ingestion", f"movers?{LANG_MONTH}", f"related?title=A&{LANG_MONTH}", f"paths?title=A&{LANG_MONTH}",
     f"pagerank?{LANG_MONTH}", "trend?title=A&lang=en", "months?lang=en", "languages",
