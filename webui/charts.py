@@ -87,20 +87,22 @@ def sankey(article: dict, top: int = 20, hide_external: bool = False) -> go.Figu
     """Sources -> article -> destinations: the `top` rows each way, the rest folded into one node per side
     so the article's node carries its real totals. `hide_external` folds the other-* sources into that
     rest too, leaving the flows between articles. Labels are friendly (source_label) and cut at
-    MAX_NODE_LABEL characters; the hover shows them whole. `customdata` of every node and link is
-    [the title a click on it re-centres on ('' where there is none: the article itself, the folded rest,
-    an other-* source), its full hover label]."""
-    labels, colours, node_data = [], [], []
-    sources, targets, values, link_colours, link_data = [], [], [], [], []
+    MAX_NODE_LABEL characters; a flow's hover names both ends whole. `customdata` of every node and link
+    is the title a click on it re-centres on ('' where there is none: the article itself, the folded rest,
+    an other-* source). It must stay a string: dcc.Graph drops a point's list or object values from
+    clickData, and a Sankey's customdata reaches it only as such a value of the point."""
+    labels, full_labels, colours, node_data = [], [], [], []
+    sources, targets, values, link_colours, link_data, link_labels = [], [], [], [], [], []
 
     def node(label, colour, title):
-        labels.append(_escape(shorten(label))), colours.append(colour), node_data.append([title, _escape(label)])
+        labels.append(_escape(shorten(label))), full_labels.append(_escape(label))
+        colours.append(colour), node_data.append(title)
         return len(labels) - 1
 
     def link(source, target, value, colour, title):
         sources.append(source), targets.append(target), values.append(value)
-        link_colours.append(_fade(colour))
-        link_data.append([title, f"{node_data[source][1]} → {node_data[target][1]}"])
+        link_colours.append(_fade(colour)), link_data.append(title)
+        link_labels.append(f"{full_labels[source]} → {full_labels[target]}")
 
     def centre_on(title):
         return "" if is_external(title) else title
@@ -127,9 +129,9 @@ def sankey(article: dict, top: int = 20, hide_external: bool = False) -> go.Figu
         # "fixed": draggable nodes swallow clicks in Chromium (plotly.js#3297), and a click re-centres.
         arrangement="fixed", valueformat=",d",
         node={"label": labels, "color": colours, "customdata": node_data, "pad": 12, "thickness": 14,
-              "hovertemplate": "%{customdata[1]}<br>%{value:,d} clicks<extra></extra>"},
-        link={"source": sources, "target": targets, "value": values, "color": link_colours,
-              "customdata": link_data, "hovertemplate": "%{customdata[1]}<br>%{value:,d} clicks<extra></extra>"},
+              "hovertemplate": "%{label}<br>%{value:,d} clicks<extra></extra>"},
+        link={"source": sources, "target": targets, "value": values, "color": link_colours, "label": link_labels,
+              "customdata": link_data, "hovertemplate": "%{label}<br>%{value:,d} clicks<extra></extra>"},
     ))
     # Room for every label: one row of at least 30 px per node on the fuller side.
     rows = max(len(incoming), len(outgoing)) + 1

@@ -199,6 +199,8 @@ def data_table(columns: list[dict], rows: list[dict], csv_name: str, csv_rows: l
     return html.Div([
         dash_table.DataTable(
             columns=columns, data=rows, sort_action="native", style_as_list_view=True,
+            # A title opens its page here, in this tab (DataTable's markdown links open a new one by default).
+            markdown_options={"link_target": "_self"},
             css=[{"selector": "p", "rule": "margin: 0"}],
             style_table={"overflowX": "auto"},
             style_cell={"fontFamily": "inherit", "fontSize": "13px", "padding": "3px 6px", "textAlign": "left",

@@ -247,8 +247,6 @@ def pick_month(click, month_options):
 def _clicked(click) -> str | None:
     points = (click or {}).get("points") or [{}]
     value = points[0].get("customdata")
-    if isinstance(value, list):  # a Sankey's [title, hover label]
-        value = value[0] if value else None
     return value if isinstance(value, str) else None
 
 

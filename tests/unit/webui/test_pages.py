@@ -160,8 +160,8 @@ def test_sankey_article_node_carries_the_articles_real_totals():
     assert sum(out) == AC_DC["outgoing_total"]  # all shown: no "Other destinations" node
     # A click re-centres on a node's or flow's title; the article, the folded rest and an other-* source
     # (no article) have none.
-    assert [c[0] for c in node.customdata] == ["", "", "Back_in_Black", "", "Back_in_Black", "Bon_Scott"]
-    assert [c[0] for c in link.customdata] == ["", "Back_in_Black", "", "Back_in_Black", "Bon_Scott"]
+    assert list(node.customdata) == ["", "", "Back_in_Black", "", "Back_in_Black", "Bon_Scott"]
+    assert list(link.customdata) == ["", "Back_in_Black", "", "Back_in_Black", "Bon_Scott"]
 
 
 def test_treemap_leaves_are_the_sources_and_each_parent_the_sum_of_its_children():
@@ -351,11 +351,12 @@ def test_the_sankey_controls_redraw_it_from_the_stored_article_without_a_read(fa
         redraw_sankey(10, [], None)
 
 
-def test_long_sankey_labels_are_cut_and_whole_on_hover():
+def test_long_sankey_labels_are_cut_and_whole_on_the_flows_hover():
     long_title = "A_" + "very_" * 20 + "long_title"
-    node = charts.sankey({**AC_DC, "outgoing": [{"title": long_title, "type": "link", "n": 25}]}).data[0].node
-    assert len(node.label[-1]) == charts.MAX_NODE_LABEL and node.label[-1].endswith("…")
-    assert node.customdata[-1] == [long_title, charts.pretty(long_title)]
+    sankey = charts.sankey({**AC_DC, "outgoing": [{"title": long_title, "type": "link", "n": 25}]}).data[0]
+    assert len(sankey.node.label[-1]) == charts.MAX_NODE_LABEL and sankey.node.label[-1].endswith("…")
+    assert sankey.node.customdata[-1] == long_title  # a plain string: dcc.Graph drops lists from clickData
+    assert sankey.link.label[-1] == f"AC/DC → {charts.pretty(long_title)}"
 
 
 @pytest.mark.parametrize("article, shown", [(AC_DC, "out/in 0.42"), ({**AC_DC, "incoming_total": 0}, "out/in –")])
@@ -376,6 +377,7 @@ def test_every_table_sorts_and_downloads_its_exact_rows_as_csv():
               show_month("en", "2024-11")[0]]
     found = [table for body in bodies for table in tables(body)]
     assert len(found) == 7 and all(table.sort_action == "native" for table in found)
+    assert all(table.markdown_options == {"link_target": "_self"} for table in found)  # titles open here
     downloads = [c for body in bodies for c in walk(body) if isinstance(c, html.A) and getattr(c, "download", None)]
     assert len(downloads) == 7
     sources = unquote(downloads[0].href.split(",", 1)[1])
@@ -542,8 +544,7 @@ def test_titles_show_with_spaces_as_plain_text_and_keep_their_exact_form_in_link
     node = by_id(body, ids.ARTICLE_SANKEY).figure.data[0].node
     assert [plotly_text(label) for label in node.label] == [
         SCRIPT, 'A b"c\'&<i>x</i>', "Search engines", "Other sources", SCRIPT, 'A b"c\'&<i>x</i>']
-    assert [plotly_text(full) for _, full in node.customdata] == [plotly_text(label) for label in node.label]
-    assert [c[0] for c in node.customdata] == ["", QUOTES, "", "", SCRIPT, QUOTES]
+    assert list(node.customdata) == ["", QUOTES, "", "", SCRIPT, QUOTES]
     assert_no_raw_html(body)
 
     monkeypatch.setattr(FakeQueries, "article", lambda self, *a: None)
