@@ -20,6 +20,10 @@ def cache_root() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "clickstream")
 
 
+#: The largest request body the web tier takes (413 beyond): a Dash callback posts a few KB and the API takes
+#: none. The web UI (webui.app) and the front server before it (infra/images/front) both enforce it.
+MAX_REQUEST_BYTES = 256 * 1024
+
 #: Where deployments put secret files, one per Cassandra role: `/run/secrets/cassandra-reader`.
 SECRETS_DIR = "/run/secrets"
 

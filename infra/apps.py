@@ -172,7 +172,7 @@ class WebUI(AppComponent):
                      # reuses a connection the server is closing gets a reset (seen as HTTP 0 in Locust).
                      "--keep-alive", "75",
                      # Request line and headers bounded explicitly (gunicorn's defaults, made visible);
-                     # bodies are bounded by the app (webui.app.MAX_REQUEST_BYTES).
+                     # bodies are bounded by the app (contract.settings.MAX_REQUEST_BYTES).
                      "--limit-request-line", "4094", "--limit-request-fields", "100",
                      "--limit-request-field_size", "8190", "webui.wsgi:server"],
             healthcheck=docker.ContainerHealthcheckArgs(

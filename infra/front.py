@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
+from contract.settings import MAX_REQUEST_BYTES
 from infra.images import image_ref
 from infra.nodes import AppComponent, AppPlace
 
@@ -50,6 +51,8 @@ class FrontServer(AppComponent):
             f"FRONT_CACHE_SIZE={args.cache_size}",
             f"FRONT_CONN_PER_CLIENT={args.connections_per_client}",
             f"FRONT_CONN_TOTAL={args.connections_total}",
+            # nginx refuses a bigger body itself: passed on, the app's early 413 would reach the client as a 502.
+            f"FRONT_MAX_BODY={MAX_REQUEST_BYTES}",
         ])
         self.container = self.add_container(
             "front", "front", image_ref(args.image), envs=envs,

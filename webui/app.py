@@ -6,10 +6,9 @@ import dash
 from dash import Dash, dcc, html
 
 from webui import headers
+from contract.settings import MAX_REQUEST_BYTES
 from webui.api import api
 
-#: Largest request body accepted (413 beyond). A Dash callback posts a few KB; the API takes no bodies.
-MAX_REQUEST_BYTES = 256 * 1024
 
 
 def create_app() -> Dash:

@@ -110,6 +110,7 @@ def test_past_its_limits_it_answers_503_with_retry_after_rather_than_queue():
     assert sorted(_all(SERVER, "limit_conn")) == [["per_client", "@FRONT_CONN_PER_CLIENT@"],
                                                    ["total", "@FRONT_CONN_TOTAL@"]]
     assert _one(SERVER, "error_page") == ["503", "@shed"]
+    assert _one(SERVER, "client_max_body_size") == ["@FRONT_MAX_BODY@"]  # a 413 here, not the app's mid-body
     shed = LOCATIONS["@shed"]
     assert _one(shed, "add_header") == ["Retry-After", "5", "always"]
     assert _one(shed, "return")[0] == "503"

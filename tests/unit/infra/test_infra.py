@@ -13,6 +13,7 @@ pulumi.runtime.set_mocks(PulumiMocks(), project="clickstream", stack="test", pre
 
 import pulumi_docker as docker  # noqa: E402
 
+from contract.settings import MAX_REQUEST_BYTES  # noqa: E402
 from infra.cassandra import CassandraCluster, CassandraClusterArgs  # noqa: E402
 from infra.kafka import KafkaCluster, KafkaClusterArgs  # noqa: E402
 from infra.naming import Naming  # noqa: E402
@@ -197,6 +198,7 @@ def test_the_front_server_publishes_the_web_ui_port_on_loopback_and_proxies_to_t
         assert env["FRONT_UPSTREAM"] == f"{web_name}:8050" and env["FRONT_LISTEN_PORT"] == str(FRONT_PORT)
         assert env["FRONT_WEBUI_CONTAINER"] == web_id  # a replaced web UI replaces the front server
         assert (env["FRONT_CACHE_SIZE"], env["FRONT_CONN_PER_CLIENT"], env["FRONT_CONN_TOTAL"]) == ("64m", "100", "300")
+        assert env["FRONT_MAX_BODY"] == str(MAX_REQUEST_BYTES)  # nginx refuses what the app would
         assert image == f"sha256:apps-front-{webui_port}-front-image"
         assert health["tests"] == ["CMD", "/usr/local/bin/front-healthcheck.sh"]
 
