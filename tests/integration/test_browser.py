@@ -284,6 +284,10 @@ def test_autocomplete_suggests_and_opens_a_title(driver, web, truth, screenshots
     start = truth["Main_Page"]["outgoing"][0]["title"]  # any article whose title does not start with "Main"
     driver.get(article_url(web, start))
     wait_for_article(driver, start)
+    # As a reader types once the page has drawn: the picker mounts only once its own script has loaded,
+    # which on a busy machine can lag the headline, and a re-render meanwhile closes an open picker.
+    wait(driver, lambda d: d.find_elements(By.ID, "article-title"), "title picker")
+    browser.settle(driver, timeout=RENDER_SECONDS)
     driver.find_element(By.ID, "article-title").click()
     box = wait(driver, lambda d: next((e for e in d.find_elements(
         By.CSS_SELECTOR, ".dash-dropdown-content input.dash-dropdown-search") if e.is_displayed()), None),
