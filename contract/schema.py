@@ -63,14 +63,6 @@ CREATE TABLE IF NOT EXISTS {keyspace}.edges_out (
   PRIMARY KEY ((lang, month, prev, bucket), n, curr)
 ) WITH CLUSTERING ORDER BY (n DESC, curr ASC)
 """,
-    # Exact totals and source mix of one article in one month.
-    "article_stats": """
-CREATE TABLE IF NOT EXISTS {keyspace}.article_stats (
-  lang text, month text, title text,
-  incoming_total bigint, outgoing_total bigint, sources map<text, bigint>,
-  PRIMARY KEY ((lang, month, title))
-)
-""",
     # Totals of a whole month.
     "month_stats": """
 CREATE TABLE IF NOT EXISTS {keyspace}.month_stats (
@@ -108,10 +100,13 @@ CREATE TABLE IF NOT EXISTS {keyspace}.movers (
   PRIMARY KEY ((lang, month), rank)
 ) WITH CLUSTERING ORDER BY (rank ASC)
 """,
-    # One article's totals over every loaded month: a partition holds one row per month.
+    # One article's exact totals and incoming source mix in every loaded month: a partition holds one row per
+    # month, so the article page reads one row of it and the trend chart the whole partition. (One copy per
+    # article and month: an English month writes ~6M of these rows, and a second per-title table of the
+    # same totals cost a bulk write of its own.)
     "article_trend": """
 CREATE TABLE IF NOT EXISTS {keyspace}.article_trend (
-  lang text, title text, month text, incoming_total bigint, outgoing_total bigint,
+  lang text, title text, month text, incoming_total bigint, outgoing_total bigint, sources map<text, bigint>,
   PRIMARY KEY ((lang, title), month)
 ) WITH CLUSTERING ORDER BY (month DESC)
 """,
@@ -181,7 +176,13 @@ ADDED_COLUMNS = [
     ("ingestion", "analyzed_at", "timestamp"),
     ("ingestion", "checksum", "text"),
     ("ingestion", "validated_offsets", "map<int, bigint>"),
+    ("article_trend", "sources", "map<text, bigint>"),
 ]
+
+#: Tables earlier versions created and nothing reads any more: the set-up drops them from older keyspaces.
+#: `article_stats` held what `article_trend` now holds; `titles` was the search index before `search_*`.
+RETIRED_TABLES = ["article_stats", "titles"]
+DROP_TABLE = "DROP TABLE IF EXISTS {keyspace}.{table}"
 
 
 def partition_key(table: str) -> list[str]:

@@ -43,6 +43,8 @@ def apply(settings: Settings, passwords: dict[str, str] | None = None) -> None:
             )
             if column not in {row.column_name for row in existing}:
                 session.execute(f"ALTER TABLE {settings.keyspace}.{table} ADD {column} {cql_type}", timeout=60)
+        for table in schema.RETIRED_TABLES:
+            session.execute(schema.DROP_TABLE.format(keyspace=settings.keyspace, table=table), timeout=120)
         if passwords:
             for role in schema.ROLE_PERMISSIONS:
                 _ensure_role(session, settings.keyspace, role, passwords[role], superuser=False)

@@ -12,7 +12,9 @@ The rows stay in the JVM throughout (Dataset.as(String) -> JavaRDD.pipe), so no 
 from __future__ import annotations
 
 import json
+import logging
 import math
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from pyspark.sql import DataFrame
@@ -22,14 +24,17 @@ from contract import schema
 from contract.settings import Settings
 from jobs import sinks
 
+log = logging.getLogger("clickstream.bulk")
+
 #: Where the Spark image installs the loader (infra/images/spark/Dockerfile).
 BULKLOAD = "/opt/bulkload/bin/bulkload"
 #: Below this many rows a table is upserted from the driver at LOCAL_QUORUM instead (sinks.upsert): a loader
 #: pays ~5-10 s of start-up and streaming set-up whatever its size, the driver writes 10,000 rows in a few.
 BULK_MIN_ROWS = sinks.UPSERT_MAX_ROWS
-#: Rows per loader process. Fewer, larger tasks pay the JVM start and streaming session once per ~1M rows;
-#: a small load gets one task.
-ROWS_PER_TASK = 1_000_000
+#: Rows per loader process. Each pays its JVM start, the ring's schema and a streaming session (seconds,
+#: whatever its size), so an English month's 6 tables go in ~60 tasks, not ~200; its SSTables wait on the
+#: executor's scratch disk meanwhile (~0.2 GB per edges task). A small load gets one task per table.
+ROWS_PER_TASK = 4_000_000
 #: The loader's in-memory buffer per SSTable; its heap holds about ten times this (measured: 16 MiB in 384 MiB).
 BUFFER_MIB = 16
 #: Streaming attempts per task and the pause between them: a restarted Cassandra node takes 1-2 minutes to
@@ -64,22 +69,31 @@ def loader_env(settings: Settings, table: str, timestamp: int) -> dict[str, str]
     return env
 
 
-#: Column types a TSV field carries as it is; a table with any other (a map, a list) goes as JSON.
-SCALAR_TYPES = {"text", "int", "bigint", "double"}
+#: Column types a TSV field carries: scalars as they are, and a source mix (map<text, bigint>, whose keys are
+#: `contract.records` source keys, with neither ':' nor ',') as key:value,key:value. A table with any other
+#: type (a list of titles) goes as JSON, which costs the loader more per row.
+TSV_TYPES = {"text", "int", "bigint", "double", "map<text, bigint>"}
 
 
 def line_format(table: str) -> str:
-    """"tsv" when every column of `table` is a scalar (cheaper to write and to parse), else "json"."""
-    return "tsv" if all(t in SCALAR_TYPES for _, t in schema.columns(table)) else "json"
+    """"tsv" when every column of `table` has a TSV form (cheaper to write and to parse), else "json"."""
+    return "tsv" if all(t in TSV_TYPES for _, t in schema.columns(table)) else "json"
 
 
 def as_lines(df: DataFrame, table: str) -> DataFrame:
     """`df` as the loader's input, one line per row holding exactly the table's columns in order: tab-separated
     (titles hold no tab or newline: `contract.records` rejects such rows) or a JSON object."""
-    names = [name for name, _ in schema.columns(table)]
-    if line_format(table) == "tsv":
-        return df.select(F.concat_ws("\t", *[F.col(n).cast("string") for n in names]).alias("value"))
-    return df.select(F.to_json(F.struct(*names)).alias("value"))
+    if line_format(table) == "json":
+        return df.select(F.to_json(F.struct(*[name for name, _ in schema.columns(table)])).alias("value"))
+    return df.select(F.concat_ws("\t", *[_tsv_field(name, cql_type) for name, cql_type in schema.columns(table)])
+                     .alias("value"))
+
+
+def _tsv_field(name: str, cql_type: str):
+    if cql_type.startswith("map<"):
+        entries = F.transform(F.map_entries(name), lambda e: F.concat(e["key"], F.lit(":"), e["value"].cast("string")))
+        return F.coalesce(F.concat_ws(",", entries), F.lit(""))
+    return F.col(name).cast("string")
 
 
 def tasks_for(rows: int) -> int:
@@ -103,10 +117,14 @@ def bulk_write(df: DataFrame, settings: Settings, session, table: str, rows: int
     env = loader_env(settings, table, timestamp)
     jvm = df.sparkSession._jvm
     strings = getattr(lines._jdf, "as")(jvm.org.apache.spark.sql.Encoders.STRING()).javaRDD()
+    started = time.monotonic()
     reports = [json.loads(line) for line in strings.pipe([BULKLOAD], env).collect()]
     written = sum(r["rows"] for r in reports)
     if written != rows:
         raise BulkLoadError(f"bulk write of {table}: the loaders wrote {written} rows of {rows}: {reports}")
+    log.info("bulk write of %s: %d rows in %.1f s by %d loaders (SSTables %d, writing %.1f s and streaming "
+             "%.1f s summed over them, attempts %d)", table, written, time.monotonic() - started, len(reports),
+             *(sum(r.get(key, 0) for r in reports) for key in ("sstables", "write_s", "stream_s", "attempts")))
     return written
 
 

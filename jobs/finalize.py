@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from contract import topics
+from contract.records import ROWS_PER_RECORD
 from contract.settings import Settings
 from contract.schema import (ANALYTICS_TOP, ARTICLE_BUCKETS, MAX_PATH_STEPS, MOVERS_LIMIT, PAGERANK_LIMIT,
                              SEARCH_TOP, TOP_ARTICLES_LIMIT)
@@ -21,6 +23,23 @@ from jobs.ingestion import PendingLoad
 log = logging.getLogger("clickstream.finalize")
 
 EARLIEST = -2
+
+#: A load's batch work (finalize, analytics) shuffles into one partition per this many rows, and never into
+#: fewer than the stream's 8: an English month (35M rows) in 8 would spill most of every aggregation to disk
+#: on the workers' 768 MiB executors. Adaptive execution merges the partitions a small load leaves nearly empty.
+ROWS_PER_SHUFFLE_PARTITION = 500_000
+MIN_SHUFFLE_PARTITIONS = 8
+
+
+def sized_session(spark: SparkSession, load: PendingLoad) -> SparkSession:
+    """A session of its own for one load's batch work (sharing the stream's SparkContext and cached data), its
+    shuffles sized to the load; the stream's session keeps its own small setting."""
+    rows = load.rows_processed or ROWS_PER_RECORD * sum(
+        end - max(load.start_offsets.get(p, 0), 0) for p, end in load.end_offsets.items())
+    own = spark.newSession()
+    own.conf.set("spark.sql.shuffle.partitions",
+                 str(max(MIN_SHUFFLE_PARTITIONS, math.ceil(rows / ROWS_PER_SHUFFLE_PARTITION))))
+    return own
 
 
 def load_rows(spark: SparkSession, settings: Settings, load: PendingLoad) -> DataFrame:
@@ -47,6 +66,7 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session
     The per-row tables are bulk-written (jobs.bulk), all at one write timestamp: a retried finalize
     writes the same cells again.
     """
+    spark = sized_session(spark, load)
     rows = load_rows(spark, settings, load).persist()
     # Every month table derives from the article stats: one aggregation, persisted, feeds them all.
     stats = transforms.article_stats(rows).persist()
@@ -61,7 +81,6 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session
         articles = monthly.month_articles(stats)
         bulk.bulk_write_all([("edges_in", transforms.edges_in(rows), count),
                              ("edges_out", transforms.edges_out(rows), count),
-                             ("article_stats", stats, titles),
                              ("month_articles", articles, titles),
                              ("article_trend", monthly.article_trend(stats), titles),
                              ("search_titles", monthly.search_titles(folded), folded.count()),
@@ -109,11 +128,11 @@ def remove_stale(spark: SparkSession, settings: Settings, session, load: Pending
         stale_ranks = delete_stale(spark, settings, session, "search_top", search_top,
                                    monthly.search_top_partitions(gone_folded))
         deletes = [
-            ("article_stats", keys), ("related", keys), ("likely_paths", keys),
+            ("related", keys), ("likely_paths", keys),
             ("edges_in", keys.withColumnRenamed("title", "curr")),
             ("edges_out", transforms.edges_out_partitions(keys)),
             ("search_titles", monthly.search_titles(gone_folded).select(*primary_key("search_titles"))),
-            ("article_trend", monthly.article_trend(gone).select(*primary_key("article_trend"))),
+            ("article_trend", gone.select(*primary_key("article_trend"))),
             # Last: the titles are found here, so a finalize interrupted before this finds them again.
             ("month_articles", gone.select(*primary_key("month_articles"))),
         ]
@@ -165,6 +184,7 @@ def run_analytics(spark: SparkSession, settings: Settings, load: PendingLoad, se
     PageRank is trimmed as a top-N table, and related and likely paths are read back and trimmed
     per title (a title only earlier loads had was cleared by `remove_stale`).
     """
+    spark = sized_session(spark, load)
     rows = load_rows(spark, settings, load).persist()
     try:
         # Asked before this run writes: with no PageRank stored, no earlier run wrote the month's analytics.

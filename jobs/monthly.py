@@ -63,8 +63,9 @@ def month_articles(stats: DataFrame) -> DataFrame:
 
 
 def article_trend(stats: DataFrame) -> DataFrame:
-    """Rows of `article_trend`: the month's totals, filed under the article so its history is one partition."""
-    return stats.select("lang", "title", "month", "incoming_total", "outgoing_total")
+    """Rows of `article_trend`: the month's totals and source mix, filed under the article so its history is one
+    partition."""
+    return stats.select("lang", "title", "month", "incoming_total", "outgoing_total", "sources")
 
 
 def folded_titles(stats: DataFrame) -> DataFrame:

@@ -18,7 +18,7 @@ from contract.schema import INGESTION_SCOPE, ROWS_QUERY, SEARCH_PREFIX_CHARS, SE
 from contract.status import LoadStatus
 
 CQL = {
-    "stats": "SELECT incoming_total, outgoing_total, sources FROM article_stats WHERE lang=? AND month=? AND title=?",
+    "stats": "SELECT incoming_total, outgoing_total, sources FROM article_trend WHERE lang=? AND month=? AND title=?",
     "incoming": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=? LIMIT ?",
     "outgoing": "SELECT curr, type, n FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=? LIMIT ?",
     # A page after the cursor (n, title): the rest of n's ties, then the rows below n.

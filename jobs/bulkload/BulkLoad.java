@@ -4,8 +4,8 @@ import com.datastax.driver.core.PlainTextAuthProvider;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.io.Reader;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -74,10 +74,15 @@ public final class BulkLoad {
         // SSTableLoader takes the keyspace and table from the last two folder names.
         Path dir = Files.createDirectories(scratch.resolve(keyspace).resolve(table));
         try {
+            long started = System.nanoTime();
             long rows = write(dir);
+            long written = System.nanoTime();
             int sstables = countSSTables(dir);
             int attempts = sstables == 0 ? 0 : stream(dir);
-            return String.format("{\"rows\": %d, \"sstables\": %d, \"attempts\": %d}", rows, sstables, attempts);
+            double writeSeconds = (written - started) / 1e9, streamSeconds = (System.nanoTime() - written) / 1e9;
+            return String.format(java.util.Locale.ROOT,
+                    "{\"rows\": %d, \"sstables\": %d, \"attempts\": %d, \"write_s\": %.3f, \"stream_s\": %.3f}",
+                    rows, sstables, attempts, writeSeconds, streamSeconds);
         } finally {
             deleteTree(scratch);
         }
@@ -97,9 +102,10 @@ public final class BulkLoad {
                 .using(env("BULKLOAD_INSERT"))
                 .withBufferSizeInMiB(Integer.parseInt(env("BULKLOAD_BUFFER_MIB")))
                 .build();
-             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8), 1 << 16)) {
+             Reader in = new InputStreamReader(System.in, StandardCharsets.UTF_8)) {
             boolean tsv = "tsv".equals(System.getenv("BULKLOAD_FORMAT"));
-            for (String line; (line = nextLine(in)) != null; ) {
+            Lines lines = new Lines(in);
+            for (String line; (line = lines.next()) != null; ) {
                 List<Object> values = new ArrayList<>(columns.size());
                 if (tsv) {
                     String[] fields = line.split("\t", -1);
@@ -123,28 +129,65 @@ public final class BulkLoad {
         return rows;
     }
 
-    /** The next line ended by '\n' alone (readLine would also end one at a '\r', which a title may hold). */
-    private static String nextLine(BufferedReader in) throws java.io.IOException {
-        StringBuilder line = new StringBuilder(128);
-        for (int c; (c = in.read()) != -1; ) {
-            if (c == '\n') {
-                return line.toString();
-            }
-            line.append((char) c);
+    /** Lines ended by '\n' alone (readLine would also end one at a '\r', which a title may hold), read in
+     *  blocks: a read call per character would take a lock per character. */
+    private static final class Lines {
+        private final Reader in;
+        private final char[] block = new char[1 << 16];
+        private int next, end;
+
+        Lines(Reader in) {
+            this.in = in;
         }
-        return line.length() == 0 ? null : line.toString();
+
+        String next() throws java.io.IOException {
+            StringBuilder line = null;
+            while (true) {
+                if (next == end) {
+                    end = in.read(block, 0, block.length);
+                    next = 0;
+                    if (end <= 0) {
+                        end = 0;
+                        return line == null || line.length() == 0 ? null : line.toString();
+                    }
+                }
+                int start = next;
+                while (next < end && block[next] != '\n') {
+                    next++;
+                }
+                if (next < end) {
+                    String tail = new String(block, start, next - start);
+                    next++;
+                    return line == null ? tail : line.append(tail).toString();
+                }
+                line = (line == null ? new StringBuilder(256) : line).append(block, start, end - start);
+            }
+        }
     }
 
-    /** A scalar field (a TSV field, or a JSON value's text): text as it is (the rows' rules keep tabs and
-     *  newlines out of titles), numbers parsed. jobs/bulk.py sends a table with any other type as JSON. */
+    /** A TSV field, or a JSON value's text: text as it is (the rows' rules keep tabs and newlines out of
+     *  titles), numbers parsed, a map of source keys as key:value,key:value (jobs/bulk.py as_lines; source
+     *  keys hold neither ':' nor ','). jobs/bulk.py sends a table with any other type as JSON. */
     private static Object scalar(String field, String type) {
         switch (type) {
             case "text": return field;
+            case "map<text, bigint>": return counts(field);
             case "int": return Integer.parseInt(field);
             case "bigint": return Long.parseLong(field);
             case "double": return Double.parseDouble(field);
             default: throw new IllegalArgumentException("BULKLOAD_COLUMNS: unsupported type " + type);
         }
+    }
+
+    private static Map<String, Long> counts(String field) {
+        Map<String, Long> map = new LinkedHashMap<>();
+        if (!field.isEmpty()) {
+            for (String entry : field.split(",")) {
+                int colon = entry.lastIndexOf(':');
+                map.put(entry.substring(0, colon), Long.parseLong(entry.substring(colon + 1)));
+            }
+        }
+        return map;
     }
 
     private static Object value(JsonNode node, String type) {

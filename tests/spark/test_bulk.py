@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from contract.settings import Settings
-from jobs import bulk, sinks, transforms
+from jobs import bulk, monthly, sinks, transforms
 
 pytestmark = pytest.mark.spark
 
@@ -18,14 +18,23 @@ CLICKS = [("en", "2024-11", "other-search", "A", "external", 100), ("en", "2024-
           ("en", "2024-11", "other-empty", "B\r", "external", 7)]
 
 
-def test_scalar_tables_go_as_tsv_in_column_order_and_the_others_as_json(spark):
+def test_tables_go_as_tsv_in_column_order_and_those_with_a_list_as_json(spark):
     rows = spark.createDataFrame(CLICKS, ROWS)
     lines = [r.value for r in bulk.as_lines(transforms.edges_out(rows), "edges_out").collect()]
-    assert bulk.line_format("edges_out") == "tsv" and bulk.line_format("article_stats") == "json"
+    assert bulk.line_format("edges_out") == "tsv" and bulk.line_format("likely_paths") == "json"
     assert "en\t2024-11\tA\t0\t12\tB\r\tlink" in lines  # a \r in a title stays inside its field
-    stats = [json.loads(r.value) for r in bulk.as_lines(transforms.article_stats(rows), "article_stats").collect()]
-    assert {"lang": "en", "month": "2024-11", "title": "B\r", "incoming_total": 19, "outgoing_total": 0,
-            "sources": {"link": 12, "other-empty": 7}} in stats
+    # A source mix goes as key:value pairs, and an empty one as an empty field.
+    trend = monthly.article_trend(transforms.article_stats(rows))
+    assert bulk.line_format("article_trend") == "tsv"
+    lines = {r.value for r in bulk.as_lines(trend, "article_trend").collect()}
+    assert lines & {"en\tB\r\t2024-11\t19\t0\tlink:12,other-empty:7", "en\tB\r\t2024-11\t19\t0\tother-empty:7,link:12"}
+    assert "en\tother-search\t2024-11\t0\t100\t" in lines
+    paths = spark.createDataFrame([("en", "2024-11", "A", 2, 1, ["A", "B,C"], 0.5)],
+                                  "lang string, month string, title string, steps int, rank int, path array<string>, "
+                                  "probability double")
+    assert [json.loads(r.value) for r in bulk.as_lines(paths, "likely_paths").collect()] == [
+        {"lang": "en", "month": "2024-11", "title": "A", "steps": 2, "rank": 1, "path": ["A", "B,C"],
+         "probability": 0.5}]
 
 
 def _loader(tmp_path, body: str):

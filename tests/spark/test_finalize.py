@@ -160,7 +160,7 @@ OLD = [("other-search", "A", "external", 100), ("other-search", "B", "external",
        ("other-external", "Gone", "external", 9), ("other-search", "E", "external", 2)]
 NEW = [("other-search", "A", "external", 100), ("other-search", "B", "external", 40), ("A", "B", "link", 12),
        ("other-search", "C", "external", 30), ("A", "C", "link", 6), ("C", "D", "link", 4)]
-PER_TITLE = ("article_stats", "month_articles", "search_titles", "search_top", "article_trend", "related",
+PER_TITLE = ("month_articles", "search_titles", "search_top", "article_trend", "related",
              "likely_paths", "edges_in", "edges_out")
 
 
@@ -190,3 +190,15 @@ def test_a_first_load_deletes_nothing_and_a_reload_leaves_exactly_the_new_load(c
     assert {t for t, rows in store.tables.items() if rows} == {t for t, rows in fresh.tables.items() if rows}
     for table, rows in fresh.tables.items():
         assert store.tables[table] == rows, table
+
+
+def test_a_load_shuffles_into_partitions_sized_to_it_in_a_session_of_its_own(spark):
+    before = spark.conf.get("spark.sql.shuffle.partitions")
+    month = job.sized_session(spark, PendingLoad("en", "2024-11", {}, {0: 10}, rows_processed=35_000_000))
+    assert month.conf.get("spark.sql.shuffle.partitions") == "70"
+    assert spark.conf.get("spark.sql.shuffle.partitions") == before  # the stream's session keeps its own
+    sample = job.sized_session(spark, PendingLoad("en", "2024-11", {}, {0: 5}, rows_processed=1_039))
+    assert sample.conf.get("spark.sql.shuffle.partitions") == str(job.MIN_SHUFFLE_PARTITIONS)
+    # Before the stream has counted any row, the load's records say how big it is at most.
+    counted = job.sized_session(spark, PendingLoad("en", "2024-11", {0: 1_000}, {0: 101_000}))
+    assert counted.conf.get("spark.sql.shuffle.partitions") == "52"  # 100,000 records of 256 rows

@@ -1,6 +1,7 @@
 """jobs.monthly against small hand-made article stats whose answers are worked out here."""
 
 import pytest
+from pyspark.sql import functions as F
 
 from contract import records
 from contract.schema import ARTICLE_BUCKETS, SEARCH_PREFIX_CHARS
@@ -47,10 +48,10 @@ def test_top_articles_month_articles_and_trend(spark):
     assert all(0 <= r.bucket < ARTICLE_BUCKETS for r in rows)
     assert len({r.bucket for r in rows if r.title == "A"}) == 1  # the title alone picks the bucket
 
-    trend = monthly.article_trend(stats)
-    assert trend.columns == ["lang", "title", "month", "incoming_total", "outgoing_total"]
+    trend = monthly.article_trend(stats.withColumn("sources", F.create_map(F.lit("link"), "incoming_total")))
+    assert trend.columns == ["lang", "title", "month", "incoming_total", "outgoing_total", "sources"]
     assert sorted(tuple(r) for r in trend.where("lang = 'en' AND title = 'A'").collect()) == [
-        ("en", "A", "2024-10", 20, 2), ("en", "A", "2024-11", 50, 10)
+        ("en", "A", "2024-10", 20, 2, {"link": 20}), ("en", "A", "2024-11", 50, 10, {"link": 50})
     ]
 
     stats.unpersist()

@@ -10,7 +10,7 @@ def test_keys_come_from_the_create_statements():
     assert schema.primary_key("edges_in") == ["lang", "month", "curr", "n", "prev"]
     assert schema.primary_key("edges_out") == ["lang", "month", "prev", "bucket", "n", "curr"]
     assert schema.partition_key("article_trend") == ["lang", "title"]
-    assert schema.primary_key("article_stats") == schema.partition_key("article_stats") == ["lang", "month", "title"]
+    assert schema.primary_key("month_stats") == schema.partition_key("month_stats") == ["lang", "month"]
     assert schema.primary_key("likely_paths") == ["lang", "month", "title", "steps", "rank"]
     with pytest.raises(ValueError, match="stream_progress"):
         schema.primary_key("stream_progress")
