@@ -99,6 +99,46 @@ def get(url: str) -> dict:
         return json.load(response)
 
 
+def check(api: str, path: Path, lang: str, month: str, sample: int = 1000, paged_articles: int = 5
+          ) -> tuple[str, list]:
+    """Check the month (`lang`, `month`) behind the JSON API at `api` against the file at `path`; returns a
+    one-line summary and what differs (empty when everything matches)."""
+    incoming, outgoing, rows_in, rows_out, count, clicks = totals(path)
+    wrong = []
+    found_month = get(f"{api}/month?lang={lang}&month={month}")
+    if (found_month["rows"], found_month["total_clicks"]) != (count, clicks):
+        wrong.append(("month", (found_month["rows"], found_month["total_clicks"]), (count, clicks)))
+    articles = sorted(t for t in incoming if t not in OTHER_SOURCES)
+    chosen = set(random.Random(7).sample(articles, min(sample, len(articles))))
+    chosen |= {t for t, _ in heapq.nlargest(100, incoming.items(), key=by_count)}
+    chosen |= set(OTHER_SOURCES) & set(outgoing)
+    # The other-* sources have a row out to most articles: millions, too many to page through here.
+    most_in = [t for t, _ in heapq.nlargest(paged_articles, rows_in.items(), key=by_count)]
+    articles_out = ((t, c) for t, c in rows_out.items() if t not in OTHER_SOURCES)
+    most_out = [t for t, _ in heapq.nlargest(paged_articles, articles_out, key=by_count)]
+    chosen |= set(most_in) | set(most_out)
+    truth, into, out_of = expected(path, chosen, incoming, outgoing)
+    whole = [("incoming", t, into[t]) for t in most_in] + [("outgoing", t, out_of[t]) for t in most_out]
+    for direction, title, edges in whole:
+        if paged(api, direction, title, lang, month) != sorted(edges, key=best_first):
+            wrong.append((f"{direction} of {title}, paged", f"{len(edges):,} rows in the file"))
+    for title, want in sorted(truth.items()):
+        query = urllib.parse.urlencode({"title": title, "lang": lang, "month": month, "limit": TOP_ROWS})
+        found = get(f"{api}/article?{query}")
+        got = {k: found[k] for k in want}
+        got["sources"] = {k: v for k, v in got["sources"].items() if v}
+        got["incoming"] = [edge(e) for e in got["incoming"]]
+        got["outgoing"] = [edge(e) for e in got["outgoing"]]
+        if got != want:
+            wrong.append((title, {k: got[k] for k in want if got[k] != want[k]},
+                          {k: want[k] for k in want if got[k] != want[k]}))
+    summary = (f"{lang} {month}: {count:,} rows, {clicks:,} clicks in the file; checked the month and "
+               f"{len(truth):,} articles ({min(sample, len(articles)):,} random, the top 100, the other-* sources): "
+               f"every row of {len(whole)} articles paged ({sum(len(e) for *_, e in whole):,} rows): "
+               f"{len(wrong)} differ")
+    return summary, wrong
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", type=Path)
@@ -109,38 +149,8 @@ def main() -> None:
     parser.add_argument("--stack", default="dev")
     args = parser.parse_args()
     api = f"{stack_tool.outputs(args.stack)['webUrl']}/api/v1"
-    incoming, outgoing, rows_in, rows_out, count, clicks = totals(args.file)
-    wrong = []
-    month = get(f"{api}/month?lang={args.lang}&month={args.month}")
-    if (month["rows"], month["total_clicks"]) != (count, clicks):
-        wrong.append(("month", (month["rows"], month["total_clicks"]), (count, clicks)))
-    articles = sorted(t for t in incoming if t not in OTHER_SOURCES)
-    chosen = set(random.Random(7).sample(articles, min(args.sample, len(articles))))
-    chosen |= {t for t, _ in heapq.nlargest(100, incoming.items(), key=by_count)}
-    chosen |= set(OTHER_SOURCES) & set(outgoing)
-    # The other-* sources have a row out to most articles: millions, too many to page through here.
-    most_in = [t for t, _ in heapq.nlargest(args.paged, rows_in.items(), key=by_count)]
-    articles_out = ((t, c) for t, c in rows_out.items() if t not in OTHER_SOURCES)
-    most_out = [t for t, _ in heapq.nlargest(args.paged, articles_out, key=by_count)]
-    chosen |= set(most_in) | set(most_out)
-    truth, into, out_of = expected(args.file, chosen, incoming, outgoing)
-    whole = [("incoming", t, into[t]) for t in most_in] + [("outgoing", t, out_of[t]) for t in most_out]
-    for direction, title, edges in whole:
-        if paged(api, direction, title, args.lang, args.month) != sorted(edges, key=best_first):
-            wrong.append((f"{direction} of {title}, paged", f"{len(edges):,} rows in the file"))
-    for title, want in sorted(truth.items()):
-        query = urllib.parse.urlencode({"title": title, "lang": args.lang, "month": args.month, "limit": TOP_ROWS})
-        found = get(f"{api}/article?{query}")
-        got = {k: found[k] for k in want}
-        got["sources"] = {k: v for k, v in got["sources"].items() if v}
-        got["incoming"] = [edge(e) for e in got["incoming"]]
-        got["outgoing"] = [edge(e) for e in got["outgoing"]]
-        if got != want:
-            wrong.append((title, {k: got[k] for k in want if got[k] != want[k]},
-                          {k: want[k] for k in want if got[k] != want[k]}))
-    print(f"{args.lang} {args.month}: {count:,} rows, {clicks:,} clicks in the file; checked the month and "
-          f"{len(truth):,} articles ({min(args.sample, len(articles)):,} random, the top 100, the other-* sources): "
-          f"every row of {len(whole)} articles paged ({sum(len(e) for *_, e in whole):,} rows): {len(wrong)} differ")
+    summary, wrong = check(api, args.file, args.lang, args.month, args.sample, args.paged)
+    print(summary)
     for item in wrong[:10]:
         print("  differs:", item)
     sys.exit(1 if wrong else 0)
