@@ -70,7 +70,7 @@ def _escape(text: str) -> str:
 
 def _layout(figure: go.Figure, **layout) -> go.Figure:
     """Every chart's common layout: tight margins and a transparent background (see TRANSPARENT)."""
-    figure.update_layout(margin=MARGIN, paper_bgcolor=TRANSPARENT, plot_bgcolor=TRANSPARENT, **layout)
+    figure.update_layout(**{"margin": MARGIN, "paper_bgcolor": TRANSPARENT, "plot_bgcolor": TRANSPARENT, **layout})
     return figure
 
 
@@ -135,7 +135,8 @@ def sankey(article: dict, top: int = 20, hide_external: bool = False) -> go.Figu
     ))
     # Room for every label: one row of at least 30 px per node on the fuller side.
     rows = max(len(incoming), len(outgoing)) + 1
-    return _layout(figure, height=max(320, 30 * rows), font={"size": 12})
+    # The top margin keeps the PNG button, shown top-right on hover, off the first destination's label.
+    return _layout(figure, height=max(320, 30 * rows), font={"size": 12}, margin={**MARGIN, "t": 36})
 
 
 def sources_treemap(sources: dict) -> go.Figure | None:

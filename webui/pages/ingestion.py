@@ -53,6 +53,8 @@ def layout(**_):
         html.Div(id=ids.INGESTION_MESSAGE),
         dash_table.DataTable(
             id=ids.INGESTION_TABLE, columns=COLUMNS, data=[], sort_action="native",
+            # Many columns: on a narrow window the table scrolls sideways inside the page, not the page itself.
+            style_table={"overflowX": "auto"},
             style_cell={"fontFamily": "inherit", "padding": "4px 8px", "whiteSpace": "normal", "height": "auto"},
             style_header={"fontWeight": "600"},
             # the bar's cells line up, and a bar stays on one line (a failure's reason may wrap)

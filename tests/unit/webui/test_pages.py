@@ -161,6 +161,8 @@ def test_sankey_article_node_carries_the_articles_real_totals():
     # A click re-centres on a node's or flow's title; the article, the folded rest and an other-* source
     # (no article) have none.
     assert list(node.customdata) == ["", "", "Back_in_Black", "", "Back_in_Black", "Bon_Scott"]
+    # Room above the nodes for the PNG button, which otherwise covers the first destination's label.
+    assert figure.layout.margin.t >= 30 and figure.layout.margin.l == charts.MARGIN["l"]
     assert list(link.customdata) == ["", "Back_in_Black", "", "Back_in_Black", "Bon_Scott"]
 
 
@@ -592,6 +594,8 @@ def test_ingestion_rows_show_reasons_and_the_timer_is_fast_while_a_load_runs():
     assert rows[0]["reasons"] == "n not integer: 2, blank title: 1"
     assert rows[0]["started_at"] == "2024-12-01 10:00:00"
     assert ingestion.interval([{"status": "complete"}, {"status": "failed"}]) == ingestion.SLOW_MS
+    # Its many columns scroll sideways inside the table on a narrow window, not the whole page.
+    assert by_id(ingestion.layout(), ids.INGESTION_TABLE).style_table == {"overflowX": "auto"}
 
 
 def test_ingestion_rows_show_the_landed_share_and_the_time_left():
