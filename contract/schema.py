@@ -272,6 +272,9 @@ AUTH_KEYSPACE = """
 ALTER KEYSPACE system_auth
   WITH replication = {{'class': 'NetworkTopologyStrategy', '{datacenter}': {replication}}}
 """
+KEYSPACE_REPLICATION = "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = %s"
+#: How system_schema states AUTH_KEYSPACE's replication once it is applied.
+NETWORK_TOPOLOGY = "org.apache.cassandra.locator.NetworkTopologyStrategy"
 # Passwords are bound as parameters (the driver quotes them); role names come from role_name().
 CREATE_ROLE = "CREATE ROLE IF NOT EXISTS {role} WITH SUPERUSER = {superuser} AND LOGIN = true AND PASSWORD = %s"
 SET_PASSWORD = "ALTER ROLE {role} WITH PASSWORD = %s"

@@ -24,6 +24,8 @@ log = logging.getLogger("clickstream.schema")
 LOGIN_TIMEOUT_S = 240
 #: How long the dropped default role is read at ALL before the set-up goes on with a warning.
 REPAIR_TIMEOUT_S = 120
+#: How long the set-up waits for every node to be in normal state before it changes system_auth's replication.
+RING_SETTLE_TIMEOUT_S = 300
 
 
 def apply(settings: Settings, passwords: dict[str, str] | None = None) -> None:
@@ -125,9 +127,28 @@ def _dropped_on_every_replica(session, role: str) -> None:
 
 
 def _secure_auth_keyspace(session, settings: Settings) -> None:
-    """Replicate roles like the data: with system_auth's default of one replica, one node down locks logins out."""
-    session.execute(schema.AUTH_KEYSPACE.format(datacenter=settings.cassandra_datacenter,
-                                                replication=settings.replication), timeout=60)
+    """Replicate roles like the data: with system_auth's default of one replica, one node down locks logins out.
+
+    Left alone when it already is, so a repeated set-up changes nothing. Cassandra refuses to change a
+    keyspace's replication while any node is not in normal state (restarting, joining): the change is asked
+    again every 5 s until RING_SETTLE_TIMEOUT_S."""
+    from cassandra import ConfigurationException
+
+    wanted = {"class": schema.NETWORK_TOPOLOGY, settings.cassandra_datacenter: str(settings.replication)}
+    deadline = time.monotonic() + RING_SETTLE_TIMEOUT_S
+    while True:
+        current = session.execute(schema.KEYSPACE_REPLICATION, ("system_auth",)).one()
+        if current and dict(current.replication) == wanted:
+            return
+        try:
+            session.execute(schema.AUTH_KEYSPACE.format(datacenter=settings.cassandra_datacenter,
+                                                        replication=settings.replication), timeout=60)
+            return
+        except ConfigurationException as err:
+            if "normal state" not in str(err) or time.monotonic() > deadline:
+                raise
+            log.info("a node is not in normal state (%s); changing system_auth's replication in 5 s", err)
+            time.sleep(5)
 
 
 def _ensure_role(session, keyspace: str, role: str, password: str, superuser: bool) -> None:

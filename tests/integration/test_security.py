@@ -99,7 +99,7 @@ def test_the_schema_step_repeated_while_a_node_restarts_leaves_the_default_role_
 
 def test_roles_are_replicated_like_the_data(as_role, outputs):
     row = as_role(schema.ADMIN).execute(
-        "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'system_auth'").one()
+        schema.KEYSPACE_REPLICATION, ("system_auth",)).one()
     assert row.replication["class"].endswith("NetworkTopologyStrategy")
     assert int(row.replication[stack_tool.config(STACK)["cassandra"]["datacenter"]]) == 3
 

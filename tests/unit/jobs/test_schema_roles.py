@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
+from cassandra import ConfigurationException
 from cassandra.cluster import NoHostAvailable
 
 from contract import schema
@@ -25,6 +28,8 @@ class FakeCluster:
         self.roles = roles  # role -> password
         self.log: list[tuple[str, str, tuple | None]] = []
         self.consistency: list[tuple[str, tuple | None, int | None]] = []
+        self.auth_replication: dict | None = None  # system_auth's, once altered
+        self.restarting = 0  # replication changes refused, as while a node is not in normal state
 
     def connect(self, settings, keyspace=None, credentials=None):
         user, password = credentials
@@ -46,6 +51,15 @@ class FakeSession:
         words = cql.split()
         if cql.startswith("SELECT role FROM system_auth.roles"):
             return Rows([params[0]] if params[0] in self.owner.roles else [])
+        if cql == schema.KEYSPACE_REPLICATION:
+            replication = self.owner.auth_replication
+            return Rows([SimpleNamespace(replication=replication)] if replication else [])
+        if cql.startswith("ALTER KEYSPACE system_auth"):
+            if self.owner.restarting:
+                self.owner.restarting -= 1
+                raise ConfigurationException("Cannot alter RF while some endpoints are not in normal state "
+                                             "(no range movements): [/172.20.0.7:7000]")
+            self.owner.auth_replication = {"class": schema.NETWORK_TOPOLOGY, "dc1": "3"}
         if cql.startswith("CREATE ROLE"):
             self.owner.roles[words[5]] = params[0]
         if cql.startswith("ALTER ROLE"):
@@ -72,7 +86,8 @@ def statements_of(cluster: FakeCluster, user: str) -> list[str]:
 def test_a_new_cluster_gets_an_admin_from_the_default_superuser_which_is_then_dropped(cluster):
     apply_schema.apply(Settings(), PASSWORDS)
     as_default = statements_of(cluster, "cassandra")
-    assert as_default[0].startswith("ALTER KEYSPACE system_auth")
+    alter = " ".join(schema.AUTH_KEYSPACE.format(datacenter="dc1", replication=3).split())
+    assert as_default[:2] == [schema.KEYSPACE_REPLICATION, alter]
     assert any(cql.startswith(f"CREATE ROLE IF NOT EXISTS {ADMIN} WITH SUPERUSER = true") for cql in as_default)
     as_admin = statements_of(cluster, ADMIN)
     assert "DROP ROLE IF EXISTS cassandra" in as_admin
@@ -89,6 +104,33 @@ def test_a_second_run_logs_in_as_the_admin_and_only_updates_passwords(cluster):
     assert {who for who, _, _ in cluster.log} == {ADMIN}
     assert not [cql for _, cql, _ in cluster.log if cql.startswith("CREATE ROLE")]
     assert cluster.roles["clickstream_reader"] == "rotated"
+
+
+def test_a_second_run_leaves_system_auth_alone_and_a_first_waits_out_a_restarting_node(cluster, monkeypatch):
+    # Cassandra refuses to change replication while a node is not in normal state: asked again until it is.
+    cluster.restarting = 2
+    monkeypatch.setattr(apply_schema.time, "sleep", lambda seconds: None)
+    apply_schema.apply(Settings(), PASSWORDS)
+    alters = [cql for _, cql, _ in cluster.log if cql.startswith("ALTER KEYSPACE system_auth")]
+    assert len(alters) == 3 and cluster.restarting == 0 and cluster.auth_replication["dc1"] == "3"
+    # Already replicated so: a repeated set-up (while a node restarts, too) changes nothing.
+    cluster.log.clear()
+    cluster.restarting = 1
+    apply_schema.apply(Settings(), PASSWORDS)
+    assert not [cql for _, cql, _ in cluster.log if cql.startswith("ALTER KEYSPACE")] and cluster.restarting == 1
+
+
+def test_a_replication_change_refused_for_another_reason_fails_the_set_up(cluster, monkeypatch):
+    execute = FakeSession.execute
+
+    def refused(self, cql, params=None, timeout=None):
+        if getattr(cql, "query_string", cql).split()[:3] == ["ALTER", "KEYSPACE", "system_auth"]:
+            raise ConfigurationException("Unrecognized strategy option {dc9}")
+        return execute(self, cql, params, timeout)
+
+    monkeypatch.setattr(FakeSession, "execute", refused)
+    with pytest.raises(ConfigurationException, match="dc9"):
+        apply_schema.apply(Settings(), PASSWORDS)
 
 
 def test_roles_from_another_deployment_stop_with_an_explanation(cluster, monkeypatch):
