@@ -40,7 +40,7 @@ CQL = {
     "search_top": "SELECT title FROM search_top WHERE lang=? AND month=? AND prefix=? LIMIT ?",
     "search_titles": "SELECT title, incoming_total FROM search_titles WHERE lang=? AND month=? AND prefix=? "
                      "AND folded>=? AND folded<? LIMIT ?",
-    "trend": "SELECT month, incoming_total, outgoing_total FROM article_trend WHERE lang=? AND title=? "
+    "trend": "SELECT month, incoming_total, outgoing_total, sources FROM article_trend WHERE lang=? AND title=? "
              "ORDER BY month ASC",
     "related": "SELECT rank, related, score FROM related WHERE lang=? AND month=? AND title=? LIMIT ?",
     "paths": "SELECT rank, path, probability FROM likely_paths WHERE lang=? AND month=? AND title=? AND steps=? "
@@ -145,11 +145,10 @@ class Queries:
 
     @staticmethod
     def _stats_from_row(row) -> dict:
-        sources = dict(row.sources or {})
         return {
             "incoming_total": row.incoming_total or 0,
             "outgoing_total": row.outgoing_total or 0,
-            "sources": {key: sources.get(key, 0) for key in SOURCE_KEYS},
+            "sources": _source_mix(row.sources),
         }
 
     def _stats_from_edges(self, lang: str, month: str, title: str) -> dict:
@@ -226,9 +225,9 @@ class Queries:
 
     @memoized
     def trend(self, lang: str, title: str) -> list[dict]:
-        """An article's totals in every loaded month, oldest first."""
-        return [{"month": r.month, "incoming_total": r.incoming_total, "outgoing_total": r.outgoing_total}
-                for r in self._rows("trend", lang, title)]
+        """An article's totals and source mix in every loaded month, oldest first."""
+        return [{"month": r.month, "incoming_total": r.incoming_total, "outgoing_total": r.outgoing_total,
+                 "sources": _source_mix(r.sources)} for r in self._rows("trend", lang, title)]
 
     @memoized
     def related(self, lang: str, month: str, title: str, limit: int) -> list[dict]:
@@ -293,6 +292,12 @@ def _idempotent(statement):
     # the first is slow (the session's speculative execution policy, contract.db).
     statement.is_idempotent = True
     return statement
+
+
+def _source_mix(stored) -> dict[str, int]:
+    """A stored source mix (a map that leaves out the keys it has no clicks of) with every source key."""
+    stored = dict(stored or {})
+    return {key: stored.get(key, 0) for key in SOURCE_KEYS}
 
 
 def _buckets(title: str):

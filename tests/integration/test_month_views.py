@@ -73,10 +73,14 @@ def test_search_finds_every_match_ignoring_case_and_accents_most_read_first(samp
 def test_trend_of_an_article(sample_loaded):
     rows = read_sample()
     outgoing = sum(n for prev, _, _, n in rows if prev == "Main_Page")
+    mix = Counter()
+    for prev, curr, type_, n in rows:
+        if curr == "Main_Page":
+            mix[prev if prev in OTHERS else type_] += n
     status, got = api(sample_loaded, "trend", title="Main_Page", lang="en")
     assert status == 200
-    assert {"month": "2024-11", "incoming_total": incoming_totals(rows)["Main_Page"],
-            "outgoing_total": outgoing} in got["months"]
+    assert {"month": "2024-11", "incoming_total": incoming_totals(rows)["Main_Page"], "outgoing_total": outgoing,
+            "sources": {k: mix.get(k, 0) for k in SOURCE_KEYS}} in got["months"]
 
 
 def test_movers_against_the_previous_month_loaded_after(sample_loaded, tmp_path):

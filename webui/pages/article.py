@@ -278,7 +278,33 @@ def trend_view(points: list[dict], title: str, lang: str, month: str):
         return notice("No month has totals for this title yet; they are stored once a load completes.")
     graph = dcc.Graph(id=ids.ARTICLE_TREND_GRAPH, figure=charts.trend(points, month),
                       config=graph_config(lang, title, "trend"))
-    return [graph, notice("Only one month is loaded so far.")] if len(points) == 1 else graph
+    if len(points) == 1:
+        return [graph, notice("Only one month is loaded so far.")]
+    return [graph, source_shift(points, title, lang, month)]
+
+
+def source_shift(points: list[dict], title: str, lang: str, month: str):
+    """Where readers came from in `month` against the loaded month before it: each source's share of the
+    article's incoming clicks in both, and the change in percentage points."""
+    now = next((p for p in points if p["month"] == month), None)
+    before = max((p for p in points if p["month"] < month), key=lambda p: p["month"], default=None)
+    if not now or not before:
+        return notice(f"No month before {month} is loaded for this title, so there is no source mix to compare.")
+    rows = [{"source": charts.SOURCE_LABELS[key], "share": _share(now, key), "before": _share(before, key)}
+            for key in now["sources"] if now["sources"][key] or before["sources"].get(key)]
+    for row in rows:
+        row["change"] = row["share"] - row["before"]
+    rows.sort(key=lambda r: -r["share"])
+    return html.Div([
+        html.H4(f"Source mix: {month} against {before['month']}"),
+        data_table([text_column("Source", "source"), share_column(f"Share {month}", "share"),
+                    share_column(f"Share {before['month']}", "before"), share_column("Change (points)", "change")],
+                   rows, f"{lang}-{month}-{title}-sources-against-{before['month']}", rows),
+    ])
+
+
+def _share(point: dict, key: str) -> float:
+    return point["sources"].get(key, 0) / point["incoming_total"] if point["incoming_total"] else 0.0
 
 
 def language_totals(q, title: str, lang: str, month: str) -> dict:

@@ -48,7 +48,7 @@ ANSWERS = dict(
     movers=_in_known_month([{"title": "A", "incoming_total": 90, "previous_total": 10, "change": 80}]),
     search=["New_York"],
     trend=lambda lang, title: [] if title == "Missing" else [{"month": "2024-11", "incoming_total": 9,
-                                                              "outgoing_total": 1}],
+                                                              "outgoing_total": 1, "sources": {"link": 9}}],
     related=lambda lang, month, title, limit: [{"title": "B", "score": 0.5}] if _analysed(lang, month, title) else [],
     paths=lambda lang, month, title, steps, limit: ([{"path": [title, "B"], "probability": 0.5}]
                                                     if _analysed(lang, month, title) else []),
@@ -92,7 +92,7 @@ def test_unknown_article_is_404_with_error(client):
         {"title": "A", "incoming_total": 90, "previous_total": 10, "change": 80}]}),
     (f"search?q=new+y&{LANG_MONTH}", {"titles": ["New_York"]}),
     ("trend?title=A&lang=en", {"title": "A", "lang": "en", "months": [
-        {"month": "2024-11", "incoming_total": 9, "outgoing_total": 1}]}),
+        {"month": "2024-11", "incoming_total": 9, "outgoing_total": 1, "sources": {"link": 9}}]}),
     (f"related?title=A&{LANG_MONTH}", {"title": "A", "lang": "en", "month": "2024-11",
                                        "related": [{"title": "B", "score": 0.5}]}),
     (f"paths?title=A&{LANG_MONTH}", {"title": "A", "lang": "en", "month": "2024-11", "k": 3,

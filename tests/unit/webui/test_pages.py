@@ -35,8 +35,12 @@ ANSWERS = dict(
     months=lambda lang: {"en": ["2024-11", "2024-10"], "de": ["2024-11"]}.get(lang, []),
     article=_ac_dc,
     search=lambda lang, month, q, limit: ["AC/DC", "AC_Milan"][:limit],
-    trend=[{"month": "2024-10", "incoming_total": 50, "outgoing_total": 20},
-           {"month": "2024-11", "incoming_total": 60, "outgoing_total": 25}],
+    trend=[{"month": "2024-10", "incoming_total": 50, "outgoing_total": 20,
+            "sources": {"link": 20, "other": 0, "other-search": 30, "other-external": 0, "other-internal": 0,
+                        "other-empty": 0, "other-other": 0}},
+           {"month": "2024-11", "incoming_total": 60, "outgoing_total": 25,
+            "sources": {"link": 30, "other": 0, "other-search": 24, "other-external": 6, "other-internal": 0,
+                        "other-empty": 0, "other-other": 0}}],
     related=[{"title": "Bon_Scott", "score": 0.5}],
     paths=lambda lang, month, title, steps, limit: [
         {"path": ["AC/DC", "Back_in_Black", "Bon_Scott"][:steps + 1], "probability": 0.25}],
@@ -284,6 +288,21 @@ def test_clicking_the_sankey_recentres_and_the_folded_rest_does_not():
     for click in ({"points": [{"label": "Other sources", "customdata": ""}]}, None):
         with pytest.raises(PreventUpdate):
             recentre(click)
+
+
+def test_the_trend_compares_the_source_mix_with_the_month_loaded_before():
+    from webui.pages.article import show_trend
+
+    body = show_trend("AC/DC", "en", "2024-11")
+    assert "Source mix: 2024-11 against 2024-10" in text(body)
+    (table,) = tables(body)
+    shares = {r["source"]: [round(r[k], 6) for k in ("share", "before", "change")] for r in table.data}
+    # Only the sources with clicks in either month; shares of the article's incoming clicks.
+    assert shares == {"Links in articles": [0.5, 0.4, 0.1], "Search engines": [0.4, 0.6, -0.2],
+                      "Other websites": [0.1, 0.0, 0.1]}
+    assert [r["source"] for r in table.data][0] == "Links in articles"  # the largest share first
+    # The earliest month has nothing before it to compare with.
+    assert "no source mix to compare" in text(show_trend("AC/DC", "en", "2024-10"))
 
 
 def test_clicking_the_trend_shows_that_month_if_it_is_offered():

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from contract.records import fold
+from contract.records import SOURCE_KEYS, fold
 from contract.schema import SEARCH_PREFIX_CHARS, SEARCH_SCAN, SOURCE_BUCKETS, TABLES
 from webui.queries import CQL, STREAM_STALE_SECONDS, Queries
 
@@ -18,7 +18,7 @@ Top = namedtuple("Top", "rank title incoming_total")
 Mover = namedtuple("Mover", "rank title incoming_total previous_total change")
 Title = namedtuple("Title", "title")
 Ranked = namedtuple("Ranked", "title incoming_total")
-Trend = namedtuple("Trend", "month incoming_total outgoing_total")
+Trend = namedtuple("Trend", "month incoming_total outgoing_total sources")
 Related = namedtuple("Related", "rank related score")
 Path = namedtuple("Path", "rank path probability")
 Rank = namedtuple("Rank", "rank title score")
@@ -248,12 +248,15 @@ def test_nothing_to_fold_reads_nothing():
 
 def test_trend_and_paths_shapes():
     session = FakeSession({
-        "trend": [Trend("2024-10", 5, 1), Trend("2024-11", 7, 2)],
+        "trend": [Trend("2024-10", 5, 1, {"link": 5}), Trend("2024-11", 7, 2, None)],
         "paths": [Path(1, ("A", "B", "C"), 0.5)],
     })
     queries = Queries(session)
-    assert queries.trend("en", "A") == [{"month": "2024-10", "incoming_total": 5, "outgoing_total": 1},
-                                        {"month": "2024-11", "incoming_total": 7, "outgoing_total": 2}]
+    none = dict.fromkeys(SOURCE_KEYS, 0)
+    # A stored mix leaves out the sources it has no clicks of (and an empty one is null): every key is there.
+    assert queries.trend("en", "A") == [
+        {"month": "2024-10", "incoming_total": 5, "outgoing_total": 1, "sources": {**none, "link": 5}},
+        {"month": "2024-11", "incoming_total": 7, "outgoing_total": 2, "sources": none}]
     assert queries.paths("en", "2024-11", "A", 2, 10) == [{"path": ["A", "B", "C"], "probability": 0.5}]
     assert ("paths", ("en", "2024-11", "A", 2, 10)) in session.calls
 
