@@ -25,8 +25,9 @@ log = logging.getLogger("clickstream.finalize")
 EARLIEST = -2
 
 #: A load's batch work (finalize, analytics) shuffles into one partition per this many rows, and never into
-#: fewer than the stream's 8: an English month (35M rows) in 8 would spill most of every aggregation to disk
-#: on the workers' 768 MiB executors. Adaptive execution merges the partitions a small load leaves nearly empty.
+#: fewer than MIN_SHUFFLE_PARTITIONS, the stream's own setting (its micro-batches are small): an English month
+#: (35M rows) in 8 would spill most of every aggregation to disk on the workers' 768 MiB executors. Adaptive
+#: execution merges the partitions a small load leaves nearly empty.
 ROWS_PER_SHUFFLE_PARTITION = 500_000
 MIN_SHUFFLE_PARTITIONS = 8
 
