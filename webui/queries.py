@@ -163,7 +163,7 @@ class Queries:
         return {
             "incoming_total": sum(sources.values()),
             "outgoing_total": outgoing,
-            "sources": {key: sources.get(key, 0) for key in SOURCE_KEYS},
+            "sources": _source_mix(sources),
         }
 
     def article_exists(self, lang: str, month: str, title: str) -> bool:
@@ -190,9 +190,8 @@ class Queries:
         if not rows:
             return None
         (row,) = rows
-        sources = dict(row.sources or {})
         return {"lang": lang, "month": month, "rows": row.rows or 0, "total_clicks": row.total_clicks or 0,
-                "sources": {key: sources.get(key, 0) for key in SOURCE_KEYS}}
+                "sources": _source_mix(row.sources)}
 
     @memoized(version=complete_run)
     def top(self, lang: str, month: str, limit: int) -> list[dict]:
@@ -295,7 +294,8 @@ def _idempotent(statement):
 
 
 def _source_mix(stored) -> dict[str, int]:
-    """A stored source mix (a map that leaves out the keys it has no clicks of) with every source key."""
+    """A source mix with every source key: a stored map (null or leaving out the keys it has no clicks of), or
+    clicks counted by source."""
     stored = dict(stored or {})
     return {key: stored.get(key, 0) for key in SOURCE_KEYS}
 

@@ -31,19 +31,24 @@ def incoming_totals(rows) -> Counter:
     return totals
 
 
+def source_mix(rows) -> dict[str, int]:
+    """Clicks by source key (an other-* source by name, else the row's type), every key present."""
+    mix = Counter()
+    for prev, _, type_, n in rows:
+        mix[prev if prev in OTHERS else type_] += n
+    return {k: mix.get(k, 0) for k in SOURCE_KEYS}
+
+
 def all_titles(rows) -> set[str]:
     return {t for prev, curr, _, _ in rows for t in (prev, curr)}
 
 
 def test_month_totals_and_source_mix(sample_loaded):
     rows = read_sample()
-    mix = Counter()
-    for prev, _, type_, n in rows:
-        mix[prev if prev in OTHERS else type_] += n
     status, got = api(sample_loaded, "month", lang="en", month="2024-11")
     assert status == 200
     assert (got["rows"], got["total_clicks"]) == (len(rows), sum(r[3] for r in rows))
-    assert got["sources"] == {k: mix.get(k, 0) for k in SOURCE_KEYS}
+    assert got["sources"] == source_mix(rows)
 
 
 def test_top_articles_in_order(sample_loaded):
@@ -73,14 +78,10 @@ def test_search_finds_every_match_ignoring_case_and_accents_most_read_first(samp
 def test_trend_of_an_article(sample_loaded):
     rows = read_sample()
     outgoing = sum(n for prev, _, _, n in rows if prev == "Main_Page")
-    mix = Counter()
-    for prev, curr, type_, n in rows:
-        if curr == "Main_Page":
-            mix[prev if prev in OTHERS else type_] += n
     status, got = api(sample_loaded, "trend", title="Main_Page", lang="en")
     assert status == 200
     assert {"month": "2024-11", "incoming_total": incoming_totals(rows)["Main_Page"], "outgoing_total": outgoing,
-            "sources": {k: mix.get(k, 0) for k in SOURCE_KEYS}} in got["months"]
+            "sources": source_mix([r for r in rows if r[1] == "Main_Page"])} in got["months"]
 
 
 def test_movers_against_the_previous_month_loaded_after(sample_loaded, tmp_path):
