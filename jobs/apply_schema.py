@@ -34,8 +34,7 @@ def apply(settings: Settings, passwords: dict[str, str] | None = None) -> None:
     try:
         if passwords:
             _secure_auth_keyspace(session, settings)
-            session.execute(schema.DROP_ROLE.format(role=schema.DEFAULT_SUPERUSER[0]), timeout=60)
-            _dropped_on_every_replica(session, schema.DEFAULT_SUPERUSER[0])
+            _drop_on_every_replica(session, schema.DEFAULT_SUPERUSER[0])
         for cql in schema.statements(settings.keyspace, settings.cassandra_datacenter, settings.replication):
             session.execute(cql, timeout=60)
         for table, column, cql_type in schema.ADDED_COLUMNS:
@@ -95,22 +94,25 @@ def _admin_session(settings: Settings, passwords: dict[str, str]):
             default.cluster.shutdown()
 
 
-def _dropped_on_every_replica(session, role: str) -> None:
-    """Read the dropped `role` at ALL until every replica answers that it is gone.
+def _drop_on_every_replica(session, role: str) -> None:
+    """Drop `role`, then read it at ALL until every replica answers that it is gone.
 
     Each node writes the default superuser at timestamp 0 while system_auth still has one replica,
-    and the keyspace is replicated to every node just before the drop: a replica that never received
-    the drop's tombstone (it was restarting, or dropped the mutation) keeps the role, and `LIST
-    ROLES` (read at ONE) can list it while logins (at QUORUM) are refused. A read at ALL makes every
-    replica answer, and read repair writes the tombstone to any that lacks it; after that a
-    timestamp-0 write cannot bring the role back.
+    and the keyspace is replicated to every node just before the drop, so the role can live on one
+    replica only. `DROP ROLE IF EXISTS` decides at QUORUM whether the role exists: a quorum that
+    misses that replica writes no tombstone at all. A read at ALL makes every replica answer, and
+    read repair copies what it finds to all of them: the role while it was not dropped (the drop is
+    then asked again and now finds it), the tombstone once it was. After that a timestamp-0 write
+    cannot bring the role back.
     """
     from cassandra import ConsistencyLevel
     from cassandra.query import SimpleStatement
 
     everywhere = SimpleStatement(schema.ROLE_EXISTS, consistency_level=ConsistencyLevel.ALL)
+    at_quorum = SimpleStatement(schema.ROLE_EXISTS, consistency_level=ConsistencyLevel.QUORUM)
     deadline = time.monotonic() + REPAIR_TIMEOUT_S
     while True:
+        session.execute(schema.DROP_ROLE.format(role=role), timeout=60)
         try:
             if not session.execute(everywhere, (role,), timeout=30).one():
                 return
@@ -118,11 +120,14 @@ def _dropped_on_every_replica(session, role: str) -> None:
         except Exception as err:  # noqa: BLE001 - a node down or slow: ALL cannot answer yet, ask again
             reason = f"{type(err).__name__}: {str(err)[:200]}"
         if time.monotonic() > deadline:
-            # Logins already refuse the role (they read at QUORUM); only LIST ROLES may still show it.
+            if session.execute(at_quorum, (role,), timeout=30).one():
+                raise SystemExit(f"cannot drop the role {role}: a quorum of replicas still holds it ({reason})")
+            # Logins read the role at QUORUM and refuse it; only LIST ROLES, at ONE, may still show it.
             log.warning("the dropped role %s is not confirmed gone on every replica (%s); run "
                         "`nodetool repair system_auth` once every node is up", role, reason)
             return
-        log.info("the dropped role %s is not confirmed on every replica yet (%s); asking again in 5 s", role, reason)
+        log.info("the role %s is not confirmed dropped on every replica yet (%s); dropping it again in 5 s",
+                 role, reason)
         time.sleep(5)
 
 
