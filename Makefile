@@ -8,7 +8,7 @@ FILE ?=
 WIKI ?=
 MONTH ?=
 
-.PHONY: help setup up down load test lint test-unit test-faults test-scaling test-multihost faults-report lock stack loadtest bench-producer bench-pipeline bench-render
+.PHONY: help setup up down load test lint test-unit test-faults test-scaling test-multihost faults-report lock stack loadtest bench-producer bench-pipeline bench-analytics bench-render
 
 help:
 	@echo "make up          stand up the $(STACK) stack, load the bundled sample, print the dashboard URL"
@@ -24,6 +24,7 @@ help:
 	@echo "make lock        re-pin requirements.lock from requirements.in"
 	@echo "make bench-producer [ROWS=1000000]  our producer vs Kafka's ProducerPerformance on the $(STACK) stack"
 	@echo "make bench-pipeline [ROWS=300000] [ARGS=--skip-analytics]  file to queryable on the $(STACK) stack, phase by phase; sink vs the ring's best"
+	@echo "make bench-analytics [ROWS=1000000] [ARGS=--exact-related]  the analytics alone, Spark local mode, no stack"
 	@echo "make bench-render   first render of the article page in headless chromium; refreshes docs/screenshots/"
 	@echo "make loadtest [SCENARIO=api] [TASKSET=0]  Locust against the $(STACK) stack, thresholds checked (docs/loadtests.md)"
 
@@ -88,6 +89,10 @@ bench-producer: setup
 # A synthetic month from file to queryable, phase by phase, and the bulk sink against the ring's best write shape.
 bench-pipeline: setup
 	@$(ENV) python -m bench.pipeline --stack $(STACK) --rows $(or $(ROWS),300000) $(ARGS)
+
+# The analytics alone, in Spark local mode on this machine: no stack (docs/benchmarks.md).
+bench-analytics: setup
+	@$(ENV) python -m bench.analytics --rows $(or $(ROWS),1000000) $(ARGS)
 
 # First render of the article page in headless chromium, and the README's screenshots.
 bench-render: setup

@@ -37,6 +37,8 @@ from devstack import stack as stack_tool
 from bench.producer import CACHE, bench_file
 
 LANG, MONTH = "en", "2001-03"
+#: The generated month's seed: every size of it is made once and cached (bench.producer.bench_file).
+SEED = 7
 ROOT = Path(__file__).resolve().parent.parent
 STRESS = ROOT / "bench" / "CassandraStress.java"
 
@@ -170,7 +172,7 @@ def main() -> None:
     parser.add_argument("--skip-analytics", action="store_true", help="stop timing at complete")
     parser.add_argument("--legacy-stress", action="store_true", help="also the old write path's anchors")
     args = parser.parse_args()
-    path = bench_file(args.rows, LANG, MONTH, seed=7)
+    path = bench_file(args.rows, LANG, MONTH, seed=SEED)
     if not args.skip_pipeline:
         pipeline = end_to_end(args.stack, path, args.rows, analytics=not args.skip_analytics)
         print(json.dumps(pipeline, indent=2), flush=True)

@@ -27,6 +27,9 @@ MAX_PAGERANK_TOP = 10_000
 
 MAX_ITERATIONS = 100
 
+#: Destinations per source that pair up in `related`: a source adds at most PER_SOURCE^2 / 2 pairs.
+PER_SOURCE = 100
+
 
 def _is_other() -> Column:
     return F.col("prev").isin(*OTHER_SOURCES)
@@ -118,19 +121,32 @@ def pagerank_top(ranks: DataFrame, limit: int = 1000) -> DataFrame:
     )
 
 
-def related(rows: DataFrame, top: int = 10, min_common: int = 1, max_fanout: int = 1000) -> DataFrame:
-    """Per article, the `top` articles whose readers come from the same articles, by cosine of incoming clicks."""
+def related(rows: DataFrame, top: int = 10, min_common: int = 1, max_fanout: int = 1000,
+            per_source: int = PER_SOURCE) -> DataFrame:
+    """Per article, the `top` articles whose readers come from the same articles, by cosine of incoming clicks.
+
+    Candidate pairs come only from each source's `per_source` largest destinations: the pair work
+    is linear in the rows, not quadratic in each source's fanout (docs/analytics.md, "Scaling").
+    """
     _check_int("top", top, 1, MAX_TOP)
     _check_int("min_common", min_common, 1)
     _check_int("max_fanout", max_fanout, 2)
+    _check_int("per_source", per_source, 2)
     links = _article_rows(rows).select(
         *GROUP, F.col("prev").alias("source"), F.col("curr").alias("title"), F.col("n").cast("double").alias("x")
     )
-    fanout = links.groupBy(*GROUP, "source").agg(F.count("*").alias("fanout"))
-    kept = links.join(fanout, [*GROUP, "source"]).where(F.col("fanout") <= max_fanout).drop("fanout").localCheckpoint()
+    by_source = Window.partitionBy(*GROUP, "source")
+    kept = (
+        links.withColumn("fanout", F.count("*").over(by_source))
+        .withColumn("_i", F.row_number().over(by_source.orderBy(F.col("x").desc(), F.col("title").asc())))
+        .where(F.col("fanout") <= max_fanout)
+        .drop("fanout")
+        .localCheckpoint()
+    )
     norms = kept.groupBy(*GROUP, "title").agg(F.sqrt(F.sum(F.col("x") * F.col("x"))).alias("norm"))
-    left = kept.select(*GROUP, "source", F.col("title").alias("a"), F.col("x").alias("xa"))
-    right = kept.select(*GROUP, "source", F.col("title").alias("b"), F.col("x").alias("xb"))
+    candidates = kept.where(F.col("_i") <= per_source)
+    left = candidates.select(*GROUP, "source", F.col("title").alias("a"), F.col("x").alias("xa"))
+    right = candidates.select(*GROUP, "source", F.col("title").alias("b"), F.col("x").alias("xb"))
     pairs = (
         left.join(right, [*GROUP, "source"])
         .where(F.col("a") < F.col("b"))
@@ -168,16 +184,20 @@ def likely_paths(rows: DataFrame, k: int = MAX_PATH_STEPS, top: int = 10) -> Dat
     )
     # `open`: the step lands on an article with steps of its own, so the path may grow further.
     sources = transitions.select(*GROUP, F.col("last").alias("dst"), F.lit(True).alias("open")).distinct()
-    # Per source and openness only the best top + k - 1 transitions can enter a beam: a path about
-    # to take its d-th step has d - 1 <= k - 1 earlier nodes that may block one, and one parent's
-    # top extensions (open ones, for the frontier) already fill `top`.
-    by_p = Window.partitionBy(*GROUP, "last", "open").orderBy(F.col("p").desc(), F.col("dst").asc())
+    # Per source only its best top + k - 1 transitions can rank, and only its best top + k - 1 open
+    # ones can enter the frontier: a path about to take its d-th step has d - 1 <= k - 1 earlier
+    # nodes that may block one, and one parent's best extensions already fill `top`.
+    best_first = [F.col("p").desc(), F.col("dst").asc()]
+    by_p = Window.partitionBy(*GROUP, "last").orderBy(*best_first)
+    by_open_p = Window.partitionBy(*GROUP, "last", "open").orderBy(*best_first)
+    width = top + k - 1
     steps = (
         transitions.join(sources, [*GROUP, "dst"], "left")
         .select(*GROUP, "last", "dst", "p", F.coalesce("open", F.lit(False)).alias("open"))
         .withColumn("_i", F.row_number().over(by_p))
-        .where(F.col("_i") <= top + k - 1)
-        .drop("_i")
+        .withColumn("_j", F.row_number().over(by_open_p))
+        .where((F.col("_i") <= width) | (F.col("open") & (F.col("_j") <= width)))
+        .drop("_i", "_j")
         .localCheckpoint()
     )
     frontier = steps.select(*GROUP, "last").distinct().select(

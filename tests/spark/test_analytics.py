@@ -127,6 +127,15 @@ def test_related_min_common_top_and_cap(spark):
     assert wide[("W", "X")] == pytest.approx(50 * 50 / (50 * math.sqrt(9 + 16 + 2500)))
 
 
+
+def test_related_pairs_only_each_sources_largest_destinations(spark):
+    # S2's two largest destinations are Z (5) and X (4): Y (3) pairs only through S1, and Z never with Y.
+    got = {(r.title, r.related): r.score
+           for r in analytics.related(_frame(spark, REL_GRAPH), max_fanout=3, per_source=2).collect()}
+    assert set(got) == {("X", "Y"), ("Y", "X"), ("X", "Z"), ("Z", "X")}
+    assert got[("X", "Y")] == pytest.approx(3 * 4 / (5 * 5))  # the norms still count every source
+    assert got[("X", "Z")] == pytest.approx(4 * 5 / (5 * math.sqrt(29)))
+
 # Likely paths -----------------------------------------------------------------------------------
 
 # out(A)=10, out(B)=8, out(C)=2, out(F)=1; D and E are dead ends. B->A and C->A close cycles.
@@ -214,6 +223,18 @@ def test_likely_paths_beam_keeps_best_per_depth(spark):
     assert got[("B", 2)] == [(1, ["B", "A", "C"], pytest.approx(0.25 * 0.3))]
 
 
+
+def test_likely_paths_keep_a_sources_open_step_behind_more_dead_ends_than_the_beam_is_wide(spark):
+    # S's five dead ends outrank its one open step; with top 2 and k 2 S keeps its best 3 steps and
+    # its best open one, so S-O still grows, and the answer is the exhaustive search's.
+    graph = [*[("S", f"D{i}", "link", 10) for i in range(1, 6)], ("S", "O", "link", 5),
+             ("O", "T", "link", 1), ("O", "U", "link", 1), ("T", "S", "link", 1)]
+    got = _paths(analytics.likely_paths(_frame(spark, graph), k=2, top=2))
+    expected = _paths_reference(graph, 2)
+    for key in expected:
+        assert [path for _, path, _ in got[key]] == [path for _, path in expected[key][:2]], key
+    assert [path for _, path, _ in got[("S", 2)]] == [["S", "O", "T"], ["S", "O", "U"]]
+
 # Validation and invariants ----------------------------------------------------------------------
 
 
@@ -227,6 +248,7 @@ def test_likely_paths_beam_keeps_best_per_depth(spark):
         (lambda df: analytics.related(df, top=0), r"top must be an integer in 1\.\.100"),
         (lambda df: analytics.related(df, min_common=0), "min_common must be an integer >= 1"),
         (lambda df: analytics.related(df, max_fanout=1), "max_fanout must be an integer >= 2"),
+        (lambda df: analytics.related(df, per_source=1), "per_source must be an integer >= 2"),
         (lambda df: analytics.likely_paths(df, k=5), r"k must be an integer in 1\.\.4"),
         (lambda df: analytics.likely_paths(df, k=True), r"k must be an integer in 1\.\.4"),
         (lambda df: analytics.likely_paths(df, top=101), r"top must be an integer in 1\.\.100"),
