@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--exact-related", action="store_true",
                         help="related with and without the per-source cap (alone, unless --only)")
     parser.add_argument("--per-source", type=int, action="append",
-                        help=f"a cap for --exact-related to compare (repeatable; default {analytics.PER_SOURCE})")
+                        help="a cap for --exact-related to compare (repeatable; default: jobs.analytics.PER_SOURCE)")
     args = parser.parse_args()
     spark = session(args.cores)
     rows = month_rows(spark, args.rows)
