@@ -184,20 +184,16 @@ def likely_paths(rows: DataFrame, k: int = MAX_PATH_STEPS, top: int = 10) -> Dat
     )
     # `open`: the step lands on an article with steps of its own, so the path may grow further.
     sources = transitions.select(*GROUP, F.col("last").alias("dst"), F.lit(True).alias("open")).distinct()
-    # Per source only its best top + k - 1 transitions can rank, and only its best top + k - 1 open
-    # ones can enter the frontier: a path about to take its d-th step has d - 1 <= k - 1 earlier
-    # nodes that may block one, and one parent's best extensions already fill `top`.
-    best_first = [F.col("p").desc(), F.col("dst").asc()]
-    by_p = Window.partitionBy(*GROUP, "last").orderBy(*best_first)
-    by_open_p = Window.partitionBy(*GROUP, "last", "open").orderBy(*best_first)
-    width = top + k - 1
+    # Per source and openness only the best top + k - 1 transitions can enter a beam: a path about
+    # to take its d-th step has d - 1 <= k - 1 earlier nodes that may block one, and one parent's
+    # top extensions (open ones, for the frontier) already fill `top`.
+    by_p = Window.partitionBy(*GROUP, "last", "open").orderBy(F.col("p").desc(), F.col("dst").asc())
     steps = (
         transitions.join(sources, [*GROUP, "dst"], "left")
         .select(*GROUP, "last", "dst", "p", F.coalesce("open", F.lit(False)).alias("open"))
         .withColumn("_i", F.row_number().over(by_p))
-        .withColumn("_j", F.row_number().over(by_open_p))
-        .where((F.col("_i") <= width) | (F.col("open") & (F.col("_j") <= width)))
-        .drop("_i", "_j")
+        .where(F.col("_i") <= top + k - 1)
+        .drop("_i")
         .localCheckpoint()
     )
     frontier = steps.select(*GROUP, "last").distinct().select(
