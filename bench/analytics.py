@@ -15,6 +15,7 @@ import time
 
 from bench.pipeline import LANG, MONTH, SEED
 from bench.producer import bench_file
+from contract.records import VALUE_FIELDS
 from contract.schema import ANALYTICS_TOP, MAX_PATH_STEPS, PAGERANK_LIMIT
 
 #: A cap no source reaches: `related` scores every pair the hub cap leaves.
@@ -36,7 +37,9 @@ def month_rows(spark, rows: int):
     from pyspark.sql import functions as F
 
     path = bench_file(rows, LANG, MONTH, seed=SEED)
-    frame = spark.read.csv(str(path), sep="\t", quote="", schema="prev string, curr string, type string, n long")
+    # A dump line holds the record's fields after lang and month.
+    columns = ", ".join(f"{name} {'long' if name == 'n' else 'string'}" for name in VALUE_FIELDS[2:])
+    frame = spark.read.csv(str(path), sep="\t", quote="", schema=columns)
     return frame.withColumn("lang", F.lit(LANG)).withColumn("month", F.lit(MONTH)).persist()
 
 

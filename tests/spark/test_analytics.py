@@ -127,7 +127,6 @@ def test_related_min_common_top_and_cap(spark):
     assert wide[("W", "X")] == pytest.approx(50 * 50 / (50 * math.sqrt(9 + 16 + 2500)))
 
 
-
 def test_related_pairs_only_each_sources_largest_destinations(spark):
     # S2's two largest destinations are Z (5) and X (4): Y (3) pairs only through S1, and Z never with Y.
     got = {(r.title, r.related): r.score
@@ -135,6 +134,7 @@ def test_related_pairs_only_each_sources_largest_destinations(spark):
     assert set(got) == {("X", "Y"), ("Y", "X"), ("X", "Z"), ("Z", "X")}
     assert got[("X", "Y")] == pytest.approx(3 * 4 / (5 * 5))  # the norms still count every source
     assert got[("X", "Z")] == pytest.approx(4 * 5 / (5 * math.sqrt(29)))
+
 
 # Likely paths -----------------------------------------------------------------------------------
 
@@ -223,10 +223,9 @@ def test_likely_paths_beam_keeps_best_per_depth(spark):
     assert got[("B", 2)] == [(1, ["B", "A", "C"], pytest.approx(0.25 * 0.3))]
 
 
-
 def test_likely_paths_keep_a_sources_open_step_behind_more_dead_ends_than_the_beam_is_wide(spark):
-    # S's five dead ends outrank its one open step; with top 2 and k 2 S keeps its best 3 steps and
-    # its best open one, so S-O still grows, and the answer is the exhaustive search's.
+    # S's five dead ends outrank its one open step; with top 2 and k 2 S keeps its best 3 steps of
+    # each kind, so S-O still grows, and the answer is the exhaustive search's.
     graph = [*[("S", f"D{i}", "link", 10) for i in range(1, 6)], ("S", "O", "link", 5),
              ("O", "T", "link", 1), ("O", "U", "link", 1), ("T", "S", "link", 1)]
     got = _paths(analytics.likely_paths(_frame(spark, graph), k=2, top=2))
