@@ -101,11 +101,10 @@ def tasks_for(rows: int) -> int:
 
 
 def bulk_write(df: DataFrame, settings: Settings, session, table: str, rows: int,
-               timestamp: int | None = None, size: int | None = None) -> int:
+               timestamp: int | None = None) -> int:
     """Write every row of `df` into `table` (whose columns it has) as SSTables on every replica; returns the
-    rows written. `rows` is how many `df` holds: the loaders' counts must match it, and it sizes the tasks
-    unless `size` does (a packed table's edges: its rows are few but long). A table of at most BULK_MIN_ROWS
-    rows is upserted from the driver's `session` instead."""
+    rows written. `rows` is how many `df` holds (it sizes the tasks, and the loaders' counts must match it).
+    A table of at most BULK_MIN_ROWS rows is upserted from the driver's `session` instead."""
     timestamp = sinks.write_timestamp() if timestamp is None else timestamp
     if rows == 0:
         return 0
@@ -114,7 +113,7 @@ def bulk_write(df: DataFrame, settings: Settings, session, table: str, rows: int
     # At most one task per ROWS_PER_TASK rows: partitions merged without a shuffle, and never more of them (a big
     # task only writes more SSTables). Not asked how many partitions there are first: with adaptive execution,
     # asking runs the shuffles under `df`, which the write then runs again.
-    lines = as_lines(df, table).coalesce(tasks_for(size or rows))
+    lines = as_lines(df, table).coalesce(tasks_for(rows))
     env = loader_env(settings, table, timestamp)
     jvm = df.sparkSession._jvm
     strings = getattr(lines._jdf, "as")(jvm.org.apache.spark.sql.Encoders.STRING()).javaRDD()
@@ -129,12 +128,12 @@ def bulk_write(df: DataFrame, settings: Settings, session, table: str, rows: int
     return written
 
 
-def bulk_write_all(writes: list[tuple], settings: Settings, session) -> dict[str, int]:
-    """`bulk_write` each (table, df, rows) or (table, df, rows, size) of `writes` at one write timestamp, side by
-    side: Spark runs jobs from several threads at once, so small tables share the cores instead of queueing
-    (each loader pays seconds of start-up and streaming set-up whatever its size). Returns rows by table."""
+def bulk_write_all(writes: list[tuple[str, DataFrame, int]], settings: Settings, session) -> dict[str, int]:
+    """`bulk_write` each (table, df, rows) of `writes` at one write timestamp, side by side: Spark runs
+    jobs from several threads at once, so small tables share the cores instead of queueing (each
+    loader pays seconds of start-up and streaming set-up whatever its size). Returns rows by table."""
     timestamp = sinks.write_timestamp()
     with ThreadPoolExecutor(max_workers=len(writes), thread_name_prefix="bulk") as pool:
-        futures = {table: pool.submit(bulk_write, df, settings, session, table, rows, timestamp, *size)
-                   for table, df, rows, *size in writes}
+        futures = {table: pool.submit(bulk_write, df, settings, session, table, rows, timestamp)
+                   for table, df, rows in writes}
         return {table: future.result() for table, future in futures.items()}

@@ -80,13 +80,12 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session
         reloaded = month_stored(session, settings, load.lang, load.month)
         count, titles = rows.count(), stats.count()
         # Counted without packing (a bulk write checks its loaders' counts against them): the packing itself
-        # runs in the bulk writes, side by side with the other tables', in as many tasks as the edges need
-        # loaders (packed into a few, one core would pack an English month's edges alone).
+        # runs in the bulk writes, side by side with the other tables'.
         packed_in, packed_out = (df.first()["rows"] for df in (transforms.edges_in_count(rows),
                                                                 transforms.edges_out_count(rows)))
         articles = monthly.month_articles(stats)
-        bulk.bulk_write_all([("edges_in_packed", transforms.edges_in(rows), packed_in, count),
-                             ("edges_out_packed", transforms.edges_out(rows), packed_out, count),
+        bulk.bulk_write_all([("edges_in_packed", transforms.edges_in(rows), packed_in),
+                             ("edges_out_packed", transforms.edges_out(rows), packed_out),
                              ("month_articles", articles, titles),
                              ("article_trend", monthly.article_trend(stats), titles),
                              ("search_titles", monthly.search_titles(folded), folded.count()),
