@@ -110,10 +110,10 @@ def bulk_write(df: DataFrame, settings: Settings, session, table: str, rows: int
         return 0
     if rows <= BULK_MIN_ROWS:
         return sinks.upsert(df, settings, session, table, timestamp)
-    # At most one task per ROWS_PER_TASK rows: partitions merged without a shuffle, and never more of them (a big
-    # task only writes more SSTables). Not asked how many partitions there are first: with adaptive execution,
-    # asking runs the shuffles under `df`, which the write then runs again.
-    lines = as_lines(df, table).coalesce(tasks_for(rows))
+    lines, tasks = as_lines(df, table), tasks_for(rows)
+    # Fewer tasks than partitions: merged without a shuffle. Never more: a big task only writes more SSTables.
+    if lines._jdf.rdd().getNumPartitions() > tasks:
+        lines = lines.coalesce(tasks)
     env = loader_env(settings, table, timestamp)
     jvm = df.sparkSession._jvm
     strings = getattr(lines._jdf, "as")(jvm.org.apache.spark.sql.Encoders.STRING()).javaRDD()

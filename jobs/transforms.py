@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 
 from contract.records import (BLANK_TITLE_PATTERN, MAX_N_DIGITS, MAX_TITLE_BYTES, OTHER_SOURCES, ROW_SEPARATOR, TYPES,
                               VALUE_FIELDS, Reason)
-from contract.schema import EDGES_PER_ROW, PACKED_FIELDS, SOURCE_BUCKETS, partition_key
+from contract.schema import EDGES_PER_ROW, PACKED_FIELDS, SOURCE_BUCKETS
 
 KEY_COLUMNS = ["lang", "month", "prev", "curr"]
 
@@ -83,35 +83,15 @@ def source_key() -> Column:
 
 def edges_in(rows: DataFrame) -> DataFrame:
     """Rows of the `edges_in_packed` table: each article's incoming rows, packed (`packed`)."""
-    return packed(rows, partition_key("edges_in_packed"), "prev")
+    return packed(rows, ["lang", "month", "curr"], "prev")
 
 
 def edges_out(rows: DataFrame) -> DataFrame:
     """Rows of the `edges_out_packed` table: each article's outgoing rows, packed (`packed`); an other-* source's
     rows spread over SOURCE_BUCKETS partitions."""
-    return packed(bucketed(rows), partition_key("edges_out_packed"), "curr")
-
-
-def edges_in_count(rows: DataFrame) -> DataFrame:
-    """One row, `rows`: how many rows `edges_in` makes of `rows`, without packing them."""
-    return packed_count(rows, partition_key("edges_in_packed"))
-
-
-def edges_out_count(rows: DataFrame) -> DataFrame:
-    """One row, `rows`: how many rows `edges_out` makes of `rows`, without packing them."""
-    return packed_count(bucketed(rows), partition_key("edges_out_packed"))
-
-
-def bucketed(rows: DataFrame) -> DataFrame:
-    """`rows` with the `bucket` of their `edges_out_packed` partition: spread for an other-* source, else 0."""
     bucket = F.when(F.col("prev").isin(*OTHER_SOURCES), F.pmod(F.xxhash64("curr"), F.lit(SOURCE_BUCKETS)))
-    return rows.withColumn("bucket", bucket.otherwise(0).cast("int"))
-
-
-def packed_count(rows: DataFrame, partition: list[str]) -> DataFrame:
-    """One row, `rows`: how many rows `packed` makes of `rows`, EDGES_PER_ROW edges or fewer per partition."""
-    per_partition = rows.groupBy(*partition).count()
-    return per_partition.agg(F.coalesce(F.sum(F.ceil(F.col("count") / EDGES_PER_ROW)), F.lit(0)).alias("rows"))
+    return packed(rows.withColumn("bucket", bucket.otherwise(0).cast("int")), ["lang", "month", "prev", "bucket"],
+                  "curr")
 
 
 def packed(rows: DataFrame, partition: list[str], other: str) -> DataFrame:
