@@ -8,8 +8,8 @@
    every replica, jobs/bulk.py), analytics. Peak memory of the stack's containers is sampled with
    `docker stats` meanwhile; the disk Kafka and Cassandra use is read from their data volumes after.
 2. The ring's best write shape by mutations (bench/ring_best.py: bucketed single-partition batches),
-   right after, against the sink's edge writes: 2 edges (edges_in_packed, edges_out_packed) per source row
-   over the finalize phase. A lower bound for the sink: finalize also aggregates and writes the per-article tables.
+   right after, against the sink's edge writes: 2 rows (edges_in, edges_out) per source row over the
+   finalize phase. A lower bound for the sink: finalize also aggregates and writes the per-article tables.
 3. With --legacy-stress, also Apache's single-row cassandra-stress and bench/CassandraStress.java, the
    anchors of the old write path (docs/benchmarks.md).
 """

@@ -1,10 +1,10 @@
 """The ring's best write shape by mutations, as the anchor for the bulk sink
 (after ../shared/tools/ring_write_shapes.py).
 
-One edge's columns (lang, month, curr, n, prev, type) in a hash-bucketed table
-`((lang, month, bucket), curr, n, prev)`, rows grouped into single-partition unlogged batches of BATCH rows,
-IN_FLIGHT batches in flight, LOCAL_QUORUM: 11.8x the one-row-per-partition shape on this ring
-(../shared/notes/scale.md). Writes into its own keyspace, dropped at the end, also when interrupted.
+`edges_in`'s columns in a hash-bucketed table `((lang, month, bucket), curr, n, prev)`, rows grouped into
+single-partition unlogged batches of BATCH rows, IN_FLIGHT batches in flight, LOCAL_QUORUM: 11.8x the
+one-row-per-partition shape on this ring (../shared/notes/scale.md). Writes into its own keyspace, dropped
+at the end, also when interrupted.
 """
 
 from __future__ import annotations

@@ -6,19 +6,12 @@ Statements are templates over the keyspace name; `statements()` renders them in 
 
 from __future__ import annotations
 
-import json
 import re
 
 #: Outgoing rows of the five other-* pseudo-articles run to millions per month; spreading them
 #: over this many partitions keeps each well under 100 MB. Real articles use bucket 0 only, and
 #: readers of an other-* source merge all buckets, so only the writer needs the bucket function.
 SOURCE_BUCKETS = 64
-
-#: Source rows per row of `edges_in_packed` and `edges_out_packed`. The article page's first read takes one
-#: row; an English month (~6.5 rows per article on average) writes ~6x fewer rows than one per edge.
-EDGES_PER_ROW = 100
-#: The fields of a packed row's `edges`: a JSON object of three equal-length lists, best first.
-PACKED_FIELDS = ("n", "title", "type")
 
 #: Rows kept per partition by the analytics tables. Fixed, so that a re-run overwrites every
 #: position it wrote before (positions are clustering keys).
@@ -56,20 +49,17 @@ CREATE KEYSPACE IF NOT EXISTS {keyspace}
 """
 
 TABLES = {
-    # Rows into an article, best first: "who sends readers here?" (top-N incoming). Packed: a row holds
-    # EDGES_PER_ROW of the article's rows in order (`edges`, see `unpack_edges`), clustered by its last row's
-    # (n, prev), so a page after a cursor starts in the first row whose last edge is past it. A month writes
-    # about one row per article instead of one per source row, and rows, not bytes, are what a load costs.
-    "edges_in_packed": """
-CREATE TABLE IF NOT EXISTS {keyspace}.edges_in_packed (
-  lang text, month text, curr text, n bigint, prev text, edges text,
+    # Rows into an article, best first: "who sends readers here?" (top-N incoming).
+    "edges_in": """
+CREATE TABLE IF NOT EXISTS {keyspace}.edges_in (
+  lang text, month text, curr text, n bigint, prev text, type text,
   PRIMARY KEY ((lang, month, curr), n, prev)
 ) WITH CLUSTERING ORDER BY (n DESC, prev ASC)
 """,
-    # Rows out of an article, best first: "where do readers go next?" (top-N outgoing), packed likewise.
-    "edges_out_packed": """
-CREATE TABLE IF NOT EXISTS {keyspace}.edges_out_packed (
-  lang text, month text, prev text, bucket int, n bigint, curr text, edges text,
+    # Rows out of an article, best first: "where do readers go next?" (top-N outgoing).
+    "edges_out": """
+CREATE TABLE IF NOT EXISTS {keyspace}.edges_out (
+  lang text, month text, prev text, bucket int, n bigint, curr text, type text,
   PRIMARY KEY ((lang, month, prev, bucket), n, curr)
 ) WITH CLUSTERING ORDER BY (n DESC, curr ASC)
 """,
@@ -191,16 +181,8 @@ ADDED_COLUMNS = [
 
 #: Tables earlier versions created and nothing reads any more: the set-up drops them from older keyspaces.
 #: `article_stats` held what `article_trend` now holds; `titles` was the search index before `search_*`.
-#: `edges_in` and `edges_out` held one row per source row before they were packed; a month loaded into them is
-#: not readable by the packed reader and must be loaded again.
-RETIRED_TABLES = ["article_stats", "titles", "edges_in", "edges_out"]
+RETIRED_TABLES = ["article_stats", "titles"]
 DROP_TABLE = "DROP TABLE IF EXISTS {keyspace}.{table}"
-
-
-def unpack_edges(packed: str) -> list[tuple[int, str, str]]:
-    """The (n, title, type) of every source row in a packed row's `edges`, best first."""
-    fields = json.loads(packed)
-    return list(zip(*(fields[name] for name in PACKED_FIELDS)))
 
 
 def partition_key(table: str) -> list[str]:

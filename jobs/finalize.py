@@ -8,7 +8,6 @@ import json
 import logging
 import math
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -75,19 +74,14 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session
     # Both search tables read the folded titles; the fold is a Python UDF, run once per title.
     folded = monthly.folded_titles(stats).persist()
     search_top = monthly.search_top(folded, SEARCH_TOP).persist()
-    edges_in, edges_out = transforms.edges_in(rows), transforms.edges_out(rows)
     try:
         # Asked before this load stores its titles: with none stored, no earlier load of the month was
         # finalized, so a first load skips the read-back (its limit: docs/design.md).
         reloaded = month_stored(session, settings, load.lang, load.month)
         count, titles = rows.count(), stats.count()
-        # Kept on disk: counted first (a bulk write checks its loaders' counts against the count), then
-        # written; the packing's shuffle runs once.
-        edges_in.persist(StorageLevel.DISK_ONLY)
-        edges_out.persist(StorageLevel.DISK_ONLY)
         articles = monthly.month_articles(stats)
-        bulk.bulk_write_all([("edges_in_packed", edges_in, edges_in.count()),
-                             ("edges_out_packed", edges_out, edges_out.count()),
+        bulk.bulk_write_all([("edges_in", transforms.edges_in(rows), count),
+                             ("edges_out", transforms.edges_out(rows), count),
                              ("month_articles", articles, titles),
                              ("article_trend", monthly.article_trend(stats), titles),
                              ("search_titles", monthly.search_titles(folded), folded.count()),
@@ -97,35 +91,32 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session
         sinks.replace_ranked(top, settings, session, "top_articles", load.lang, load.month)
         update_movers(spark, settings, session, load.lang, load.month, articles)
         if reloaded:
-            remove_stale(spark, settings, session, load, stats, search_top, edges_in, edges_out)
+            remove_stale(spark, settings, session, load, rows, stats, search_top)
         return count
     finally:
-        edges_out.unpersist()
-        edges_in.unpersist()
         search_top.unpersist()
         folded.unpersist()
         stats.unpersist()
         rows.unpersist()
 
 
-def remove_stale(spark: SparkSession, settings: Settings, session, load: PendingLoad, stats: DataFrame,
-                 search_top: DataFrame, edges_in: DataFrame, edges_out: DataFrame) -> None:
-    """Delete what earlier loads of the month stored and this one (its `stats`, `search_top` and packed
-    `edges_in` and `edges_out` rows) does not have.
+def remove_stale(spark: SparkSession, settings: Settings, session, load: PendingLoad, rows: DataFrame,
+                 stats: DataFrame, search_top: DataFrame) -> None:
+    """Delete what earlier loads of the month stored and this one (`rows`, their `stats` and `search_top`)
+    does not have.
 
     Called once every row and aggregate of this load is written, so that a reader meanwhile sees
     at worst an old row too many, never a new one missing (as with `sinks.replace_ranked`).
     """
     titles = stats.select("lang", "month", "title")
-    # A packed row is keyed by its last edge's (n, title): where the edges changed, the earlier load's rows
-    # sit beside the new ones. Read the edges of every title of this load back and delete the rows it does
-    # not have.
-    stale_in = delete_stale(spark, settings, session, "edges_in_packed", edges_in,
+    # n is a clustering column: a pair whose n changed has its old row beside the new one. Read the
+    # edges of every title of this load back and delete the rows it does not have.
+    edges_in = delete_stale(spark, settings, session, "edges_in", transforms.edges_in(rows),
                             titles.withColumnRenamed("title", "curr"))
-    stale_out = delete_stale(spark, settings, session, "edges_out_packed", edges_out,
+    edges_out = delete_stale(spark, settings, session, "edges_out", transforms.edges_out(rows),
                              transforms.edges_out_partitions(titles))
-    log.info("reload of %s %s: %d edges_in and %d edges_out packed rows deleted", load.lang, load.month,
-             stale_in, stale_out)
+    log.info("reload of %s %s: %d edges_in and %d edges_out rows deleted", load.lang, load.month,
+             edges_in, edges_out)
     # A title only earlier loads had loses, unread, every partition and row filed under it. Read after
     # this load stored its titles, month_articles holds the earlier titles and these.
     gone = transforms.stale(read_month_articles(spark, settings, load.lang, load.month), stats,
@@ -139,8 +130,8 @@ def remove_stale(spark: SparkSession, settings: Settings, session, load: Pending
                                    monthly.search_top_partitions(gone_folded))
         deletes = [
             ("related", keys), ("likely_paths", keys),
-            ("edges_in_packed", keys.withColumnRenamed("title", "curr")),
-            ("edges_out_packed", transforms.edges_out_partitions(keys)),
+            ("edges_in", keys.withColumnRenamed("title", "curr")),
+            ("edges_out", transforms.edges_out_partitions(keys)),
             ("search_titles", monthly.search_titles(gone_folded).select(*primary_key("search_titles"))),
             ("article_trend", gone.select(*primary_key("article_trend"))),
             # Last: the titles are found here, so a finalize interrupted before this finds them again.

@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 
 from contract.records import (BLANK_TITLE_PATTERN, MAX_N_DIGITS, MAX_TITLE_BYTES, OTHER_SOURCES, ROW_SEPARATOR, TYPES,
                               VALUE_FIELDS, Reason)
-from contract.schema import EDGES_PER_ROW, PACKED_FIELDS, SOURCE_BUCKETS
+from contract.schema import SOURCE_BUCKETS
 
 KEY_COLUMNS = ["lang", "month", "prev", "curr"]
 
@@ -70,10 +70,8 @@ def record_tally(parsed: DataFrame) -> DataFrame:
 
 
 def deduplicated(rows: DataFrame) -> DataFrame:
-    """One row per (lang, month, prev, curr): a reloaded or retried record counts once. Hash-partitioned by the
-    article clicked into, which the de-duplication accepts as it is: then what groups by it (`edges_in`,
-    `article_stats`' incoming side) needs no shuffle of its own, one shuffle of the month fewer."""
-    return rows.repartition("lang", "month", "curr").dropDuplicates(KEY_COLUMNS)
+    """One row per (lang, month, prev, curr): a reloaded or retried record counts once."""
+    return rows.dropDuplicates(KEY_COLUMNS)
 
 
 def source_key() -> Column:
@@ -82,33 +80,14 @@ def source_key() -> Column:
 
 
 def edges_in(rows: DataFrame) -> DataFrame:
-    """Rows of the `edges_in_packed` table: each article's incoming rows, packed (`packed`)."""
-    return packed(rows, ["lang", "month", "curr"], "prev")
+    """Rows of the `edges_in` table: partitioned by the article clicked into."""
+    return rows.select("lang", "month", "curr", "n", "prev", "type")
 
 
 def edges_out(rows: DataFrame) -> DataFrame:
-    """Rows of the `edges_out_packed` table: each article's outgoing rows, packed (`packed`); an other-* source's
-    rows spread over SOURCE_BUCKETS partitions."""
+    """Rows of the `edges_out` table; other-* sources spread over SOURCE_BUCKETS partitions."""
     bucket = F.when(F.col("prev").isin(*OTHER_SOURCES), F.pmod(F.xxhash64("curr"), F.lit(SOURCE_BUCKETS)))
-    return packed(rows.withColumn("bucket", bucket.otherwise(0).cast("int")), ["lang", "month", "prev", "bucket"],
-                  "curr")
-
-
-def packed(rows: DataFrame, partition: list[str], other: str) -> DataFrame:
-    """The rows of each `partition` best first (n descending, then `other` title), EDGES_PER_ROW to a row: the
-    partition's columns, the (n, `other`) of the row's last edge as its clustering key, and `edges`, the JSON
-    object of their PACKED_FIELDS lists (`contract.schema.unpack_edges`)."""
-    n_, title, type_ = PACKED_FIELDS
-    edge = F.struct((-F.col("n")).alias("order"), F.col(other).alias(title), F.col("n").alias(n_),
-                    F.col("type").alias(type_))
-    best_first = rows.groupBy(*partition).agg(F.sort_array(F.collect_list(edge)).alias("edges"))
-    # Slices of the sorted list, built once, so exploding them copies each edge once (not the list per slice).
-    slices = F.transform(F.sequence(F.lit(0), F.floor((F.size("edges") - 1) / EDGES_PER_ROW).cast("int")),
-                         lambda i: F.slice("edges", i * EDGES_PER_ROW + 1, EDGES_PER_ROW))
-    chunks = best_first.select(*partition, F.explode(slices).alias("chunk"))
-    last = F.element_at("chunk", -1)
-    payload = F.to_json(F.struct(*[F.col("chunk")[name].alias(name) for name in PACKED_FIELDS]))
-    return chunks.select(*partition, last[n_].alias("n"), last[title].alias(other), payload.alias("edges"))
+    return rows.select("lang", "month", "prev", bucket.otherwise(0).cast("int").alias("bucket"), "n", "curr", "type")
 
 
 def edges_out_partitions(titles: DataFrame) -> DataFrame:

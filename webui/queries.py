@@ -14,25 +14,23 @@ from collections.abc import Callable
 
 from webui.cache import TTLCache, memoized
 from contract.records import OTHER_SOURCES, SOURCE_KEYS, fold, source_key
-from contract.schema import (EDGES_PER_ROW, INGESTION_SCOPE, ROWS_QUERY, SEARCH_PREFIX_CHARS, SEARCH_SCAN,
-                             SOURCE_BUCKETS, unpack_edges)
+from contract.schema import INGESTION_SCOPE, ROWS_QUERY, SEARCH_PREFIX_CHARS, SEARCH_SCAN, SOURCE_BUCKETS
 from contract.status import LoadStatus
 
 CQL = {
     "stats": "SELECT incoming_total, outgoing_total, sources FROM article_trend WHERE lang=? AND month=? AND title=?",
-    # Packed rows (contract.schema.EDGES_PER_ROW edges each), clustered by their last edge: the rows after a
-    # cursor (n, title) are the rest of n's ties, then the rows below n.
-    "incoming": "SELECT edges FROM edges_in_packed WHERE lang=? AND month=? AND curr=? LIMIT ?",
-    "outgoing": "SELECT edges FROM edges_out_packed WHERE lang=? AND month=? AND prev=? AND bucket=? LIMIT ?",
-    "incoming_ties": "SELECT edges FROM edges_in_packed WHERE lang=? AND month=? AND curr=? AND n=? AND prev>? "
+    "incoming": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=? LIMIT ?",
+    "outgoing": "SELECT curr, type, n FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=? LIMIT ?",
+    # A page after the cursor (n, title): the rest of n's ties, then the rows below n.
+    "incoming_ties": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=? AND n=? AND prev>? "
                      "LIMIT ?",
-    "incoming_below": "SELECT edges FROM edges_in_packed WHERE lang=? AND month=? AND curr=? AND n<? LIMIT ?",
-    "outgoing_ties": "SELECT edges FROM edges_out_packed WHERE lang=? AND month=? AND prev=? AND bucket=? AND n=? "
+    "incoming_below": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=? AND n<? LIMIT ?",
+    "outgoing_ties": "SELECT curr, type, n FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=? AND n=? "
                      "AND curr>? LIMIT ?",
-    "outgoing_below": "SELECT edges FROM edges_out_packed WHERE lang=? AND month=? AND prev=? AND bucket=? AND n<? "
+    "outgoing_below": "SELECT curr, type, n FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=? AND n<? "
                       "LIMIT ?",
-    "all_incoming": "SELECT edges FROM edges_in_packed WHERE lang=? AND month=? AND curr=?",
-    "all_outgoing": "SELECT edges FROM edges_out_packed WHERE lang=? AND month=? AND prev=? AND bucket=?",
+    "all_incoming": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=?",
+    "outgoing_total": "SELECT sum(n) AS total FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=?",
     "loads": "SELECT * FROM ingestion WHERE scope=?",
     "lang_loads": "SELECT month, status, run FROM ingestion WHERE scope=? AND lang=?",
     "progress": "SELECT * FROM stream_progress WHERE query=?",
@@ -121,30 +119,28 @@ class Queries:
         returns waits for them and merges them over its partitions, best first."""
         partitions = [(title,)] if direction == "incoming" else [(title, b) for b in _buckets(title)]
         pages = [self._page(direction, (lang, month, *key), fetch, after) for key in partitions]
+        other = "prev" if direction == "incoming" else "curr"
 
         def merged() -> list[dict]:
-            edges = sorted((edge for page in pages for edge in page()), key=_best_first)
-            return [{"title": other, "type": kind, "n": n} for n, other, kind in edges[:fetch]]
+            rows = [r for page in pages for r in page()]
+            rows.sort(key=lambda r: (-r.n, getattr(r, other)))
+            return [{"title": getattr(r, other), "type": r.type, "n": r.n} for r in rows[:fetch]]
         return merged
 
-    def _page(self, direction: str, key: tuple, fetch: int,
-              after: tuple[int, str] | None) -> Callable[[], list[tuple[int, str, str]]]:
-        """Send the reads of up to `fetch` edges of one partition after `after`; calling what it returns
-        waits for them, as (n, title, type) best first."""
+    def _page(self, direction: str, key: tuple, fetch: int, after: tuple[int, str] | None) -> Callable[[], list]:
+        """Send the reads of up to `fetch` rows of one partition after `after`; calling what it returns
+        waits for them, in clustering order."""
         if after is None:
-            chunks = self._send(direction, *key, -(-fetch // EDGES_PER_ROW))
-            return lambda: _unpacked(chunks())[:fetch]
-        # The first packed row past the cursor may start before it: one row more than the edges need.
-        limit = fetch // EDGES_PER_ROW + 2
+            return self._send(direction, *key, fetch)
         n, title = after
         # Both at once: the rows below n fill what n's ties leave of the page. Waiting for the ties
         # first would read fewer rows below, but the page would cost two round trips.
-        ties = self._send(f"{direction}_ties", *key, n, title, limit)
-        below = self._send(f"{direction}_below", *key, n, limit)
-        cursor = _best_first((n, title))
+        ties = self._send(f"{direction}_ties", *key, n, title, fetch)
+        below = self._send(f"{direction}_below", *key, n, fetch)
 
         def page() -> list:
-            return [edge for edge in _unpacked(ties() + below()) if _best_first(edge) > cursor][:fetch]
+            rows = ties()
+            return rows + below()[:fetch - len(rows)]
         return page
 
     @staticmethod
@@ -159,13 +155,14 @@ class Queries:
         # Before a load is complete its aggregates are not stored yet; the landed rows still
         # give the right answer for what has arrived so far.
         incoming = self._send("all_incoming", lang, month, title)
-        outgoing = [self._send("all_outgoing", lang, month, title, b) for b in _buckets(title)]
+        outgoing_totals = [self._send("outgoing_total", lang, month, title, b) for b in _buckets(title)]
         sources = Counter()
-        for n, prev, type_ in _unpacked(incoming()):
-            sources[source_key(prev, type_)] += n
+        for r in incoming():
+            sources[source_key(r.prev, r.type)] += r.n
+        outgoing = sum(total()[0].total or 0 for total in outgoing_totals)
         return {
             "incoming_total": sum(sources.values()),
-            "outgoing_total": sum(n for bucket in outgoing for n, _, _ in _unpacked(bucket())),
+            "outgoing_total": outgoing,
             "sources": _source_mix(sources),
         }
 
@@ -301,17 +298,6 @@ def _source_mix(stored) -> dict[str, int]:
     clicks counted by source."""
     stored = dict(stored or {})
     return {key: stored.get(key, 0) for key in SOURCE_KEYS}
-
-
-def _unpacked(rows) -> list[tuple[int, str, str]]:
-    """The edges of packed rows read in clustering order, best first."""
-    return [edge for row in rows for edge in unpack_edges(row.edges)]
-
-
-def _best_first(edge: tuple) -> tuple[int, str]:
-    """The order of edges: n descending, then title (Python compares str by code point, Cassandra and Spark
-    compare UTF-8 bytes: the same order)."""
-    return -edge[0], edge[1]
 
 
 def _buckets(title: str):

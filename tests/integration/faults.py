@@ -203,23 +203,22 @@ def truth_by_article(path: Path) -> tuple[dict[str, tuple[int, int]], dict[str, 
 
 
 def stored_incoming(session, lang: str, month: str, titles) -> dict[str, tuple[int, int]]:
-    """curr -> (rows, clicks) in edges_in_packed (every edge of its packed rows), one partition read per
-    article, 32 in flight.
+    """curr -> (rows, clicks) in edges_in, one partition read per article, 32 in flight.
 
     A read that times out (the stack is busy with analytics meanwhile) is asked again, alone and
     with a longer timeout, so the verdict never depends on the machine's load.
     """
     from cassandra.concurrent import execute_concurrent_with_args
 
-    query = session.prepare("SELECT edges FROM edges_in_packed WHERE lang = ? AND month = ? AND curr = ?")
+    query = session.prepare("SELECT count(*) AS rows, sum(n) AS clicks FROM edges_in "
+                            "WHERE lang = ? AND month = ? AND curr = ?")
     titles = list(titles)
     results = execute_concurrent_with_args(session, query, [(lang, month, t) for t in titles], concurrency=32,
                                            raise_on_first_error=False)
     found = {}
     for title, (ok, result) in zip(titles, results):
-        edges = [e for row in (result if ok else session.execute(query, (lang, month, title), timeout=120))
-                 for e in schema.unpack_edges(row.edges)]
-        found[title] = (len(edges), sum(n for n, _, _ in edges))
+        row = (result if ok else session.execute(query, (lang, month, title), timeout=120)).one()
+        found[title] = (row.rows, row.clicks or 0)
     return found
 
 

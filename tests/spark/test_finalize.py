@@ -85,14 +85,9 @@ class FakeCassandra:
     def ranked(self, table, month):
         return sorted(tuple(r.values())[2:] for r in self.tables[table].values() if r["month"] == month)
 
-    def edges(self, table, partition):
-        """(partition title, other title, n) of every edge in a packed edges table."""
-        return {(r[partition], title, n) for r in self.tables[table].values()
-                for n, title, _ in schema.unpack_edges(r["edges"])}
-
     def titles(self, table):
         """Every title a table holds, under whichever column names it."""
-        column = {"edges_in_packed": "curr", "edges_out_packed": "prev"}.get(table, "title")
+        column = {"edges_in": "curr", "edges_out": "prev"}.get(table, "title")
         return {r[column] for r in self.tables[table].values()}
 
 
@@ -166,7 +161,7 @@ OLD = [("other-search", "A", "external", 100), ("other-search", "B", "external",
 NEW = [("other-search", "A", "external", 100), ("other-search", "B", "external", 40), ("A", "B", "link", 12),
        ("other-search", "C", "external", 30), ("A", "C", "link", 6), ("C", "D", "link", 4)]
 PER_TITLE = ("month_articles", "search_titles", "search_top", "article_trend", "related",
-             "likely_paths", "edges_in_packed", "edges_out_packed")
+             "likely_paths", "edges_in", "edges_out")
 
 
 def test_a_first_load_deletes_nothing_and_a_reload_leaves_exactly_the_new_load(connect, land):
@@ -175,7 +170,8 @@ def test_a_first_load_deletes_nothing_and_a_reload_leaves_exactly_the_new_load(c
     assert not store.reads and not store.deleted
     assert "Gone" in store.titles("related") and "Gone" in store.titles("likely_paths")
     assert land(store, "2024-11", NEW, analyze=True) == len(NEW)
-    edges_in, edges_out = store.edges("edges_in_packed", "curr"), store.edges("edges_out_packed", "prev")
+    edges_in = {(r["curr"], r["prev"], r["n"]) for r in store.tables["edges_in"].values()}
+    edges_out = {(r["prev"], r["curr"], r["n"]) for r in store.tables["edges_out"].values()}
     # (a) the pair whose n changed keeps only its new row, in both edges tables.
     assert ("B", "A", 12) in edges_in and ("B", "A", 10) not in edges_in
     assert ("A", "B", 12) in edges_out and ("A", "B", 10) not in edges_out
@@ -187,7 +183,7 @@ def test_a_first_load_deletes_nothing_and_a_reload_leaves_exactly_the_new_load(c
     assert not [e for e in edges_in | edges_out if "Gone" in e]
     # PageRank had 5 articles and now has 4: the old rank 5 is trimmed.
     assert [rank for rank, *_ in store.ranked("pagerank", "2024-11")] == [1, 2, 3, 4]
-    assert {table for table, n in store.deleted.items() if n} >= set(PER_TITLE)
+    assert {table for table, n in store.deleted.items() if n} >= {"edges_in", "edges_out", *PER_TITLE}
     # (d) every table holds what a first load of the new file alone stores, nothing more or less.
     fresh = connect()
     land(fresh, "2024-11", NEW, analyze=True)

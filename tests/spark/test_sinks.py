@@ -27,10 +27,10 @@ def test_delete_keys_sends_one_delete_per_key_in_rounds(spark, monkeypatch):
     keys = spark.createDataFrame([("en", "2024-11", f"T{i}") for i in range(5)],
                                  "lang string, month string, curr string")
     session = FakeSession()
-    assert sinks.delete_keys(keys.repartition(3), Settings(keyspace="ks"), session, "edges_in_packed") == 5
-    assert session.prepared == ["DELETE FROM ks.edges_in_packed WHERE lang=? AND month=? AND curr=?"]
+    assert sinks.delete_keys(keys.repartition(3), Settings(keyspace="ks"), session, "edges_in") == 5
+    assert session.prepared == ["DELETE FROM ks.edges_in WHERE lang=? AND month=? AND curr=?"]
     assert sorted(params for _, params in session.sent) == [("en", "2024-11", f"T{i}") for i in range(5)]
-    assert sinks.delete_keys(keys.limit(0), Settings(keyspace="ks"), session, "edges_in_packed") == 0
+    assert sinks.delete_keys(keys.limit(0), Settings(keyspace="ks"), session, "edges_in") == 0
 
 
 def test_upsert_sends_one_insert_per_row_in_the_tables_column_order_at_one_timestamp(spark, monkeypatch):

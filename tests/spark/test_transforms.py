@@ -1,7 +1,7 @@
 import pytest
 
 from contract import records
-from contract.schema import SOURCE_BUCKETS, unpack_edges
+from contract.schema import SOURCE_BUCKETS
 from jobs import transforms
 from tests.conftest import ground_truth, read_sample
 from tests.spark.conftest import kafka_frame
@@ -59,44 +59,6 @@ def test_edges_out_buckets_only_other_sources(spark):
     out = transforms.edges_out(rows).collect()
     assert all(r.bucket == 0 for r in out if not r.prev.startswith("other-"))
     assert len({r.bucket for r in out if r.prev == "other-empty"}) > 1
-
-
-def _unpacked(packed_rows, partition: str):
-    """partition title -> its edges in clustering order (n descending, then the other title; an other-* source's
-    buckets one after another), and -> its packed rows in that order."""
-    other = "prev" if partition == "curr" else "curr"
-    rows_of = {}
-    for r in sorted(packed_rows, key=lambda r: (r[partition], getattr(r, "bucket", 0), -r.n, r[other])):
-        rows_of.setdefault(r[partition], []).append(r)
-    return {title: [e for r in rows for e in unpack_edges(r.edges)] for title, rows in rows_of.items()}, rows_of
-
-
-def test_packed_rows_hold_each_articles_edges_once_best_first_keyed_by_their_last(spark, monkeypatch):
-    monkeypatch.setattr(transforms, "EDGES_PER_ROW", 3)
-    clicks = [("P1", "A", "link", 5), ("P2", "A", "link", 9), ("P3", "A", "link", 5), ("P0", "A", "link", 5),
-              ("other-search", "A", "external", 7), ("P4", "A", "link", 1), ("P5", "A", "other", 5),
-              ("P1", "B", "link", 2)]
-    rows = spark.createDataFrame([("en", "2024-11", *c) for c in clicks],
-                                 "lang string, month string, prev string, curr string, type string, n long")
-    packed = transforms.edges_in(rows).collect()
-    assert transforms.edges_in(rows).columns == ["lang", "month", "curr", "n", "prev", "edges"]
-    edges, rows_of = _unpacked(packed, "curr")
-    assert edges["A"] == [(9, "P2", "link"), (7, "other-search", "external"), (5, "P0", "link"),
-                          (5, "P1", "link"), (5, "P3", "link"), (5, "P5", "other"), (1, "P4", "link")]
-    assert edges["B"] == [(2, "P1", "link")]
-    assert [len(unpack_edges(r.edges)) for r in rows_of["A"]] == [3, 3, 1]
-    # Each packed row is keyed by its last edge, so a cursor's ties (n=? AND prev>?) find the rows after it.
-    assert all((r.n, r.prev) == unpack_edges(r.edges)[-1][:2] for r in packed)
-
-
-def test_packed_rows_of_the_sample_are_every_row_once(spark):
-    rows = transforms.valid_rows(transforms.parse_values(kafka_frame(spark, _values(read_sample()))))
-    incoming, _ = _unpacked(transforms.edges_in(rows).collect(), "curr")
-    outgoing, _ = _unpacked(transforms.edges_out(rows).collect(), "prev")
-    assert sorted((prev, curr, type_, n) for curr, es in incoming.items() for n, prev, type_ in es) == sorted(
-        read_sample())
-    assert sorted((prev, curr, type_, n) for prev, es in outgoing.items() for n, curr, type_ in es) == sorted(
-        read_sample())
 
 
 def test_article_stats_equal_ground_truth(spark):

@@ -1,5 +1,4 @@
 import datetime as dt
-import json
 import re
 from collections import namedtuple
 from types import SimpleNamespace
@@ -7,16 +6,12 @@ from types import SimpleNamespace
 import pytest
 
 from contract.records import SOURCE_KEYS, fold
-from contract.schema import PACKED_FIELDS, SEARCH_PREFIX_CHARS, SEARCH_SCAN, SOURCE_BUCKETS, TABLES
-from webui import queries as queries_module
+from contract.schema import SEARCH_PREFIX_CHARS, SEARCH_SCAN, SOURCE_BUCKETS, TABLES
 from webui.queries import CQL, STREAM_STALE_SECONDS, Queries
 
-#: Edges per packed row here: small, so that pages and cursors cross the rows' boundaries.
-EDGES_PER_ROW = 2
-
 Edge = namedtuple("Edge", "prev curr type n")
-Packed = namedtuple("Packed", "n title edges")
 Stats = namedtuple("Stats", "incoming_total outgoing_total sources")
+Total = namedtuple("Total", "total")
 Load = namedtuple("Load", "lang month status run", defaults=("r1",))
 MonthStats = namedtuple("MonthStats", "rows total_clicks sources")
 Top = namedtuple("Top", "rank title incoming_total")
@@ -81,23 +76,6 @@ class FakeSession:
         return Answered(self, name, answer(params) if callable(answer) else answer)
 
 
-@pytest.fixture(autouse=True)
-def small_packed_rows(monkeypatch):
-    monkeypatch.setattr(queries_module, "EDGES_PER_ROW", EDGES_PER_ROW)
-
-
-def packed(edges, other="prev"):
-    """`edges` as the packed tables store them: best first, EDGES_PER_ROW to a row, each row keyed by its
-    last edge's (n, title); `other` is the title column (prev for incoming rows, curr for outgoing)."""
-    ordered = sorted(edges, key=lambda e: (-e.n, getattr(e, other)))
-    rows = []
-    for start in range(0, len(ordered), EDGES_PER_ROW):
-        chunk = [(e.n, getattr(e, other), e.type) for e in ordered[start:start + EDGES_PER_ROW]]
-        payload = json.dumps(dict(zip(PACKED_FIELDS, map(list, zip(*chunk)))))
-        rows.append(Packed(chunk[-1][0], chunk[-1][1], payload))
-    return rows
-
-
 def _columns(create: str) -> tuple[set[str], list[str]]:
     """A CREATE TABLE's column names and its partition key columns."""
     # The first word of each comma-separated chunk: every column, plus harmless debris like `bigint>`.
@@ -124,34 +102,32 @@ def test_every_statement_reads_one_partition_of_a_schema_table(name):
 def test_article_uses_stored_stats_and_fills_every_source_key():
     session = FakeSession({
         "stats": [Stats(30, 12, {"other-search": 20, "link": 10})],
-        "incoming": packed([Edge("other-search", "A", "external", 20), Edge("B", "A", "link", 10)]),
-        "outgoing": packed([Edge("A", "C", "link", 12)], "curr"),
+        "incoming": [Edge("other-search", "A", "external", 20), Edge("B", "A", "link", 10)],
+        "outgoing": [Edge("A", "C", "link", 12)],
     })
     article = Queries(session).article("en", "2024-11", "A", 10)
     assert article["incoming_total"] == 30 and article["outgoing_total"] == 12
     assert article["sources"] == {"link": 10, "other": 0, "other-search": 20, "other-external": 0,
                                   "other-internal": 0, "other-empty": 0, "other-other": 0}
     assert article["incoming"][0] == {"title": "other-search", "type": "external", "n": 20}
-    assert ("outgoing", ("en", "2024-11", "A", 0, 10 // EDGES_PER_ROW)) in session.calls
+    assert ("outgoing", ("en", "2024-11", "A", 0, 10)) in session.calls
 
 
 def test_article_before_completion_sums_landed_rows():
     session = FakeSession({
-        "incoming": packed([Edge("B", "A", "link", 10)]),
-        "all_incoming": packed([Edge("B", "A", "link", 10), Edge("other-empty", "A", "external", 5),
-                                Edge("C", "A", "link", 1)]),
-        "all_outgoing": packed([Edge("A", "C", "link", 4), Edge("A", "D", "link", 2), Edge("A", "E", "link", 1)],
-                               "curr"),
+        "incoming": [Edge("B", "A", "link", 10)],
+        "all_incoming": [Edge("B", "A", "link", 10), Edge("other-empty", "A", "external", 5)],
+        "outgoing_total": [Total(7)],
     })
     article = Queries(session).article("en", "2024-11", "A", 1)
-    assert (article["incoming_total"], article["outgoing_total"]) == (16, 7)
+    assert (article["incoming_total"], article["outgoing_total"]) == (15, 7)
     assert article["sources"]["other-empty"] == 5
 
 
 def test_other_sources_merge_all_buckets_in_order():
     def outgoing(params):
         bucket = params[3]
-        return packed([Edge("other-search", f"T{bucket:02d}", "external", 100 + bucket)], "curr")
+        return [Edge("other-search", f"T{bucket:02d}", "external", 100 + bucket)]
 
     session = FakeSession({"outgoing": outgoing, "stats": [Stats(0, 1, {})]})
     article = Queries(session).article("en", "2024-11", "other-search", 3)
@@ -177,7 +153,7 @@ def test_article_exists_before_completion_sends_every_read_at_once_and_any_found
     assert [name for name, _ in session.reads] == ["stats", "incoming", "outgoing"]
     assert [event for event, name in session.events if name != "lang_loads"][:3] == ["send"] * 3
     assert not Queries(FakeSession({})).article_exists("en", "2024-11", "Nope")
-    landed = FakeSession({"outgoing": packed([Edge("A", "B", "link", 3)], "curr")})
+    landed = FakeSession({"outgoing": [Edge("A", "B", "link", 3)]})
     assert Queries(landed).article_exists("en", "2024-11", "A")
 
 
@@ -363,8 +339,7 @@ def test_an_unknown_title_of_a_complete_month_is_answered_by_its_stats_alone():
 
 def test_the_reads_of_one_answer_are_all_sent_before_any_is_awaited():
     session = FakeSession({"lang_loads": [Load("en", "2024-11", "complete")], "stats": [Stats(0, 1, {})],
-                           "outgoing": lambda p: packed([Edge("other-search", f"T{p[3]:02d}", "external", 100 + p[3])],
-                                                        "curr"),
+                           "outgoing": lambda p: [Edge("other-search", f"T{p[3]:02d}", "external", 100 + p[3])],
                            "search_top": [Title("New_York")]})
     queries = Queries(session)
 
@@ -386,9 +361,9 @@ def test_the_reads_of_one_answer_are_all_sent_before_any_is_awaited():
     assert sent_then_awaited(lambda: queries.search("en", "2024-11", "new", 5)) == (1, 1, 1)
     # Before completion the totals come from the landed rows, once the first reads found no stored
     # ones: the whole incoming partition and every bucket's outgoing total, again sent together.
-    session = FakeSession({"incoming": packed([Edge("B", "other-search", "link", 1)])})
+    session = FakeSession({"incoming": [Edge("B", "other-search", "link", 1)], "outgoing_total": [Total(0)]})
     Queries(session).article("en", "2024-11", "other-search", 3)
-    totals = [event for event, name in session.events if name in ("all_incoming", "all_outgoing")]
+    totals = [event for event, name in session.events if name in ("all_incoming", "outgoing_total")]
     assert totals == ["send"] * (1 + SOURCE_BUCKETS) + ["result"] * (1 + SOURCE_BUCKETS)
 
 
@@ -451,17 +426,17 @@ def test_every_read_is_idempotent_so_the_driver_may_speculate():
     assert session.prepared and all(stmt.is_idempotent for stmt in session.prepared)
 
 
-def _partition(edges, params, ties: bool, below: bool, other="prev"):
-    """What Cassandra answers for one packed edges partition, clustered by each row's last edge (n DESC,
-    title ASC), under the cursor's restrictions."""
-    rows = packed(edges, other)
+def _partition(edges, params, ties: bool, below: bool):
+    """What Cassandra answers for one edges partition, clustered (n DESC, title ASC), under the cursor's
+    restrictions."""
+    ordered = sorted(edges, key=lambda e: (-e.n, e.prev))
     if ties:
         n, title, limit = params[-3:]
-        return [r for r in rows if r.n == n and r.title > title][:limit]
+        return [e for e in ordered if e.n == n and e.prev > title][:limit]
     if below:
         n, limit = params[-2:]
-        return [r for r in rows if r.n < n][:limit]
-    return rows[:params[-1]]
+        return [e for e in ordered if e.n < n][:limit]
+    return ordered[:params[-1]]
 
 
 def test_incoming_pages_walk_every_row_once_in_order_even_across_ties():
@@ -484,7 +459,11 @@ def test_outgoing_pages_of_an_other_source_merge_every_bucket():
                  for b in range(SOURCE_BUCKETS)}
 
     def answer(ties, below):
-        return lambda params: _partition(by_bucket[params[3]], params, ties, below, "curr")
+        # edges_out's clustering title is curr; _partition orders by prev, so swap them in.
+        def read(params):
+            rows = [Edge(e.curr, e.prev, e.type, e.n) for e in by_bucket[params[3]]]
+            return [Edge(r.curr, r.prev, r.type, r.n) for r in _partition(rows, params, ties, below)]
+        return read
 
     session = FakeSession({"outgoing": answer(False, False), "outgoing_ties": answer(True, False),
                            "outgoing_below": answer(False, True)})
@@ -503,4 +482,4 @@ def test_the_last_full_page_has_no_next():
     session = FakeSession({"incoming": lambda p: _partition(edges, p, False, False)})
     page, after = Queries(session).edges("en", "2024-11", "A", "incoming", 2)
     assert [e["title"] for e in page] == ["B", "C"] and after is None
-    assert session.reads == [("incoming", ("en", "2024-11", "A", 2))]  # 3 edges, 2 to a packed row
+    assert session.reads == [("incoming", ("en", "2024-11", "A", 3))]
