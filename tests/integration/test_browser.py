@@ -147,9 +147,10 @@ def wait_for_article(driver, title: str, seconds: float = RENDER_SECONDS):
 
 
 def table_rows(driver, heading: str, container: str = "article-result"):
-    """Body rows (lists of cells) of the table in the card headed `heading`, once it has rows. Tables are
-    DataTables: their header row is a row of `th` in the same tbody, so only rows with `td` count."""
-    xpath = f"//*[@id='{container}']//section[h3='{heading}']//table//tr[td]"
+    """Body rows (lists of cells) of the table in the card headed `heading` (the text beside its "#" link),
+    once it has rows. Tables are DataTables: their header row is a row of `th` in the same tbody, so only
+    rows with `td` count."""
+    xpath = f"//*[@id='{container}']//section[h3/text()='{heading}']//table//tr[td]"
     return wait(driver, lambda d: [row.find_elements(By.TAG_NAME, "td") for row in d.find_elements(By.XPATH, xpath)],
                 f"rows in the '{heading}' table")
 
@@ -215,7 +216,7 @@ def test_article_page_shows_ground_truth(driver, web, truth, screenshots):
     assert driver.find_elements(By.CSS_SELECTOR, "#article-sankey svg.main-svg .sankey-link")
 
     # The source-mix treemap, its biggest box the biggest source with its click count.
-    boxes = "//section[h3='Source mix']//*[contains(@class, 'treemap')]//*[@class='slicetext' and @data-unformatted]"
+    boxes = "//section[@id='source-mix']//*[contains(@class, 'treemap')]//*[@class='slicetext' and @data-unformatted]"
     slices = wait(driver, lambda d: [s.get_attribute("data-unformatted") for s in d.find_elements(By.XPATH, boxes)],
                   "treemap boxes")
     assert "All clicks in" in slices
@@ -356,6 +357,19 @@ def test_month_page_lists_the_most_read_articles(driver, web, truth, screenshots
         f"/?title=Main_Page&lang={LANG}&month={MONTH}")
     assert_no_console_errors(driver)
     shoot(driver, screenshots, "month")
+
+
+def test_a_link_to_a_section_opens_the_page_at_that_section(driver, web, truth):
+    driver.get(f"{web}/month?lang={LANG}&month={MONTH}#pagerank")
+    table_rows(driver, "PageRank", container="month-result")  # drawn by the page's callback, after loading
+    # At the section: its top at the window's top, or the page scrolled as far as it goes.
+    at_section = """const top = document.getElementById('pagerank').getBoundingClientRect().top;
+        const bottom = window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 1;
+        return Math.abs(top) <= 2 || (bottom && top >= 0);"""
+    wait(driver, lambda d: d.execute_script(at_section), "scroll to the #pagerank section")
+    heading_link = driver.find_element(By.CSS_SELECTOR, "#pagerank h3 a.anchor")
+    assert heading_link.get_attribute("href").endswith("#pagerank")
+    assert_no_console_errors(driver)
 
 
 def test_ingestion_page_shows_the_completed_load(driver, web, screenshots):

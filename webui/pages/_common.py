@@ -8,7 +8,7 @@ import re
 from typing import NamedTuple
 from urllib.parse import quote, urlencode
 
-from dash import Input, Output, State, callback, dash_table, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, dash_table, dcc, html
 from dash.dash_table.Format import Format, Group, Scheme
 from dash.exceptions import PreventUpdate
 
@@ -144,6 +144,32 @@ def period_problem(lang, month) -> str | None:
     except ValueError as err:
         return str(err)
     return None
+
+
+def anchor(heading: str) -> str:
+    """The id of a section headed `heading` (lower case, words joined by "-"), so a URL can end in #that-id."""
+    return re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-")
+
+
+def card(heading: str, *body, hint: str | None = None):
+    """A titled section of a page, with an `anchor` as its id and a "#" link to itself beside its heading."""
+    slug = anchor(heading)
+    title = html.H3([heading, html.A("#", href=f"#{slug}", className="anchor", title=f"Link to “{heading}”")])
+    return html.Section([title, *([html.P(hint, className="hint")] if hint else []), *body], id=slug,
+                        className="card")
+
+
+#: Browsers scroll to a URL's #section when the page loads, before a callback has drawn it; this scrolls
+#: once the page's content is there. Clientside: it is a browser matter, and needs no round trip.
+SCROLL_TO_ANCHOR = """function(children) {
+    const target = window.location.hash && document.getElementById(window.location.hash.slice(1));
+    if (target) { target.scrollIntoView(); }
+}"""
+
+
+def scroll_to_anchor(content_id: str) -> None:
+    """Register the clientside callback that scrolls to the URL's #section whenever `content_id` is drawn."""
+    clientside_callback(SCROLL_TO_ANCHOR, Input(content_id, "children"))
 
 
 def notice(text, kind: str = "info"):

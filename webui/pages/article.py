@@ -19,10 +19,10 @@ from contract.records import search_text
 from contract.schema import MAX_PATH_STEPS
 from webui import charts, db, ids
 from webui.charts import pretty
-from webui.pages._common import (arg, count_column, data_table, decimal_column, follow_language, graph_config,
+from webui.pages._common import (arg, card, count_column, data_table, decimal_column, follow_language, graph_config,
                                  labelled, md_text, md_title, month_href, notice, options, period_controls,
-                                 period_problem, search, share_column, text_column, title_problem, unavailable,
-                                 wiki_link)
+                                 period_problem, scroll_to_anchor, search, share_column, text_column, title_problem,
+                                 unavailable, wiki_link)
 
 dash.register_page(__name__, path="/", name="Article", order=0, title="Article · Clickstream explorer")
 
@@ -54,19 +54,17 @@ def layout(title=None, lang=None, month=None, steps=None, **_):
             _panel("In other languages", "The same title in each language loaded for this month; most articles "
                    "have another name elsewhere.", ids.ARTICLE_LANGS),
             _panel("Related articles", "Read by people who arrive from the same places.", ids.ARTICLE_RELATED),
-            html.Section([
-                html.H3("Likely paths"),
-                dcc.RadioItems(id=ids.ARTICLE_STEPS, value=_steps(arg(steps, "1")), inline=True,
-                               options=[{"label": f"{n} click{'s' if n > 1 else ''}", "value": n}
-                                        for n in range(1, MAX_PATH_STEPS + 1)], className="steps"),
-                _loading(ids.ARTICLE_PATHS),
-            ], className="card"),
+            card("Likely paths",
+                 dcc.RadioItems(id=ids.ARTICLE_STEPS, value=_steps(arg(steps, "1")), inline=True,
+                                options=[{"label": f"{n} click{'s' if n > 1 else ''}", "value": n}
+                                         for n in range(1, MAX_PATH_STEPS + 1)], className="steps"),
+                 _loading(ids.ARTICLE_PATHS)),
         ], className="grid"),
     ])
 
 
 def _panel(heading: str, hint: str, body_id: str):
-    return html.Section([html.H3(heading), html.P(hint, className="hint"), _loading(body_id)], className="card")
+    return card(heading, _loading(body_id), hint=hint)
 
 
 def _loading(body_id: str):
@@ -117,21 +115,15 @@ def render(article: dict):
                 f"out/in {ratio(article)} · ", wiki_link(title, lang), " · ",
                 dcc.Link("the whole month", href=month_href(lang, month)), " · ", html.A("JSON", href=api)],
                className="headline"),
-        html.Section([
-            html.H3("Where readers come from and go next"),
-            html.P("Click a title or a flow to re-centre on it. Long titles are cut; hover for the whole one.",
-                   className="hint"),
-            *(_sankey(article) if article["incoming"] or article["outgoing"] else
-              [notice("No clicks recorded in either direction.")]),
-        ], className="card"),
+        card("Where readers come from and go next",
+             *(_sankey(article) if article["incoming"] or article["outgoing"] else
+               [notice("No clicks recorded in either direction.")]),
+             hint="Click a title or a flow to re-centre on it. Long titles are cut; hover for the whole one."),
         html.Div([
-            html.Section([html.H3("Top sources"), _rows(article["incoming"], article["incoming_total"], article,
-                                                        "sources")], className="card"),
-            html.Section([html.H3("Top destinations"), _rows(article["outgoing"], article["outgoing_total"],
-                                                             article, "destinations")], className="card"),
-            html.Section([html.H3("Source mix"),
-                          dcc.Graph(figure=treemap, config=graph_config(lang, month, title, "source-mix"))
-                          if treemap else notice("No clicks in.")], className="card"),
+            card("Top sources", _rows(article["incoming"], article["incoming_total"], article, "sources")),
+            card("Top destinations", _rows(article["outgoing"], article["outgoing_total"], article, "destinations")),
+            card("Source mix", dcc.Graph(figure=treemap, config=graph_config(lang, month, title, "source-mix"))
+                 if treemap else notice("No clicks in.")),
         ], className="grid"),
     ])
 
@@ -251,6 +243,7 @@ def _clicked(click) -> str | None:
 
 
 language_changed = follow_language(ids.ARTICLE_LANG, ids.ARTICLE_MONTH)
+scroll_to_anchor(ids.ARTICLE_RESULT)
 
 
 def side_panel(name: str, body_id: str, read, view, *inputs: str):

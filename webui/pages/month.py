@@ -8,9 +8,9 @@ from dash import Input, Output, callback, dcc, html
 from dash.dash_table.Format import Format, Scheme
 
 from webui import charts, db, ids
-from webui.pages._common import (arg, count_column, data_table, follow_language, graph_config,
+from webui.pages._common import (arg, card, count_column, data_table, follow_language, graph_config,
                                  md_title, notice, period_controls, period_problem, search, share_column,
-                                 text_column, unavailable)
+                                 scroll_to_anchor, text_column, unavailable)
 
 dash.register_page(__name__, path="/month", name="Month", order=1, title="Month · Clickstream explorer")
 
@@ -59,22 +59,17 @@ def render(stats: dict, top: list[dict], movers: list[dict], ranks: list[dict]):
         html.P([html.Strong(f"{lang} · {month}"), f" · {total:,} clicks over {stats['rows']:,} distinct links"],
                className="headline"),
         html.Div([
-            html.Section([html.H3("Most read"), html.P("Clicks in, and their share of all the month's clicks.",
-                                                       className="hint"),
-                          _top(top, total, lang, month)], className="card"),
-            html.Section([html.H3("Where the clicks come from"),
-                          dcc.Graph(figure=treemap, config=graph_config(lang, month, "source-mix")) if treemap
-                          else notice("No clicks.")],
-                         className="card"),
-            html.Section([html.H3("Biggest movers"), html.P("Change in clicks in against the previous month.",
-                                                            className="hint"),
-                          dcc.Graph(figure=charts.movers(movers), config=graph_config(lang, month, "movers"))
-                          if movers else
-                          notice("Nothing to compare yet: movers need the previous month loaded too.")],
-                         className="card"),
-            html.Section([html.H3("PageRank"), html.P("Where a reader following links at random ends up most.",
-                                                      className="hint"),
-                          _pagerank(ranks, lang, month)], className="card"),
+            card("Most read", _top(top, total, lang, month),
+                 hint="Clicks in, and their share of all the month's clicks."),
+            card("Where the clicks come from",
+                 dcc.Graph(figure=treemap, config=graph_config(lang, month, "source-mix")) if treemap
+                 else notice("No clicks.")),
+            card("Biggest movers",
+                 dcc.Graph(figure=charts.movers(movers), config=graph_config(lang, month, "movers")) if movers
+                 else notice("Nothing to compare yet: movers need the previous month loaded too."),
+                 hint="Change in clicks in against the previous month."),
+            card("PageRank", _pagerank(ranks, lang, month),
+                 hint="Where a reader following links at random ends up most."),
         ], className="grid"),
     ])
 
@@ -103,3 +98,4 @@ _SIGNIFICANT = Format(precision=3, scheme=Scheme.decimal_or_exponent)
 
 
 language_changed = follow_language(ids.MONTH_LANG, ids.MONTH_MONTH)
+scroll_to_anchor(ids.MONTH_RESULT)

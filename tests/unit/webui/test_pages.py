@@ -444,6 +444,23 @@ def test_every_panel_shows_a_loading_state():
     assert [c.children.id for c in walk(month.layout()) if isinstance(c, dcc.Loading)] == [ids.MONTH_RESULT]
 
 
+def test_every_section_has_an_anchor_its_heading_links_to():
+    from webui.pages import article, month
+    from webui.pages._common import SCROLL_TO_ANCHOR
+
+    pages = [article.layout(title="AC/DC"), month.show_month("en", "2024-11")[0]]
+    sections = [c for page in pages for c in walk(page) if isinstance(c, html.Section)]
+    assert [c.id for c in sections] == [
+        "where-readers-come-from-and-go-next", "top-sources", "top-destinations", "source-mix",
+        "over-time", "in-other-languages", "related-articles", "likely-paths",
+        "most-read", "where-the-clicks-come-from", "biggest-movers", "pagerank"]
+    for section in sections:
+        heading = section.children[0]
+        assert isinstance(heading, html.H3) and heading.children[1].href == f"#{section.id}"
+    # A deep link's section is drawn by a callback, after the browser looked for it: the page scrolls then.
+    assert "location.hash" in SCROLL_TO_ANCHOR and "scrollIntoView" in SCROLL_TO_ANCHOR
+
+
 def test_every_chart_saves_as_png_on_a_transparent_background():
     from webui.pages.article import show_article, show_trend
     from webui.pages.month import show_month
