@@ -13,6 +13,7 @@ from dash.dash_table.Format import Format, Group, Scheme
 
 from contract.status import ACTIVE, LoadStatus
 from webui import db, ids, landing
+from webui.openapi import PREFIX
 from webui.pages._common import notice, unavailable
 
 dash.register_page(__name__, path="/ingestion", name="Ingestion", order=2, title="Ingestion · Clickstream explorer")
@@ -66,6 +67,9 @@ def layout(**_):
                  "whiteSpace": "nowrap"},
             ],
         ),
+        # The API's own CSV of the ledger: always the loads as they are now, exact values rather than the table's.
+        html.A("Download CSV", href=f"{PREFIX}/ingestion?format=csv", download="clickstream-ingestion.csv",
+               className="csv-link"),
     ])
 
 

@@ -461,6 +461,17 @@ def test_every_section_has_an_anchor_its_heading_links_to():
     assert "location.hash" in SCROLL_TO_ANCHOR and "scrollIntoView" in SCROLL_TO_ANCHOR
 
 
+def test_the_ingestion_page_downloads_the_ledger_as_the_apis_csv():
+    from webui.pages import ingestion
+
+    client = create_app().server.test_client()
+    [link] = [c for c in walk(ingestion.layout()) if isinstance(c, html.A)]
+    answer = client.get(link.href)
+    assert answer.status_code == 200 and answer.mimetype == "text/csv" and link.download.endswith(".csv")
+    assert answer.text.splitlines()[0].startswith("lang,month,run,status")
+    assert len(answer.text.splitlines()) == 1 + len(ANSWERS["ingestion"])
+
+
 def test_every_chart_saves_as_png_on_a_transparent_background():
     from webui.pages.article import show_article, show_trend
     from webui.pages.month import show_month
