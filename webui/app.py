@@ -19,7 +19,6 @@ def create_app() -> Dash:
     app = Dash("webui", use_pages=True, pages_folder="pages", title="Clickstream explorer",
                suppress_callback_exceptions=True, update_title=None)
     app.server.register_blueprint(api)
-    headers.register(app.server)
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.layout = html.Div([
         html.Header([
@@ -30,4 +29,5 @@ def create_app() -> Dash:
         ], className="topbar"),
         html.Main(dash.page_container, className="page"),
     ])
+    headers.register(app)
     return app

@@ -360,15 +360,15 @@ def test_month_page_lists_the_most_read_articles(driver, web, truth, screenshots
 
 
 def test_a_link_to_a_section_opens_the_page_at_that_section(driver, web, truth):
-    driver.get(f"{web}/month?lang={LANG}&month={MONTH}#pagerank")
-    table_rows(driver, "PageRank", container="month-result")  # drawn by the page's callback, after loading
-    # At the section: its top at the window's top, or the page scrolled as far as it goes.
-    at_section = """const top = document.getElementById('pagerank').getBoundingClientRect().top;
+    driver.get(article_url(web, "Main_Page") + "#likely-paths")
+    # The page's panels are drawn after it loads and grow it; it follows the section down as they do:
+    # the section's top at the window's top, or the page scrolled as far as it goes.
+    at_section = """const top = document.getElementById('likely-paths').getBoundingClientRect().top;
         const bottom = window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 1;
-        return Math.abs(top) <= 2 || (bottom && top >= 0);"""
-    wait(driver, lambda d: d.execute_script(at_section), "scroll to the #pagerank section")
-    heading_link = driver.find_element(By.CSS_SELECTOR, "#pagerank h3 a.anchor")
-    assert heading_link.get_attribute("href").endswith("#pagerank")
+        return window.scrollY > 0 && (Math.abs(top) <= 2 || (bottom && top >= 0));"""
+    wait(driver, lambda d: d.execute_script(at_section), "scroll to the #likely-paths section")
+    heading_link = driver.find_element(By.CSS_SELECTOR, "#likely-paths h3 a.anchor")
+    assert heading_link.get_attribute("href").endswith("#likely-paths")
     assert_no_console_errors(driver)
 
 

@@ -159,17 +159,29 @@ def card(heading: str, *body, hint: str | None = None):
                         className="card")
 
 
-#: Browsers scroll to a URL's #section when the page loads, before a callback has drawn it; this scrolls
-#: once the page's content is there. Clientside: it is a browser matter, and needs no round trip.
+#: Browsers scroll to a URL's #section when the page loads, before a callback has drawn it. This scrolls
+#: once the page's content is there, and again each time the page grows while its panels and charts are
+#: drawn (for up to 10 s), until the reader scrolls, types or clicks. Clientside: it is the browser's
+#: business, and needs no round trip.
 SCROLL_TO_ANCHOR = """function(children) {
-    const target = window.location.hash && document.getElementById(window.location.hash.slice(1));
-    if (target) { target.scrollIntoView(); }
+    const target = document.getElementById(window.location.hash.slice(1));
+    if (!target) { return window.dash_clientside.no_update; }
+    const follow = new ResizeObserver(() => target.scrollIntoView());
+    const stop = () => follow.disconnect();
+    for (const event of ["wheel", "touchmove", "keydown", "mousedown"]) {
+        window.addEventListener(event, stop, {once: true, passive: true});
+    }
+    follow.observe(document.body);
+    setTimeout(stop, 10000);
+    return window.dash_clientside.no_update;
 }"""
 
 
 def scroll_to_anchor(content_id: str) -> None:
-    """Register the clientside callback that scrolls to the URL's #section whenever `content_id` is drawn."""
-    clientside_callback(SCROLL_TO_ANCHOR, Input(content_id, "children"))
+    """Register the clientside callback that scrolls to the URL's #section whenever `content_id` is drawn.
+    Its output, the container's `title`, is never set: Dash calls a callback without outputs only when
+    its input changes, not when a page first draws it."""
+    clientside_callback(SCROLL_TO_ANCHOR, Output(content_id, "title"), Input(content_id, "children"))
 
 
 def notice(text, kind: str = "info"):
