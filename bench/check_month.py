@@ -77,6 +77,7 @@ def expected(path: Path, titles: set[str], incoming: Counter, outgoing: Counter)
 
     articles = {t: {"incoming_total": incoming[t], "outgoing_total": outgoing[t],
                     "sources": {k: v for k, v in sources[t].items() if v},
+                    "source_count": len(into[t]), "destination_count": len(out_of[t]),
                     "incoming": top(into[t]), "outgoing": top(out_of[t])} for t in titles}
     return articles, into, out_of
 

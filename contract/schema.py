@@ -107,6 +107,7 @@ CREATE TABLE IF NOT EXISTS {keyspace}.movers (
     "article_trend": """
 CREATE TABLE IF NOT EXISTS {keyspace}.article_trend (
   lang text, title text, month text, incoming_total bigint, outgoing_total bigint, sources map<text, bigint>,
+  source_count bigint, destination_count bigint,
   PRIMARY KEY ((lang, title), month)
 ) WITH CLUSTERING ORDER BY (month DESC)
 """,
@@ -177,6 +178,8 @@ ADDED_COLUMNS = [
     ("ingestion", "checksum", "text"),
     ("ingestion", "validated_offsets", "map<int, bigint>"),
     ("article_trend", "sources", "map<text, bigint>"),
+    ("article_trend", "source_count", "bigint"),
+    ("article_trend", "destination_count", "bigint"),
 ]
 
 #: Tables earlier versions created and nothing reads any more: the set-up drops them from older keyspaces.

@@ -63,9 +63,10 @@ def month_articles(stats: DataFrame) -> DataFrame:
 
 
 def article_trend(stats: DataFrame) -> DataFrame:
-    """Rows of `article_trend`: the month's totals and source mix, filed under the article so its history is one
-    partition."""
-    return stats.select("lang", "title", "month", "incoming_total", "outgoing_total", "sources")
+    """Rows of `article_trend`: the month's totals, source mix and distinct sources and destinations, filed under
+    the article so its history is one partition."""
+    return stats.select("lang", "title", "month", "incoming_total", "outgoing_total", "sources", "source_count",
+                        "destination_count")
 
 
 def folded_titles(stats: DataFrame) -> DataFrame:

@@ -105,18 +105,25 @@ def stale(stored: DataFrame, fresh: DataFrame, key_columns: list[str]) -> DataFr
 
 
 def article_stats(rows: DataFrame) -> DataFrame:
-    """Per (lang, month, title): incoming and outgoing totals and the incoming source mix."""
-    by_source = rows.groupBy("lang", "month", "curr", source_key().alias("source")).agg(F.sum("n").alias("n"))
+    """Per (lang, month, title): incoming and outgoing totals, the incoming source mix, and how many distinct
+    titles link in (`source_count`) and out (`destination_count`). `rows` are de-duplicated (`deduplicated`),
+    so each of them is one distinct source of its curr and one distinct destination of its prev."""
+    by_source = rows.groupBy("lang", "month", "curr", source_key().alias("source")).agg(
+        F.sum("n").alias("n"), F.count(F.lit(1)).alias("rows"))
     incoming = by_source.groupBy("lang", "month", F.col("curr").alias("title")).agg(
         F.sum("n").alias("incoming_total"),
         F.map_from_entries(F.collect_list(F.struct("source", "n"))).alias("sources"),
+        F.sum("rows").alias("source_count"),
     )
-    outgoing = rows.groupBy("lang", "month", F.col("prev").alias("title")).agg(F.sum("n").alias("outgoing_total"))
+    outgoing = rows.groupBy("lang", "month", F.col("prev").alias("title")).agg(
+        F.sum("n").alias("outgoing_total"), F.count(F.lit(1)).alias("destination_count"))
     return incoming.join(outgoing, ["lang", "month", "title"], "full_outer").select(
         "lang", "month", "title",
         F.coalesce("incoming_total", F.lit(0)).alias("incoming_total"),
         F.coalesce("outgoing_total", F.lit(0)).alias("outgoing_total"),
         F.coalesce("sources", F.create_map().cast("map<string,bigint>")).alias("sources"),
+        F.coalesce("source_count", F.lit(0)).alias("source_count"),
+        F.coalesce("destination_count", F.lit(0)).alias("destination_count"),
     )
 
 

@@ -138,7 +138,8 @@ ROUTES = {
         "Totals, source mix and top incoming/outgoing rows of one article in one month.",
         (TITLE, LANG, MONTH, limit(10, 500)),
         obj(title=STRING, lang=STRING, month=STRING, incoming_total=INTEGER, outgoing_total=INTEGER,
-            sources=SOURCES, incoming=array(EDGE), outgoing=array(EDGE)),
+            sources=SOURCES, source_count=nullable(INTEGER), destination_count=nullable(INTEGER),
+            incoming=array(EDGE), outgoing=array(EDGE)),
         (400, 404),
     ),
     **{f"/{direction}": Route(

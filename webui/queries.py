@@ -18,7 +18,8 @@ from contract.schema import INGESTION_SCOPE, ROWS_QUERY, SEARCH_PREFIX_CHARS, SE
 from contract.status import LoadStatus
 
 CQL = {
-    "stats": "SELECT incoming_total, outgoing_total, sources FROM article_trend WHERE lang=? AND month=? AND title=?",
+    "stats": "SELECT incoming_total, outgoing_total, sources, source_count, destination_count FROM article_trend "
+             "WHERE lang=? AND month=? AND title=?",
     "incoming": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=? LIMIT ?",
     "outgoing": "SELECT curr, type, n FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=? LIMIT ?",
     # A page after the cursor (n, title): the rest of n's ties, then the rows below n.
@@ -30,7 +31,8 @@ CQL = {
     "outgoing_below": "SELECT curr, type, n FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=? AND n<? "
                       "LIMIT ?",
     "all_incoming": "SELECT prev, type, n FROM edges_in WHERE lang=? AND month=? AND curr=?",
-    "outgoing_total": "SELECT sum(n) AS total FROM edges_out WHERE lang=? AND month=? AND prev=? AND bucket=?",
+    "outgoing_total": "SELECT sum(n) AS total, count(n) AS edges FROM edges_out WHERE lang=? AND month=? AND prev=? "
+                      "AND bucket=?",
     "loads": "SELECT * FROM ingestion WHERE scope=?",
     "lang_loads": "SELECT month, status, run FROM ingestion WHERE scope=? AND lang=?",
     "progress": "SELECT * FROM stream_progress WHERE query=?",
@@ -149,6 +151,9 @@ class Queries:
             "incoming_total": row.incoming_total or 0,
             "outgoing_total": row.outgoing_total or 0,
             "sources": _source_mix(row.sources),
+            # None for a month loaded before article_trend held them.
+            "source_count": row.source_count,
+            "destination_count": row.destination_count,
         }
 
     def _stats_from_edges(self, lang: str, month: str, title: str) -> dict:
@@ -157,13 +162,16 @@ class Queries:
         incoming = self._send("all_incoming", lang, month, title)
         outgoing_totals = [self._send("outgoing_total", lang, month, title, b) for b in _buckets(title)]
         sources = Counter()
-        for r in incoming():
+        edges_in = incoming()
+        for r in edges_in:
             sources[source_key(r.prev, r.type)] += r.n
-        outgoing = sum(total()[0].total or 0 for total in outgoing_totals)
+        buckets = [total()[0] for total in outgoing_totals]
         return {
             "incoming_total": sum(sources.values()),
-            "outgoing_total": outgoing,
+            "outgoing_total": sum(bucket.total or 0 for bucket in buckets),
             "sources": _source_mix(sources),
+            "source_count": len(edges_in),
+            "destination_count": sum(bucket.edges for bucket in buckets),
         }
 
     def article_exists(self, lang: str, month: str, title: str) -> bool:

@@ -195,6 +195,7 @@ def test_article_page_shows_ground_truth(driver, web, truth, screenshots):
     headline = text(wait_for_article(driver, "Main_Page"))
     assert f"{LANG} · {MONTH}" in headline
     assert f"{main['incoming_total']:,} clicks in" in headline and f"{main['outgoing_total']:,} clicks out" in headline
+    assert f"{len(main['incoming']):,} sources · {len(main['outgoing']):,} destinations" in headline
 
     incoming = table_rows(driver, "Top sources")
     assert len(incoming) == min(LIMIT, len(main["incoming"]))

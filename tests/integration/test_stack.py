@@ -49,6 +49,7 @@ def mismatches(outputs, truth: dict, lang: str, month: str, titles=None) -> list
             "title": title, "lang": lang, "month": month,
             "incoming_total": expected["incoming_total"], "outgoing_total": expected["outgoing_total"],
             "sources": {k: expected["sources"].get(k, 0) for k in SOURCE_KEYS},
+            "source_count": len(expected["incoming"]), "destination_count": len(expected["outgoing"]),
             "incoming": expected["incoming"][:500], "outgoing": expected["outgoing"][:500],
         }
         if status != 200 or got != want:

@@ -27,8 +27,10 @@ def test_tables_go_as_tsv_in_column_order_and_those_with_a_list_as_json(spark):
     trend = monthly.article_trend(transforms.article_stats(rows))
     assert bulk.line_format("article_trend") == "tsv"
     lines = {r.value for r in bulk.as_lines(trend, "article_trend").collect()}
-    assert lines & {"en\tB\r\t2024-11\t19\t0\tlink:12,other-empty:7", "en\tB\r\t2024-11\t19\t0\tother-empty:7,link:12"}
-    assert "en\tother-search\t2024-11\t0\t100\t" in lines
+    # Then the distinct sources and destinations: B\r has two sources, other-search one destination.
+    assert lines & {"en\tB\r\t2024-11\t19\t0\tlink:12,other-empty:7\t2\t0",
+                    "en\tB\r\t2024-11\t19\t0\tother-empty:7,link:12\t2\t0"}
+    assert "en\tother-search\t2024-11\t0\t100\t\t0\t1" in lines
     paths = spark.createDataFrame([("en", "2024-11", "A", 2, 1, ["A", "B,C"], 0.5)],
                                   "lang string, month string, title string, steps int, rank int, path array<string>, "
                                   "probability double")

@@ -48,10 +48,12 @@ def test_top_articles_month_articles_and_trend(spark):
     assert all(0 <= r.bucket < ARTICLE_BUCKETS for r in rows)
     assert len({r.bucket for r in rows if r.title == "A"}) == 1  # the title alone picks the bucket
 
-    trend = monthly.article_trend(stats.withColumn("sources", F.create_map(F.lit("link"), "incoming_total")))
-    assert trend.columns == ["lang", "title", "month", "incoming_total", "outgoing_total", "sources"]
+    trend = monthly.article_trend(stats.withColumn("sources", F.create_map(F.lit("link"), "incoming_total"))
+                                  .withColumn("source_count", F.lit(3)).withColumn("destination_count", F.lit(4)))
+    assert trend.columns == ["lang", "title", "month", "incoming_total", "outgoing_total", "sources", "source_count",
+                             "destination_count"]
     assert sorted(tuple(r) for r in trend.where("lang = 'en' AND title = 'A'").collect()) == [
-        ("en", "A", "2024-10", 20, 2, {"link": 20}), ("en", "A", "2024-11", 50, 10, {"link": 50})
+        ("en", "A", "2024-10", 20, 2, {"link": 20}, 3, 4), ("en", "A", "2024-11", 50, 10, {"link": 50}, 3, 4)
     ]
 
     stats.unpersist()

@@ -70,6 +70,7 @@ def test_article_stats_equal_ground_truth(spark):
         got = stats[title]
         assert (got.incoming_total, got.outgoing_total) == (expected["incoming_total"], expected["outgoing_total"])
         assert dict(got.sources) == {k: v for k, v in expected["sources"].items()}
+        assert (got.source_count, got.destination_count) == (len(expected["incoming"]), len(expected["outgoing"]))
 
 
 def test_month_stats_and_dedup(spark):

@@ -112,7 +112,7 @@ def render(article: dict):
     return html.Div([
         html.P([html.Strong(pretty(title), dir="auto"), f" · {lang} · {month} · ",
                 f"{article['incoming_total']:,} clicks in · {article['outgoing_total']:,} clicks out · ",
-                f"out/in {ratio(article)} · ", wiki_link(title, lang), " · ",
+                f"out/in {ratio(article)} · {links(article)} · ", wiki_link(title, lang), " · ",
                 dcc.Link("the whole month", href=month_href(lang, month)), " · ", html.A("JSON", href=api)],
                className="headline"),
         card("Where readers come from and go next",
@@ -126,6 +126,14 @@ def render(article: dict):
                  if treemap else notice("No clicks in.")),
         ], className="grid"),
     ])
+
+
+def links(article: dict) -> str:
+    """How many distinct titles link in and out (a month loaded before they were counted says so)."""
+    sources, destinations = article.get("source_count"), article.get("destination_count")
+    if sources is None or destinations is None:
+        return "sources and destinations not counted for this load"
+    return f"{sources:,} source{'s' * (sources != 1)} · {destinations:,} destination{'s' * (destinations != 1)}"
 
 
 def ratio(article: dict) -> str:

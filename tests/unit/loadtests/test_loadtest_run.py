@@ -36,7 +36,7 @@ locustfile = "{{locustfile}}"
 user_classes = ["Tiny"]
 users = 2
 spawn_rate = 2
-run_time = "3s"
+run_time = "8s"  # a starved machine can take seconds to start Locust's users; 3 s once made no request
 max_failure_ratio = 0.0
 min_total_rps = {min_total_rps}
 '''

@@ -380,8 +380,13 @@ def test_long_sankey_labels_are_cut_and_whole_on_the_flows_hover():
     assert sankey.link.label[-1] == f"AC/DC → {charts.pretty(long_title)}"
 
 
-@pytest.mark.parametrize("article, shown", [(AC_DC, "out/in 0.42"), ({**AC_DC, "incoming_total": 0}, "out/in –")])
-def test_the_headline_shows_clicks_out_per_click_in(article, shown):
+@pytest.mark.parametrize("article, shown", [
+    (AC_DC, "out/in 0.42"), ({**AC_DC, "incoming_total": 0}, "out/in –"),
+    ({**AC_DC, "source_count": 2, "destination_count": 1}, "· 2 sources · 1 destination ·"),
+    ({**AC_DC, "source_count": 1, "destination_count": 12_345}, "· 1 source · 12,345 destinations ·"),
+    (AC_DC, "sources and destinations not counted for this load"),  # a month loaded before they were counted
+])
+def test_the_headline_shows_clicks_out_per_click_in_and_distinct_sources_and_destinations(article, shown):
     from webui.pages.article import render
 
     assert shown in text(render(article))

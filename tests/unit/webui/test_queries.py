@@ -10,8 +10,10 @@ from contract.schema import SEARCH_PREFIX_CHARS, SEARCH_SCAN, SOURCE_BUCKETS, TA
 from webui.queries import CQL, STREAM_STALE_SECONDS, Queries
 
 Edge = namedtuple("Edge", "prev curr type n")
-Stats = namedtuple("Stats", "incoming_total outgoing_total sources")
-Total = namedtuple("Total", "total")
+# source_count and destination_count are None for a month loaded before article_trend held them.
+Stats = namedtuple("Stats", "incoming_total outgoing_total sources source_count destination_count",
+                   defaults=(None, None))
+Total = namedtuple("Total", "total edges")
 Load = namedtuple("Load", "lang month status run", defaults=("r1",))
 MonthStats = namedtuple("MonthStats", "rows total_clicks sources")
 Top = namedtuple("Top", "rank title incoming_total")
@@ -101,12 +103,13 @@ def test_every_statement_reads_one_partition_of_a_schema_table(name):
 
 def test_article_uses_stored_stats_and_fills_every_source_key():
     session = FakeSession({
-        "stats": [Stats(30, 12, {"other-search": 20, "link": 10})],
+        "stats": [Stats(30, 12, {"other-search": 20, "link": 10}, 2, 1)],
         "incoming": [Edge("other-search", "A", "external", 20), Edge("B", "A", "link", 10)],
         "outgoing": [Edge("A", "C", "link", 12)],
     })
     article = Queries(session).article("en", "2024-11", "A", 10)
     assert article["incoming_total"] == 30 and article["outgoing_total"] == 12
+    assert (article["source_count"], article["destination_count"]) == (2, 1)
     assert article["sources"] == {"link": 10, "other": 0, "other-search": 20, "other-external": 0,
                                   "other-internal": 0, "other-empty": 0, "other-other": 0}
     assert article["incoming"][0] == {"title": "other-search", "type": "external", "n": 20}
@@ -117,11 +120,12 @@ def test_article_before_completion_sums_landed_rows():
     session = FakeSession({
         "incoming": [Edge("B", "A", "link", 10)],
         "all_incoming": [Edge("B", "A", "link", 10), Edge("other-empty", "A", "external", 5)],
-        "outgoing_total": [Total(7)],
+        "outgoing_total": [Total(7, 3)],
     })
     article = Queries(session).article("en", "2024-11", "A", 1)
     assert (article["incoming_total"], article["outgoing_total"]) == (15, 7)
     assert article["sources"]["other-empty"] == 5
+    assert (article["source_count"], article["destination_count"]) == (2, 3)
 
 
 def test_other_sources_merge_all_buckets_in_order():
@@ -361,7 +365,7 @@ def test_the_reads_of_one_answer_are_all_sent_before_any_is_awaited():
     assert sent_then_awaited(lambda: queries.search("en", "2024-11", "new", 5)) == (1, 1, 1)
     # Before completion the totals come from the landed rows, once the first reads found no stored
     # ones: the whole incoming partition and every bucket's outgoing total, again sent together.
-    session = FakeSession({"incoming": [Edge("B", "other-search", "link", 1)], "outgoing_total": [Total(0)]})
+    session = FakeSession({"incoming": [Edge("B", "other-search", "link", 1)], "outgoing_total": [Total(0, 0)]})
     Queries(session).article("en", "2024-11", "other-search", 3)
     totals = [event for event, name in session.events if name in ("all_incoming", "outgoing_total")]
     assert totals == ["send"] * (1 + SOURCE_BUCKETS) + ["result"] * (1 + SOURCE_BUCKETS)
