@@ -161,8 +161,8 @@ def card(heading: str, *body, hint: str | None = None):
 
 #: Browsers scroll to a URL's #section when the page loads, before a callback has drawn it. This scrolls
 #: once the page's content is there, and again each time the page grows while its panels and charts are
-#: drawn (for up to 10 s), until the reader scrolls, types or clicks. Clientside: it is the browser's
-#: business, and needs no round trip.
+#: drawn (for up to 30 s: a busy server draws slowly), until the reader scrolls, types or clicks.
+#: Clientside: it is the browser's business, and needs no round trip.
 SCROLL_TO_ANCHOR = """function(children) {
     const target = document.getElementById(window.location.hash.slice(1));
     if (!target) { return window.dash_clientside.no_update; }
@@ -172,7 +172,7 @@ SCROLL_TO_ANCHOR = """function(children) {
         window.addEventListener(event, stop, {once: true, passive: true});
     }
     follow.observe(document.body);
-    setTimeout(stop, 10000);
+    setTimeout(stop, 30000);
     return window.dash_clientside.no_update;
 }"""
 
