@@ -364,7 +364,9 @@ def test_a_link_to_a_section_opens_the_page_at_that_section(driver, web, truth):
     driver.get(article_url(web, "Main_Page") + "#likely-paths")
     # The page's panels are drawn after it loads and grow it; it follows the section down as they do,
     # so the page is scrolled and the section's heading is in the window.
-    at_section = """const top = document.getElementById('likely-paths').getBoundingClientRect().top;
+    # (Until Dash has drawn the page there is no section: false, not a script error, which would end the wait.)
+    at_section = """const section = document.getElementById('likely-paths');
+        const top = section ? section.getBoundingClientRect().top : -1e9;
         return window.scrollY > 0 && top >= -2 && top < window.innerHeight - 40;"""
     wait(driver, lambda d: d.execute_script(at_section), "scroll to the #likely-paths section")
     heading_link = driver.find_element(By.CSS_SELECTOR, "#likely-paths h3 a.anchor")
