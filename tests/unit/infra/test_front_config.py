@@ -122,3 +122,19 @@ def test_every_request_is_logged_to_stdout_with_upstream_time_and_cache_status()
     assert "$upstream_response_time" in line and "$upstream_cache_status" in line and "$status" in line
     assert _one(HTTP, "access_log") == ["/dev/stdout", name]
     assert _one(CONFIG, "error_log")[0] == "stderr"
+
+
+def _kib(size: str) -> int:
+    return int(size[:-1]) if size.endswith("k") else int(size) // 1024
+
+
+def test_an_answers_headers_fit_beside_the_longest_cache_key():
+    # A cached route's header buffer holds the cache key (the whole query, up to gunicorn's 4 KiB request
+    # line) and then the app's headers (~1 KiB): 4k, nginx's default, answered 502 to a 3,000-byte query.
+    size = _kib(_one(HTTP, "proxy_buffer_size")[0])
+    assert size >= 8
+    count, each = _one(HTTP, "proxy_buffers")
+    assert _kib(each) >= size
+    # nginx refuses a busy size outside [one buffer, all buffers but one]: the config would not load.
+    assert size <= _kib(_one(HTTP, "proxy_busy_buffers_size")[0]) < int(count) * _kib(each) - _kib(each)
+    assert not any(_all(children or [], "proxy_buffer_size") for children in LOCATIONS.values())
