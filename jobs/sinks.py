@@ -152,7 +152,8 @@ def replace_ranked(df: DataFrame, settings: Settings, session, table: str, lang:
 
 
 def spark_conf(settings: Settings) -> dict[str, str]:
-    """Connector settings: where Cassandra is, who logs in, and reads at QUORUM."""
+    """Connector settings: where Cassandra is, who logs in, and reads at QUORUM; and no log line that would
+    print the login."""
     credentials = settings.cassandra_credentials()
     # Spark's UI and event log redact keys matching spark.redaction.regex (…password…).
     auth = {"spark.cassandra.auth.username": credentials[0],
@@ -164,4 +165,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # Reads only: the connector writes nothing (bulk writes, and `upsert` from the driver).
         "spark.cassandra.input.consistency.level": "LOCAL_QUORUM",
         "spark.sql.extensions": "com.datastax.spark.connector.CassandraSparkExtensions",
+        # Spark logs an event its listeners were slow to handle (over 1 s: a busy machine) in full, and a job's
+        # start carries every property unredacted, the password too (found in the driver's log by the stack's
+        # secret scan, test_security).
+        "spark.scheduler.listenerbus.logSlowEvent": "false",
     }
