@@ -40,7 +40,8 @@ def register(app: Dash) -> None:
         if not headers:
             # Dash gathers the pages' clientside callbacks, each an inline script, when it serves its first
             # request (before this hook runs), not when the app is made: so the policy is made then.
-            headers.update(SECURITY_HEADERS, **{"Content-Security-Policy": content_security_policy(app.csp_hashes())})
+            headers.update(SECURITY_HEADERS)
+            headers["Content-Security-Policy"] = content_security_policy(app.csp_hashes())
         response.headers.update(headers)
         return response
 
