@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+import struct
 import unicodedata
 from dataclasses import dataclass
 
@@ -132,6 +133,47 @@ def encode(lang: str, month: str, row: Row) -> tuple[bytes, bytes]:
     return key, value
 
 
+class LineEncoder:
+    """`parse_line` then `encode` for the lines of one wiki's month: a line's (key, value), or its Rejection.
+
+    Nearly every real line takes a fast path: one regex over its bytes (two titles that are neither blank
+    nor over MAX_TITLE_BYTES, a known type, n written without a leading zero), then UTF-8 and the type
+    rule. Such a line is valid, and its value is the line itself behind "lang\tmonth\t", so nothing is
+    decoded or rebuilt; any other line goes through `parse_line`. Every repeat in the regex is bounded, so
+    a hostile line costs linear time. Both paths give the same answer on every line
+    (tests/unit/contract/test_records.py); the fast one is ~3x less work per row (docs/benchmarks.md).
+    """
+
+    # A title of 1..MAX_TITLE_BYTES bytes with one byte that is neither a space nor an underscore in it.
+    _TITLE = rb"((?=[^\t]{0,%d}[^\t _])[^\t]{1,%d})" % (MAX_TITLE_BYTES - 1, MAX_TITLE_BYTES)
+    _PLAIN = re.compile(_TITLE + rb"\t" + _TITLE + rb"\t(" + "|".join(TYPES).encode()
+                        + rb")\t[1-9][0-9]{0,%d}" % (MAX_N_DIGITS - 1))
+    _OTHER_SOURCES = frozenset(s.encode() for s in OTHER_SOURCES)
+    _EXTERNAL = b"external"
+
+    def __init__(self, lang: str, month: str):
+        self.lang, self.month = lang, month
+        self._key_prefix = f"{lang}\t".encode()
+        self._value_prefix = f"{lang}\t{month}\t".encode()
+
+    def __call__(self, raw: bytes) -> tuple[bytes, bytes] | Rejection:
+        plain = self._PLAIN.fullmatch(raw)
+        if plain is not None and (raw.isascii() or _is_utf8(raw)):
+            prev, curr, type_ = plain.group(1, 2, 3)
+            if (type_ == self._EXTERNAL) == (prev in self._OTHER_SOURCES):
+                return self._key_prefix + curr, self._value_prefix + raw
+        parsed = parse_line(raw)
+        return parsed if isinstance(parsed, Rejection) else encode(self.lang, self.month, parsed)
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode(value: bytes) -> tuple[str, str, Row]:
     """Inverse of `encode` for one row's value: (lang, month, row)."""
     lang, month, prev, curr, type_, n = value.decode("utf-8").split("\t")
@@ -160,9 +202,29 @@ def unpack(value: bytes) -> list[bytes]:
 def partition_of(key: bytes, partitions: int) -> int:
     """The RAW partition of a row with partition key `key`: Kafka's default partitioner
     (murmur2, positive, modulo), so a client sending single keyed rows lands where we do."""
-    from kafka.partitioner.default import murmur2
-
     return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+_MURMUR2_M = 0x5BD1E995
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2) as an unsigned 32-bit int, as kafka-python's.
+    Ours takes the input's 32-bit words in one unpack instead of four byte reads each, and masks once per
+    step: ~3x faster, and an English month has ~6M titles to hash."""
+    length = len(data)
+    words = length // 4
+    h = 0x9747B28C ^ length
+    for k in struct.unpack_from(f"<{words}I", data):
+        k = (k * _MURMUR2_M) & 0xFFFFFFFF
+        k = ((k ^ (k >> 24)) * _MURMUR2_M) & 0xFFFFFFFF
+        h = ((h * _MURMUR2_M) & 0xFFFFFFFF) ^ k
+    if length % 4:
+        # The tail's bytes are xor-ed in at disjoint bit positions: that is their little-endian value.
+        h = ((h ^ int.from_bytes(data[words * 4:], "little")) * _MURMUR2_M) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * _MURMUR2_M) & 0xFFFFFFFF
+    return h ^ (h >> 15)
 
 
 def search_text(text: str) -> str:

@@ -147,10 +147,11 @@ def _send_lines(reader: LineReader, name: DumpName, publisher: Publisher, summar
 
 def _pack_lines(reader: LineReader, name: DumpName, publisher: Publisher, packer: RowPacker,
                 summary: LoadSummary, progress) -> None:
+    encode_line = records.LineEncoder(name.lang, name.month)
     for number, raw in reader:
-        parsed = records.parse_line(raw)
-        if isinstance(parsed, records.Row):
-            packer.add(*records.encode(name.lang, name.month, parsed))
+        parsed = encode_line(raw)
+        if not isinstance(parsed, records.Rejection):
+            packer.add(*parsed)
             summary.accepted += 1
         else:
             letter = topics.DeadLetter(

@@ -1,3 +1,6 @@
+import itertools
+import random
+
 import pytest
 
 from contract import records
@@ -48,6 +51,30 @@ def test_encode_decode_round_trip_and_key_is_lang_and_curr():
     assert records.decode(value) == ("de", "2024-11", row)
 
 
+def parsed_then_encoded(line: bytes, lang: str = "en", month: str = "2024-11"):
+    parsed = parse_line(line)
+    return parsed if isinstance(parsed, records.Rejection) else records.encode(lang, month, parsed)
+
+
+#: Fields that sit on either side of every rule of parse_line; every combination is tried.
+TITLES = [b"a", b"", b" ", b"_", b" _ ", b"x" * 255, b"x" * 256, "é".encode() * 127, "é".encode() * 128,
+          b"other-search", b"other-empty", b"other-searchx", b"Foo\r", b"a\xff", b"\xed\xa0\x80", "東京".encode(),
+          b"a\nb", b"_x_"]
+TYPES = [b"link", b"external", b"other", b"LINK", b"", b"links"]
+COUNTS = [b"1", b"0", b"007", b"10", b"9" * 18, b"9" * 19, b"-1", b"1.5", b" 1", b"1 ", "１".encode(), b"+1", b""]
+
+
+def test_the_line_encoder_answers_exactly_as_parse_line_then_encode():
+    lines = [b"\t".join(fields) for fields in itertools.product(TITLES, TITLES, TYPES, COUNTS)]
+    lines += SAMPLE.read_bytes().split(b"\n") + [b"a\tb\tlink", b"a\tb\tlink\t10\textra", b"", b"\t\t\t",
+                                                 b"a" * (records.MAX_LINE_BYTES + 1), b"a" * records.MAX_LINE_BYTES,
+                                                 b"_ " * 100_000 + b"\tb\tlink\t1", b"a\t" * 100_000]
+    encode_line = records.LineEncoder("en", "2024-11")
+    mismatches = [line for line in lines if encode_line(line) != parsed_then_encoded(line)]
+    assert not mismatches, mismatches[:5]
+    assert sum(not isinstance(encode_line(line), records.Rejection) for line in lines) > 1000
+
+
 @pytest.mark.parametrize("prev, type_, expected", [
     ("other-search", "external", "other-search"), ("Foo", "link", "link"), ("Foo", "other", "other"),
 ])
@@ -74,6 +101,14 @@ def test_packs_round_trip_and_partitions_follow_kafkas_default_partitioner():
     # `& 0x7fffffff` and modulo, as the Java client's default partitioner does.
     assert records.partition_of(b"21", 1000) == (-973932308 & 0x7FFFFFFF) % 1000
     assert records.partition_of(b"abc", 7) == (479470107 & 0x7FFFFFFF) % 7
+
+
+def test_our_murmur2_is_kafka_pythons():
+    from kafka.partitioner.default import murmur2
+
+    rng = random.Random(7)
+    keys = [rng.randbytes(rng.randrange(0, 80)) for _ in range(5000)] + ["en\tÜnïcode/Title".encode(), b""]
+    assert [records.murmur2(k) for k in keys] == [murmur2(k) for k in keys]
 
 
 @pytest.mark.parametrize("typed, title", [

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from contract import records, topics
+from producer import files
 from producer.files import DumpError, DumpName, LineReader, name_of
 from producer.loader import load_file
 from tests.conftest import SAMPLE, read_sample
@@ -91,6 +92,21 @@ def test_the_line_reader_still_reports_a_cut_it_meets(tmp_path: Path):
     with pytest.raises(DumpError, match="ends early"), LineReader(gz) as reader:
         for _ in reader:
             pass
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 64, 1 << 20])
+@pytest.mark.parametrize("compress", [False, True])
+def test_the_line_reader_splits_lines_wherever_its_blocks_end(tmp_path: Path, monkeypatch, block, compress):
+    monkeypatch.setattr(files, "BLOCK_BYTES", block)
+    monkeypatch.setattr(files, "MAX_LINE_BYTES", 10)
+    data = (b"a\tb\tlink\t1\r\n\n\r\nshort\n" + b"x" * 11 + b"\n" + b"y" * 40 + b"\nafter\n" + b"z" * 25
+            + b"\r\n" + SAMPLE.read_bytes()[:200] + b"\nlast, no ending")
+    path = tmp_path / "x.tsv"
+    path.write_bytes(gzip.compress(data) if compress else data)
+    with LineReader(path) as reader:
+        lines = list(reader)
+    expected = [line[:11].rstrip(b"\r\n") for line in data.split(b"\n")]
+    assert lines == list(enumerate(expected, start=1))
 
 
 @pytest.mark.parametrize("name, lang, month", [
