@@ -10,14 +10,20 @@ The table is `edges_in` exactly as the contract defines it, in a keyspace of its
 with the stack's replication, written at LOCAL_QUORUM; column sizes follow the synthetic month
 (titles ~10 characters), one row per partition, as the sink writes them. Printed: one JSON object
 with writes/s and latency percentiles. The stress keyspace is dropped afterwards.
+
+The tool takes its login only as arguments, which any local user can read in `ps`. So it never logs in as
+one of the stack's roles: the keyspace and table are created here as admin, and the tool gets a role made
+for the run (a generated password, allowed only to read and write the stress keyspace), dropped after it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import re
+import secrets
 import subprocess
 import tarfile
 import tempfile
@@ -27,7 +33,11 @@ from pathlib import Path
 
 import yaml
 
-from contract.schema import ADMIN, KEYSPACE, TABLES
+from cassandra import AuthenticationFailed
+from cassandra.cluster import NoHostAvailable
+
+from contract.db import connect
+from contract.schema import ADMIN, CREATE_ROLE, DROP_ROLE, GRANT, KEYSPACE, ROLE_PERMISSIONS, TABLES, WRITER
 from contract.settings import Settings
 from devstack import stack as stack_tool
 from bench.producer import CACHE
@@ -80,6 +90,34 @@ def profile(keyspace: str, datacenter: str, replication: int) -> dict:
     }
 
 
+def tool_profile(spec: dict) -> dict:
+    """The profile as the tool reads it: without definitions it runs nothing but the profile's inserts, so its
+    login needs no right to create keyspaces (it would run the definition even with the keyspace there)."""
+    return {k: v for k, v in spec.items() if k not in ("keyspace_definition", "table_definition")}
+
+
+@contextlib.contextmanager
+def run_login(session, out: dict, keyspace: str, attempts: int = 30):
+    """(user, password) of a role that exists only inside the `with`: the writer's rights on `keyspace`, no
+    others. Yields once the role can log in (a new role reaches every node's auth cache within seconds)."""
+    role, password = f"{keyspace}_run_{secrets.token_hex(4)}", secrets.token_urlsafe(24)
+    session.execute(CREATE_ROLE.format(role=role, superuser="false"), (password,), timeout=120)
+    try:
+        for permission in ROLE_PERMISSIONS[WRITER]:
+            session.execute(GRANT.format(permission=permission, keyspace=keyspace, role=role), timeout=120)
+        for attempt in range(attempts):
+            try:
+                connect(stack_tool.cassandra_settings(out), keyspace, credentials=(role, password)).cluster.shutdown()
+                break
+            except (AuthenticationFailed, NoHostAvailable):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(1)
+        yield role, password
+    finally:
+        session.execute(DROP_ROLE.format(role=role), timeout=120)
+
+
 def summary(output: str) -> dict:
     """The figures of cassandra-stress's final `Results:` block."""
     results = output[output.rindex("Results:"):]
@@ -103,7 +141,6 @@ def run(stack: str, rows: int, threads: int) -> dict:
     launcher = installed()
     settings, out = stack_tool.config(stack), stack_tool.outputs(stack)
     keyspace = f"{Settings().keyspace}_stress"
-    admin = out["cassandraCredentials"][ADMIN]
     host, port = out["cassandraAdmin"].rsplit(":", 1)
     cassandra = settings["cassandra"]
     spec_profile = profile(keyspace, cassandra["datacenter"], cassandra["replicationFactor"])
@@ -114,13 +151,12 @@ def run(stack: str, rows: int, threads: int) -> dict:
         session.execute(spec_profile["keyspace_definition"], timeout=120)
         session.execute(spec_profile["table_definition"], timeout=120)
         session.cluster.refresh_schema_metadata(max_schema_agreement_wait=120)
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as spec:
-            yaml.safe_dump(spec_profile, spec)
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as spec, run_login(session, out, keyspace) as login:
+            yaml.safe_dump(tool_profile(spec_profile), spec)
             spec.flush()
-            # The stress tool takes its login only as arguments; the admin password is in `ps` while it runs.
             done = subprocess.run(
                 [str(launcher), "user", f"profile={spec.name}", "ops(insert=1)", f"n={rows}", "cl=LOCAL_QUORUM",
-                 "no-warmup", "-mode", "native", "cql3", f"user={admin['user']}", f"password={admin['password']}",
+                 "no-warmup", "-mode", "native", "cql3", f"user={login[0]}", f"password={login[1]}",
                  "-node", host, "-port", f"native={port}", "-rate", f"threads={threads}", "-errors", "ignore"],
                 capture_output=True, text=True)
     finally:  # an interrupted run leaves no stress keyspace behind on the stack

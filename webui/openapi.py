@@ -205,6 +205,9 @@ ERRORS = {
     404: "Nothing is stored for these parameters.",
     503: "Cassandra does not answer, or not in time; ask again after the Retry-After header's seconds.",
 }
+#: Refused before the API sees the request (gunicorn's limit_request_line, nginx's header buffers), as their HTML.
+URI_TOO_LONG = {"description": "The request line is longer than 4,094 bytes; answered by the web server, not "
+                               "the API, so the body is the server's own HTML."}
 
 
 def param_schema(param: Param) -> dict:
@@ -246,6 +249,7 @@ def _operation(path: str, route: Route) -> dict:
     for status in route.errors + ((503,) if route.reads_storage else ()):
         error = {"$ref": "#/components/schemas/Error"}
         responses[str(status)] = {"description": ERRORS[status], "content": {"application/json": {"schema": error}}}
+    responses["414"] = URI_TOO_LONG
     parameters = [{
         "name": p.name, "in": "query", "required": p.default is None, "schema": param_schema(p),
         "description": p.description + (f" At most {MAX_TITLE_BYTES} UTF-8 bytes." if p.kind == "text" else ""),
