@@ -25,7 +25,7 @@ from contract import crashlog
 from contract.status import FINISHED, LoadStatus
 from infra.membership import TEARDOWN_ENV
 from infra.naming import STACK_LABEL, Naming
-from devstack import disk, loads
+from devstack import disk, loads, pulumi_locks
 from devstack.progress import Stalled
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,10 +45,13 @@ def pulumi(*args: str, stack: str, capture: bool = False, env: dict[str, str] | 
 
 
 def select(stack: str) -> None:
+    """Make `stack` current, creating it if new, and free it of locks left by killed runs on this host."""
     cmd = ["pulumi", "stack", "select", "--create", stack, "--non-interactive"]
     result = _run(cmd, capture=True)
     if result.returncode != 0:
         raise SystemExit(f"`{' '.join(cmd)}` failed with exit {result.returncode}\n{result.stderr[-4000:]}")
+    for line in pulumi_locks.release_stale(stack):
+        print(line, file=sys.stderr)
 
 
 def _run(cmd: list[str], capture: bool, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

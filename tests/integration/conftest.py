@@ -12,21 +12,23 @@ import pytest
 
 from devstack import stack as stack_tool
 from tests.conftest import SAMPLE
-from tests.integration.helpers import STACK
+from tests.integration.helpers import STACK, failing_on_exit
 
 
 @pytest.fixture(scope="session")
 def outputs():
-    if os.environ.get("CLICKSTREAM_REUSE_STACK") == "1":
-        return stack_tool.outputs(STACK)  # developers iterating on one module against a running stack
-    # Start clean: whatever an earlier, interrupted run left behind must not decide this one.
-    stack_tool.down(STACK)
-    stack_tool.remove_leftovers(STACK)
-    return stack_tool.up(STACK)
+    with failing_on_exit():
+        if os.environ.get("CLICKSTREAM_REUSE_STACK") == "1":
+            return stack_tool.outputs(STACK)  # developers iterating on one module against a running stack
+        # Start clean: whatever an earlier, interrupted run left behind must not decide this one.
+        stack_tool.down(STACK)
+        stack_tool.remove_leftovers(STACK)
+        return stack_tool.up(STACK)
 
 
 @pytest.fixture(scope="session")
 def sample_loaded(outputs):
     """The bundled real sample, loaded and complete."""
-    stack_tool.load(STACK, SAMPLE, None, None, wait=True)
+    with failing_on_exit():
+        stack_tool.load(STACK, SAMPLE, None, None, wait=True)
     return outputs

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 import urllib.error
 import urllib.parse
 import urllib.request
+
+import pytest
 
 STACK = "dev"
 
@@ -52,3 +55,13 @@ def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
         return {tp.partition: o for tp, o in consumer.end_offsets(partitions).items()}
     finally:
         consumer.close()
+
+
+@contextmanager
+def failing_on_exit():
+    """The stack tool's SystemExit as a test failure with its sentence: pytest would let SystemExit out of
+    a session fixture uncached, and every later test would then error on an internal assertion instead."""
+    try:
+        yield
+    except SystemExit as err:
+        pytest.fail(f"the stack tool stopped: {err}", pytrace=False)

@@ -26,7 +26,7 @@ from contract import topics
 from infra.hosts import DockerHost, Placement
 from devstack import stack as stack_tool
 from tests.integration import faults
-from tests.integration.helpers import synthetic
+from tests.integration.helpers import failing_on_exit, synthetic
 
 pytestmark = [
     pytest.mark.stack,
@@ -60,7 +60,9 @@ def outputs():
     hostb_command("up")
     clean()
     try:
-        yield stack_tool.up(STACK)
+        with failing_on_exit():
+            stack = stack_tool.up(STACK)
+        yield stack
     finally:
         clean()
         hostb_command("down")
