@@ -32,6 +32,16 @@ def password_path(role: str) -> str:
     return f"{SECRETS_DIR}/cassandra-{role}"
 
 
+#: The Spark cluster's shared secret, as a Spark properties file: the master and workers read it with
+#: `--properties-file`, the driver through `Settings.spark_auth_conf`.
+SPARK_AUTH_PATH = f"{SECRETS_DIR}/spark-auth.conf"
+
+
+def spark_auth_properties(secret: str) -> str:
+    """The content of SPARK_AUTH_PATH: RPC authentication on, with `secret` (Spark's own properties format)."""
+    return f"spark.authenticate true\nspark.authenticate.secret {secret}\n"
+
+
 #: Environment variable of each setting.
 ENV = {
     "kafka_bootstrap": "CLICKSTREAM_KAFKA_BOOTSTRAP",
@@ -45,6 +55,7 @@ ENV = {
     "spark_master": "CLICKSTREAM_SPARK_MASTER",
     "cassandra_user": "CLICKSTREAM_CASSANDRA_USER",
     "cassandra_password_file": "CLICKSTREAM_CASSANDRA_PASSWORD_FILE",
+    "spark_auth_file": "CLICKSTREAM_SPARK_AUTH_FILE",
 }
 
 
@@ -65,6 +76,8 @@ class Settings:
     #: A file holding that role's password. A file, not a variable, so the password stays out of
     #: `docker inspect` and of process environments.
     cassandra_password_file: str = ""
+    #: The Spark cluster's secret (SPARK_AUTH_PATH's format); empty: no RPC authentication (local mode).
+    spark_auth_file: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -89,6 +102,14 @@ class Settings:
             raise ValueError(f"{ENV['cassandra_user']} is set but {ENV['cassandra_password_file']} is not")
         with open(self.cassandra_password_file, encoding="utf-8") as f:
             return self.cassandra_user, f.read().strip()
+
+    def spark_auth_conf(self) -> dict[str, str]:
+        """The Spark properties in `spark_auth_file` (blank and # lines skipped), or none when it is unset."""
+        if not self.spark_auth_file:
+            return {}
+        with open(self.spark_auth_file, encoding="utf-8") as f:
+            lines = [line.strip() for line in f]
+        return dict(line.split(None, 1) for line in lines if line and not line.startswith("#"))
 
     def as_env(self) -> dict[str, str]:
         """The settings as environment variables, for containers."""

@@ -60,13 +60,15 @@ cassandra = CassandraCluster("cassandra", CassandraClusterArgs(
     datacenter=cassandra_cfg["datacenter"], admin_port=cassandra_cfg["adminPort"], seeds=cassandra_cfg["seeds"],
     placement=place,
 ))
+# The Spark cluster's RPC secret: without it the master takes no driver and the workers no master.
+spark_secret = Password("spark-auth").value
 spark = SparkCluster("spark", SparkClusterArgs(
     naming=naming, network=network.name, base_image=jre, wheels_image={h: b.wheels for h, b in bases.items()},
     connectors_image={h: b.spark_connectors for h, b in bases.items()},
     bulkload_image={h: b.bulkload for h, b in bases.items()},
     version=versions["sparkVersion"], workers=spark_cfg["workers"], worker_cores=spark_cfg["workerCores"],
     worker_memory=spark_cfg["workerMemory"], daemon_memory=spark_cfg["daemonMemory"],
-    master_ui_port=spark_cfg["masterUiPort"], placement=place,
+    master_ui_port=spark_cfg["masterUiPort"], auth_secret=spark_secret, placement=place,
 ))
 base = bases[first.name]
 # One generated password per Cassandra role, kept encrypted in the stack state only.
@@ -81,7 +83,7 @@ settings = Settings(
 )
 apps = Apps("apps", AppsArgs(
     naming=naming, network=network.name, python_image=base.python, wheels_image=base.wheels,
-    spark_image=spark.image, settings=settings, cassandra_passwords=cassandra_passwords,
+    spark_image=spark.image, settings=settings, cassandra_passwords=cassandra_passwords, spark_secret=spark_secret,
     partitions=kafka_cfg["partitions"],
     replication_factor=kafka.replication_factor, min_insync_replicas=kafka.min_insync_replicas,
     webui_port=webui_cfg["port"], webui_workers=webui_cfg["workers"],
@@ -105,3 +107,4 @@ pulumi.export("network", network.name)
 pulumi.export("cassandraCredentials", pulumi.Output.secret({
     role: {"user": schema.role_name(Settings.keyspace, role), "password": password}
     for role, password in cassandra_passwords.items()}))
+pulumi.export("sparkSecret", pulumi.Output.secret(spark_secret))

@@ -12,11 +12,12 @@ import pulumi
 import pulumi_docker as docker
 
 from contract import schema
-from contract.settings import Settings, password_path
+from contract.settings import SPARK_AUTH_PATH, Settings, password_path
 from infra.front import FrontServer, FrontServerArgs
 from infra.images import IMAGES_DIR, REPO_ROOT, image_ref, local_image
 from infra.naming import Naming
 from infra.nodes import AppComponent, AppPlace
+from infra.spark import auth_file
 
 WEBUI_PORT = 8050
 DRIVER_HOST = "spark-driver"
@@ -99,8 +100,9 @@ class Producer(AppComponent):
 
 @dataclass
 class StreamingJobArgs(AppArgs):
-    #: The writer role's password (a Pulumi secret).
+    #: The writer role's password and the Spark cluster's secret (Pulumi secrets).
     writer_password: pulumi.Output[str]
+    spark_secret: pulumi.Output[str]
     #: SetupSteps.topics, topics_done and schema_done.
     topics: docker.Container
     topics_done: pulumi.Output[str]
@@ -136,8 +138,9 @@ class StreamingJob(AppComponent):
             command=submit, restart="unless-stopped", wait=True, wait_timeout=240,
             volumes=[docker.ContainerVolumeArgs(volume_name=checkpoints.name,
                                                 container_path=args.settings.checkpoint_dir)],
-            envs=pulumi.Output.all(*_env(args.settings, schema.WRITER), args.topics_done, args.schema_done),
-            uploads=[_password_file(schema.WRITER, args.writer_password)],
+            envs=pulumi.Output.all(*_env(replace(args.settings, spark_auth_file=SPARK_AUTH_PATH), schema.WRITER),
+                                   args.topics_done, args.schema_done),
+            uploads=[_password_file(schema.WRITER, args.writer_password), auth_file(args.spark_secret)],
             depends_on=[args.topics],
         )
         self.register_outputs({"container": self.container.name})
@@ -197,6 +200,8 @@ class AppsArgs:
     settings: Settings
     #: Password of each Cassandra role (contract.schema ADMIN, WRITER, READER); Pulumi secrets.
     cassandra_passwords: dict[str, pulumi.Output[str]]
+    #: The Spark cluster's RPC secret, for the streaming job's driver (a Pulumi secret).
+    spark_secret: pulumi.Output[str]
     partitions: int
     replication_factor: int
     min_insync_replicas: int
@@ -237,6 +242,7 @@ class Apps(pulumi.ComponentResource):
             place=place, settings=settings, image=producer, topics_done=self.setup.topics_done), child)
         self.streaming = StreamingJob(name, StreamingJobArgs(
             place=place, settings=settings, image=jobs, writer_password=passwords[schema.WRITER],
+            spark_secret=args.spark_secret,
             topics=self.setup.topics, topics_done=self.setup.topics_done, schema_done=self.setup.schema_done,
             driver_memory=args.driver_memory, executor_memory=args.executor_memory,
             executor_cores=args.executor_cores, driver_address=args.driver_address), child)

@@ -22,6 +22,8 @@ class NodeSpec:
     data_path: str | None = None
     ports: list[docker.ContainerPortArgs] = field(default_factory=list)
     stop_timeout: int | None = None
+    #: Files written into the container at create (secrets: not in its env, so not in `docker inspect`).
+    uploads: list[docker.ContainerUploadArgs] = field(default_factory=list)
 
 
 def node(resource_name: str, spec: NodeSpec, naming: Naming, network: pulumi.Input[str] | None,
@@ -50,6 +52,7 @@ def node(resource_name: str, spec: NodeSpec, naming: Naming, network: pulumi.Inp
         networks_advanced=([docker.ContainerNetworksAdvancedArgs(name=network, aliases=[spec.host])]
                            if on_network else []),
         volumes=volumes,
+        uploads=spec.uploads,
         ports=spec.ports if on_network else [],
         healthcheck=docker.ContainerHealthcheckArgs(
             tests=["CMD", *spec.healthcheck], interval="5s", timeout="5s", retries=6, start_period=spec.start_period),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
+from contract.settings import ENV, SPARK_AUTH_PATH, spark_auth_properties
 from infra.hosts import DockerHost, Placement
 from infra.images import IMAGES_DIR, image_ref, local_image, on_host
 from infra.naming import Naming
@@ -37,6 +38,8 @@ class SparkClusterArgs:
     worker_memory: str
     daemon_memory: str
     master_ui_port: int
+    #: The cluster's RPC secret (a Pulumi secret): the master, workers and drivers must all hold it.
+    auth_secret: pulumi.Output[str]
     placement: Placement = field(default_factory=Placement)
 
 
@@ -82,7 +85,15 @@ class SparkCluster(pulumi.ComponentResource):
     def _node(self, host: str, args: SparkClusterArgs, docker_host: DockerHost, env: dict, ports=None,
               depends_on=None) -> docker.Container:
         image = image_ref(self.images[docker_host.name])
-        spec = NodeSpec(host=host, image=image, env={"SPARK_DAEMON_MEMORY": args.daemon_memory, **env},
-                        healthcheck=["spark-healthcheck"], start_period="1m0s", wait_timeout=180, ports=ports or [])
+        spec = NodeSpec(host=host, image=image,
+                        env={"SPARK_DAEMON_MEMORY": args.daemon_memory, ENV["spark_auth_file"]: SPARK_AUTH_PATH, **env},
+                        healthcheck=["spark-healthcheck"], start_period="1m0s", wait_timeout=180, ports=ports or [],
+                        uploads=[auth_file(args.auth_secret)])
         network = None if args.placement.multi_host else args.network
         return node(host, spec, args.naming, network, self, depends_on, provider=docker_host.provider)
+
+
+def auth_file(secret: pulumi.Output[str]) -> docker.ContainerUploadArgs:
+    """The cluster's secret as SPARK_AUTH_PATH, for a daemon or a driver."""
+    return docker.ContainerUploadArgs(file=SPARK_AUTH_PATH, content=pulumi.Output.secret(secret).apply(
+        spark_auth_properties), permissions="0444")

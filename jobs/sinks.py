@@ -152,13 +152,14 @@ def replace_ranked(df: DataFrame, settings: Settings, session, table: str, lang:
 
 
 def spark_conf(settings: Settings) -> dict[str, str]:
-    """Connector settings: where Cassandra is, who logs in, and reads at QUORUM; and no log line that would
-    print the login."""
+    """Connector settings: where Cassandra is, who logs in, and reads at QUORUM; the Spark cluster's secret;
+    and no log line that would print either."""
     credentials = settings.cassandra_credentials()
     # Spark's UI and event log redact keys matching spark.redaction.regex (…password…).
     auth = {"spark.cassandra.auth.username": credentials[0],
             "spark.cassandra.auth.password": credentials[1]} if credentials else {}
-    return auth | {
+    # The cluster's RPC secret: the master refuses a driver without it (docs/security.md).
+    return auth | settings.spark_auth_conf() | {
         "spark.cassandra.connection.host": settings.cassandra_hosts,
         "spark.cassandra.connection.port": str(settings.cassandra_port),
         "spark.cassandra.connection.localDC": settings.cassandra_datacenter,

@@ -19,7 +19,7 @@ from cassandra.cluster import NoHostAvailable
 
 from contract import schema
 from contract.db import connect
-from contract.settings import Settings
+from contract.settings import Settings, spark_auth_properties
 from infra.naming import STACK_LABEL
 from devstack import stack as stack_tool
 from tests.integration import faults
@@ -33,7 +33,8 @@ RESTARTED_NODE = "cassandra-2"
 
 
 def passwords(outputs) -> list[str]:
-    return [login["password"] for login in outputs["cassandraCredentials"].values()]
+    """Every generated secret of the stack: the Cassandra roles' passwords and the Spark cluster's secret."""
+    return [login["password"] for login in outputs["cassandraCredentials"].values()] + [outputs["sparkSecret"]]
 
 
 def stack_containers() -> list[dict]:
@@ -59,7 +60,7 @@ def as_role(outputs):
 def test_each_role_is_generated_distinct_and_strong(outputs):
     logins = outputs["cassandraCredentials"]
     assert set(logins) == {schema.ADMIN, schema.WRITER, schema.READER}
-    assert len(set(passwords(outputs))) == 3 and all(len(p) >= 24 for p in passwords(outputs))
+    assert len(set(passwords(outputs))) == 4 and all(len(p) >= 24 for p in passwords(outputs))  # and Spark's
 
 
 @pytest.mark.parametrize("credentials", [None, schema.DEFAULT_SUPERUSER, ("clickstream_reader", "wrong")],
@@ -142,8 +143,10 @@ def test_only_the_containers_that_log_in_hold_a_password_file(outputs):
         found = subprocess.run(["docker", "exec", name, "ls", "/run/secrets"], capture_output=True, text=True)
         if container["State"]["Running"] and found.returncode == 0:
             holders[name] = sorted(found.stdout.split())
-    assert holders == {f"clickstream-{STACK}-streaming": ["cassandra-writer"],
-                       f"clickstream-{STACK}-webui": ["cassandra-reader"]}
+    daemons = ["master"] + [f"worker-{i}" for i in range(stack_tool.config(STACK)["spark"]["workers"])]
+    spark = {f"clickstream-{STACK}-spark-{d}": ["spark-auth.conf"] for d in daemons}
+    assert holders == {f"clickstream-{STACK}-streaming": ["cassandra-writer", "spark-auth.conf"],
+                       f"clickstream-{STACK}-webui": ["cassandra-reader"], **spark}
 
 
 def test_passwords_are_encrypted_in_the_state_and_absent_from_the_repo(outputs):
@@ -156,6 +159,54 @@ def test_passwords_are_encrypted_in_the_state_and_absent_from_the_repo(outputs):
     for p in passwords(outputs):
         assert p not in state  # ...and holds the passwords only as ciphertext
         assert p not in repo
+
+
+#: A driver that asks the stack's Spark master for an application and prints whether it got one. With a third
+#: argument, it holds that Spark properties file (the cluster's secret) as the stack's own driver does.
+SPARK_DRIVER_PROBE = """
+import socket, sys
+from pyspark.sql import SparkSession
+builder = (SparkSession.builder.master(sys.argv[1]).appName(sys.argv[2]).config("spark.ui.enabled", "false")
+           .config("spark.driver.host", socket.gethostbyname(socket.gethostname())))
+for line in open(sys.argv[3]) if len(sys.argv) > 3 else []:
+    builder = builder.config(*line.split()) if line.strip() else builder
+context = builder.getOrCreate().sparkContext
+print("registered as", context.applicationId, flush=True)
+context.stop()
+"""
+
+
+def spark_apps(outputs) -> set[str]:
+    """Names of the applications the Spark master has accepted, running or finished."""
+    with urllib.request.urlopen(f"{outputs['sparkMasterUi']}/json/", timeout=10) as answer:
+        state = json.load(answer)
+    return {app["name"] for app in state["activeapps"] + state["completedapps"]}
+
+
+def run_spark_driver(outputs, name: str, auth_file: Path | None) -> subprocess.CompletedProcess:
+    """SPARK_DRIVER_PROBE in a throwaway container of the jobs image on the stack network."""
+    image = subprocess.run(["docker", "inspect", "--format", "{{.Config.Image}}", f"clickstream-{STACK}-streaming"],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    mount = ["-v", f"{auth_file}:/tmp/spark-auth.conf:ro"] if auth_file else []
+    cmd = ["docker", "run", "--rm", "--network", outputs["network"], *mount, "--entrypoint", "/opt/venv/bin/python",
+           image, "-c", SPARK_DRIVER_PROBE, outputs["sparkMasterUrl"], name,
+           *(["/tmp/spark-auth.conf"] if auth_file else [])]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+
+
+def test_the_spark_master_refuses_a_driver_without_the_clusters_secret(outputs, tmp_path):
+    tag = os.urandom(4).hex()
+    refused = run_spark_driver(outputs, f"intruder-{tag}", None)
+    assert "registered as" not in refused.stdout, refused.stdout + refused.stderr[-3000:]
+    assert refused.returncode != 0
+    assert f"intruder-{tag}" not in spark_apps(outputs)
+    # The same driver holding the secret is taken: the refusal was the missing secret, nothing else.
+    secret = tmp_path / "spark-auth.conf"
+    secret.write_text(spark_auth_properties(outputs["sparkSecret"]), encoding="utf-8")
+    secret.chmod(0o644)  # the image's user, not root, reads it
+    taken = run_spark_driver(outputs, f"holder-{tag}", secret)
+    assert taken.returncode == 0 and "registered as app-" in taken.stdout, taken.stderr[-3000:]
+    assert f"holder-{tag}" in spark_apps(outputs)
 
 
 def test_every_published_port_is_bound_to_loopback_and_data_nodes_publish_at_most_one():

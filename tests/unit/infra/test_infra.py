@@ -97,7 +97,7 @@ def _apps(**changes):
         "replication_factor": 3, "min_insync_replicas": 2, "webui_port": 8050, "webui_workers": 2,
         "webui_threads": 4, "webui_cpu_shares": 4096, "front_cache_size": "256m", "front_connections_per_client": 256,
         "front_connections_total": 512, "driver_memory": "768m", "executor_memory": "768m",
-        "executor_cores": 1, "depends_on": [], **changes}))
+        "executor_cores": 1, "depends_on": [], "spark_secret": pulumi.Output.secret("spark-pw"), **changes}))
 
 
 @pulumi.runtime.test
@@ -113,10 +113,14 @@ def test_apps_hand_each_container_only_its_own_role_and_password_as_a_file():
         assert "CLICKSTREAM_CASSANDRA_USER" not in topics_env or not topics_env["CLICKSTREAM_CASSANDRA_USER"]
         assert sorted(u["file"] for u in schema_up) == [f"/run/secrets/cassandra-{r}"
                                                         for r in ("admin", "reader", "writer")]
-        assert [(u["file"], u["content"]) for u in stream_up] == [("/run/secrets/cassandra-writer", "pw-writer")]
+        assert [(u["file"], u["content"]) for u in stream_up] == [
+            ("/run/secrets/cassandra-writer", "pw-writer"),
+            ("/run/secrets/spark-auth.conf", "spark.authenticate true\nspark.authenticate.secret spark-pw\n")]
+        assert stream_env["CLICKSTREAM_SPARK_AUTH_FILE"] == "/run/secrets/spark-auth.conf"
         assert [(u["file"], u["content"]) for u in web_up] == [("/run/secrets/cassandra-reader", "pw-reader")]
+        assert not schema_env.get("CLICKSTREAM_SPARK_AUTH_FILE") and not web_env.get("CLICKSTREAM_SPARK_AUTH_FILE")
         for env in (schema_env, stream_env, web_env, topics_env):
-            assert not any(v.startswith("pw-") for v in env.values())
+            assert not any(v.startswith("pw-") or "spark-pw" in v for v in env.values())
 
     return pulumi.Output.all(_env(setup.schema), setup.schema.uploads, _env(streaming), streaming.uploads,
                              _env(webui), webui.uploads, _env(setup.topics)).apply(check)
@@ -227,3 +231,24 @@ def test_generated_passwords_are_random_and_only_length_replaces_them():
     assert first.outs["value"] != second.outs["value"] and len(first.outs["value"]) >= 32
     assert not provider.diff("id", {"length": 24}, {"length": 24}).changes
     assert provider.diff("id", {"length": 24}, {"length": 32}).replaces == ["length"]
+
+
+@pulumi.runtime.test
+def test_every_spark_daemon_holds_the_cluster_secret_as_a_file_and_not_in_its_env():
+    from infra.spark import SparkCluster, SparkClusterArgs
+
+    spark = SparkCluster("auth", SparkClusterArgs(
+        naming=NAMING, network="net", base_image=_base(), wheels_image=_base(), connectors_image=_base(),
+        bulkload_image=_base(), version=VERSIONS["sparkVersion"], workers=2, worker_cores=1, worker_memory="1g",
+        daemon_memory="256m", master_ui_port=18080, auth_secret=pulumi.Output.secret("spark-pw")))
+    daemons = [spark.master, *spark.workers]
+
+    def check(args):
+        envs, uploads = args[:3], args[3:]
+        assert all(e["CLICKSTREAM_SPARK_AUTH_FILE"] == "/run/secrets/spark-auth.conf" for e in envs)
+        assert not any("spark-pw" in v for e in envs for v in e.values())
+        assert all([(u["file"], u["content"], u["permissions"]) for u in up] == [
+            ("/run/secrets/spark-auth.conf", "spark.authenticate true\nspark.authenticate.secret spark-pw\n", "0444")]
+            for up in uploads)
+
+    return pulumi.Output.all(*[_env(d) for d in daemons], *[d.uploads for d in daemons]).apply(check)

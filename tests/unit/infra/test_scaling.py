@@ -269,7 +269,8 @@ def test_two_hosts_get_a_provider_each_and_members_alternate_with_racks_and_host
     spark = SparkCluster("ms", SparkClusterArgs(
         naming=NAMING, network="net", base_image=bases, wheels_image=bases, connectors_image=bases,
         bulkload_image=bases, version=VERSIONS["sparkVersion"],
-        workers=3, worker_cores=1, worker_memory="1g", daemon_memory="256m", master_ui_port=18080, placement=place))
+        workers=3, worker_cores=1, worker_memory="1g", daemon_memory="256m", master_ui_port=18080,
+        auth_secret=pulumi.Output.secret("spark-pw"), placement=place))
     assert kafka.bootstrap == "10.9.0.1:19092,10.9.0.2:19092,10.9.0.1:19093"
     assert (cassandra.hosts, cassandra.port) == ("10.9.0.1,10.9.0.2", 19042)  # seeds first on their host
     assert spark.master_url == "spark://10.9.0.1:7077"
