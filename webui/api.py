@@ -86,8 +86,10 @@ PARSERS = {"text": _text, "integer": _integer, "cursor": _cursor, "format": _for
 
 
 def _parse(param: Param):
-    raw = request.args.get(param.name, "")
-    if raw == "":
+    """A parameter left out takes its default (or is missing); one given empty is parsed like any value, so
+    `limit=` is a 400 as the document says, except a cursor's, whose empty value is the first page."""
+    raw = request.args.get(param.name)
+    if raw is None or raw == "" and (param.kind == "cursor" or param.default is None):
         if param.default is None:
             raise BadRequest(f"missing parameter {param.name!r}")
         return param.default
