@@ -197,8 +197,9 @@ def run_spark_driver(outputs, name: str, auth_file: Path | None) -> subprocess.C
 def test_the_spark_master_refuses_a_driver_without_the_clusters_secret(outputs, tmp_path):
     tag = os.urandom(4).hex()
     refused = run_spark_driver(outputs, f"intruder-{tag}", None)
-    assert "registered as" not in refused.stdout, refused.stdout + refused.stderr[-3000:]
-    assert refused.returncode != 0
+    # The master assigns app-<time>-<n>; a driver it never answered carries Spark's local placeholder id.
+    assert "registered as app-" not in refused.stdout, refused.stdout + refused.stderr[-3000:]
+    assert "All masters are unresponsive" in refused.stderr
     assert f"intruder-{tag}" not in spark_apps(outputs)
     # The same driver holding the secret is taken: the refusal was the missing secret, nothing else.
     secret = tmp_path / "spark-auth.conf"
