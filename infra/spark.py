@@ -63,7 +63,9 @@ class SparkCluster(pulumi.ComponentResource):
         self.master_url = f"spark://{master_host}:{MASTER_PORT}"
         # Workers register after the master exists, so its health needs none; each worker's own
         # health check passes only once it is registered, and `pulumi up` waits for all of them.
-        master_env = {"SPARK_MODE": "master", "SPARK_MASTER_HOST": master_host, "SPARK_HEALTHCHECK_MIN_WORKERS": 0}
+        # The master UI is published on the host: it shows the cluster, and has no buttons that kill an application.
+        master_env = {"SPARK_MODE": "master", "SPARK_MASTER_HOST": master_host, "SPARK_HEALTHCHECK_MIN_WORKERS": 0,
+                      "SPARK_MASTER_OPTS": "-Dspark.ui.killEnabled=false"}
         if place.multi_host:
             master_env["SPARK_MASTER_WEBUI_PORT"] = args.master_ui_port
         master = self._node("spark-master", args, place.first, master_env,

@@ -210,6 +210,14 @@ def test_the_spark_master_refuses_a_driver_without_the_clusters_secret(outputs, 
     assert f"holder-{tag}" in spark_apps(outputs)
 
 
+def test_the_published_spark_master_ui_offers_no_kill(outputs):
+    with urllib.request.urlopen(f"{outputs['sparkMasterUi']}/", timeout=10) as answer:
+        page = answer.read().decode("utf-8")
+    # The streaming job is a running application, so with killing on its row would carry the kill form.
+    assert "clickstream-streaming" in page
+    assert "app/kill" not in page
+
+
 def test_every_published_port_is_bound_to_loopback_and_data_nodes_publish_at_most_one():
     published = {}
     for container in stack_containers():

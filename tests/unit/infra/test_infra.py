@@ -246,6 +246,7 @@ def test_every_spark_daemon_holds_the_cluster_secret_as_a_file_and_not_in_its_en
     def check(args):
         envs, uploads = args[:3], args[3:]
         assert all(e["CLICKSTREAM_SPARK_AUTH_FILE"] == "/run/secrets/spark-auth.conf" for e in envs)
+        assert envs[0]["SPARK_MASTER_OPTS"] == "-Dspark.ui.killEnabled=false"  # the published UI kills nothing
         assert not any("spark-pw" in v for e in envs for v in e.values())
         assert all([(u["file"], u["content"], u["permissions"]) for u in up] == [
             ("/run/secrets/spark-auth.conf", "spark.authenticate true\nspark.authenticate.secret spark-pw\n", "0444")]
