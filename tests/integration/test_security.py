@@ -162,14 +162,15 @@ def test_passwords_are_encrypted_in_the_state_and_absent_from_the_repo(outputs):
 
 
 #: A driver that asks the stack's Spark master for an application and prints whether it got one. With a third
-#: argument, it holds that Spark properties file (the cluster's secret) as the stack's own driver does.
+#: argument, it reads that Spark properties file (the cluster's secret) as the stack's own driver does.
 SPARK_DRIVER_PROBE = """
 import socket, sys
 from pyspark.sql import SparkSession
+from contract.settings import Settings
 builder = (SparkSession.builder.master(sys.argv[1]).appName(sys.argv[2]).config("spark.ui.enabled", "false")
            .config("spark.driver.host", socket.gethostbyname(socket.gethostname())))
-for line in open(sys.argv[3]) if len(sys.argv) > 3 else []:
-    builder = builder.config(*line.split()) if line.strip() else builder
+for key, value in Settings(spark_auth_file=sys.argv[3] if len(sys.argv) > 3 else "").spark_auth_conf().items():
+    builder = builder.config(key, value)
 context = builder.getOrCreate().sparkContext
 print("registered as", context.applicationId, flush=True)
 context.stop()
