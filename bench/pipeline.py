@@ -108,8 +108,9 @@ def end_to_end(stack: str, path: Path, rows: int, analytics: bool = True) -> dic
     sampler = MemorySampler(stack)
     sampler.start()
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "producer", "load", str(path), "--bootstrap", out["kafkaBootstrap"],
-                    "--run-id", run], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    with stack_tool.kafka_env(out) as login:
+        subprocess.run([sys.executable, "-m", "producer", "load", str(path), "--run-id", run], check=True, cwd=ROOT,
+                       stdout=subprocess.DEVNULL, env={**os.environ, **login})
     produced = time.monotonic()
     times: dict[str, float] = {}
     session = stack_tool.cassandra(out, READER, Settings().keyspace)

@@ -22,10 +22,11 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from contract import records, topics
+from contract import kafka_auth, records, topics
 from contract.settings import cache_root
 from producer import generate
 from producer.files import DumpName
@@ -68,11 +69,11 @@ def bench_file(rows: int, lang: str = LANG, month: str = MONTH, seed: int = 1) -
     return path
 
 
-def recreate_topic(bootstrap: str, name: str, partitions: int, replication: int, min_insync: int) -> None:
+def recreate_topic(kafka: dict, name: str, partitions: int, replication: int, min_insync: int) -> None:
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import UnknownTopicOrPartitionError
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","))
+    admin = KafkaAdminClient(**kafka)
     try:
         names = [n for n in (name, f"{name}.deadletter", f"{name}.loads") if n in set(admin.list_topics())]
         if names:
@@ -99,12 +100,12 @@ def _wait(done, timeout: float = 60) -> None:
     time.sleep(1)  # leaders are elected just after the topic is listed
 
 
-def run_ours(path: Path, bootstrap: str, topic: str,
+def run_ours(path: Path, kafka: dict, topic: str,
              rows_per_record: int = records.ROWS_PER_RECORD) -> tuple[int, float]:
     """The producer's load path; rows_per_record=1 shows what packing buys."""
     packed = records.ROWS_PER_RECORD
     records.ROWS_PER_RECORD = rows_per_record
-    publisher = Redirected(KafkaPublisher(bootstrap, client_id="clickstream-bench"), topic)
+    publisher = Redirected(KafkaPublisher(kafka, client_id="clickstream-bench"), topic)
     try:
         started = time.perf_counter()
         summary = load_file(path, DumpName(LANG, MONTH), publisher)
@@ -117,10 +118,10 @@ def run_ours(path: Path, bootstrap: str, topic: str,
     return summary.accepted, seconds
 
 
-def run_naive(path: Path, bootstrap: str, topic: str) -> tuple[int, float]:
+def run_naive(path: Path, kafka: dict, topic: str) -> tuple[int, float]:
     from kafka import KafkaProducer
 
-    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","))
+    producer = KafkaProducer(**kafka)
     started = time.perf_counter()
     count = 0
     with path.open("rb") as f:
@@ -149,20 +150,26 @@ def payload_file(path: Path, limit: int = 200_000) -> Path:
     return out
 
 
-def run_kafka_tool(payloads: Path, rows: int, bootstrap: str, topic: str, version: str) -> tuple[int, float]:
-    config = producer_config(bootstrap, "kafka-perf")
+def run_kafka_tool(payloads: Path, rows: int, kafka: dict, login: tuple[str, str] | None, topic: str,
+                   version: str) -> tuple[int, float]:
+    config = producer_config(kafka, "kafka-perf")
     props = {
-        "bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": "true",
+        "bootstrap.servers": ",".join(kafka["bootstrap_servers"]), "acks": "all", "enable.idempotence": "true",
         "compression.type": config["compression_type"], "linger.ms": config["linger_ms"],
         "batch.size": config["batch_size"], "max.in.flight.requests.per.connection": 5,
-    }
+    } | kafka_auth.java_client_properties(login)
     libs = CACHE / "artifacts" / f"kafka-{version}" / "libs"
-    cmd = ["java", "-Xmx512m", "-cp", f"{libs}/*", "org.apache.kafka.tools.ProducerPerformance",
-           "--topic", topic, "--num-records", str(rows), "--throughput", "-1",
-           "--payload-file", str(payloads), "--producer-props", *[f"{k}={v}" for k, v in props.items()]]
-    started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    seconds = time.perf_counter() - started
+    # The settings in a private file, not --producer-props: the login must not be on a command line.
+    with tempfile.TemporaryDirectory(prefix="clickstream-perf-") as folder:
+        properties = Path(folder) / "producer.properties"
+        properties.touch(mode=0o600)
+        properties.write_text(kafka_auth.properties_text({k: str(v) for k, v in props.items()}), encoding="utf-8")
+        cmd = ["java", "-Xmx512m", "-cp", f"{libs}/*", "org.apache.kafka.tools.ProducerPerformance",
+               "--topic", topic, "--num-records", str(rows), "--throughput", "-1",
+               "--payload-file", str(payloads), "--producer.config", str(properties)]
+        started = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        seconds = time.perf_counter() - started
     # Its own figure excludes JVM start-up; we quote both, and rate it on its own figure.
     last = done.stdout.strip().splitlines()[-1]
     match = re.search(r"([\d.]+) records/sec", last)
@@ -180,25 +187,26 @@ def main() -> None:
 
     out = stack_tool.outputs(args.stack)
     bootstrap = out["kafkaBootstrap"]
+    kafka, login = stack_tool.kafka(out), stack_tool.kafka_login(out, kafka_auth.ADMIN)
     settings = stack_tool.config(args.stack)
     config = settings["kafka"]
     path = bench_file(args.rows)
     payloads = payload_file(path)
     rows = sum(1 for _ in path.open("rb"))
     contenders = {
-        "ours": lambda topic: run_ours(path, bootstrap, topic),
-        "unpacked": lambda topic: run_ours(path, bootstrap, topic, rows_per_record=1),
-        "kafka": lambda topic: run_kafka_tool(payloads, rows, bootstrap, topic, settings["kafkaVersion"]),
+        "ours": lambda topic: run_ours(path, kafka, topic),
+        "unpacked": lambda topic: run_ours(path, kafka, topic, rows_per_record=1),
+        "kafka": lambda topic: run_kafka_tool(payloads, rows, kafka, login, topic, settings["kafkaVersion"]),
     }
     if not args.skip_naive:
-        contenders["naive"] = lambda topic: run_naive(path, bootstrap, topic)
+        contenders["naive"] = lambda topic: run_naive(path, kafka, topic)
     rates: dict[str, list[float]] = {name: [] for name in contenders}
     print(f"{rows:,} rows, {path.stat().st_size / rows:.0f} bytes/row in the file, "
           f"{payloads.stat().st_size / sum(1 for _ in payloads.open('rb')):.0f} bytes/value; "
           f"{args.rounds} rounds; bootstrap {bootstrap}", flush=True)
     for round_ in range(1, args.rounds + 1):
         for name, run in contenders.items():
-            recreate_topic(bootstrap, BENCH_TOPIC, config["partitions"], config["replicationFactor"],
+            recreate_topic(kafka, BENCH_TOPIC, config["partitions"], config["replicationFactor"],
                            config["minInsyncReplicas"])
             sent, seconds = run(BENCH_TOPIC)
             rates[name].append(sent / seconds)

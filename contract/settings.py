@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from contract import kafka_auth
+
 #: The host's cache of everything built and downloaded (toolchain/, the producer's dumps, test reports).
 CACHE_ENV = "CLICKSTREAM_CACHE"
 
@@ -31,6 +33,15 @@ SECRETS_DIR = "/run/secrets"
 def password_path(role: str) -> str:
     return f"{SECRETS_DIR}/cassandra-{role}"
 
+
+def kafka_password_path(user: str) -> str:
+    """Where a container finds the password of the Kafka principal (contract.kafka_auth) it logs in as."""
+    return f"{SECRETS_DIR}/kafka-{user}"
+
+
+#: The admin's Kafka login as a Java client properties file, in every broker: Kafka's command-line tools take it
+#: with `--command-config` (scaling's reassignments, operators).
+KAFKA_TOOLS_CONFIG = f"{SECRETS_DIR}/kafka-tools.properties"
 
 #: The Spark cluster's shared secret, as a Spark properties file: the master and workers read it with
 #: `--properties-file`, the driver through `Settings.spark_auth_conf`.
@@ -56,6 +67,8 @@ ENV = {
     "cassandra_user": "CLICKSTREAM_CASSANDRA_USER",
     "cassandra_password_file": "CLICKSTREAM_CASSANDRA_PASSWORD_FILE",
     "spark_auth_file": "CLICKSTREAM_SPARK_AUTH_FILE",
+    "kafka_user": "CLICKSTREAM_KAFKA_USER",
+    "kafka_password_file": "CLICKSTREAM_KAFKA_PASSWORD_FILE",
 }
 
 
@@ -78,6 +91,9 @@ class Settings:
     cassandra_password_file: str = ""
     #: The Spark cluster's secret (SPARK_AUTH_PATH's format); empty: no RPC authentication (local mode).
     spark_auth_file: str = ""
+    #: The Kafka principal to log in as (contract.kafka_auth); empty: no authentication (a local test broker).
+    kafka_user: str = ""
+    kafka_password_file: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -96,12 +112,29 @@ class Settings:
 
     def cassandra_credentials(self) -> tuple[str, str] | None:
         """(user, password) for the configured role, or None when authentication is off."""
-        if not self.cassandra_user:
+        return self._login("cassandra_user", "cassandra_password_file")
+
+    def kafka_login(self) -> tuple[str, str] | None:
+        """(user, password) of the configured Kafka principal, or None when authentication is off."""
+        return self._login("kafka_user", "kafka_password_file")
+
+    def kafka_client_config(self) -> dict:
+        """kafka-python settings: the bootstrap servers and, when configured, the SASL login."""
+        return kafka_auth.python_client_config(self.kafka_bootstrap, self.kafka_login())
+
+    def kafka_spark_options(self) -> dict[str, str]:
+        """Options of Spark's Kafka source and sink: the bootstrap servers and the SASL login."""
+        java = {"bootstrap.servers": self.kafka_bootstrap} | kafka_auth.java_client_properties(self.kafka_login())
+        return {f"kafka.{key}": value for key, value in java.items()}
+
+    def _login(self, user_field: str, password_field: str) -> tuple[str, str] | None:
+        user, path = getattr(self, user_field), getattr(self, password_field)
+        if not user:
             return None
-        if not self.cassandra_password_file:
-            raise ValueError(f"{ENV['cassandra_user']} is set but {ENV['cassandra_password_file']} is not")
-        with open(self.cassandra_password_file, encoding="utf-8") as f:
-            return self.cassandra_user, f.read().strip()
+        if not path:
+            raise ValueError(f"{ENV[user_field]} is set but {ENV[password_field]} is not")
+        with open(path, encoding="utf-8") as f:
+            return user, f.read().strip()
 
     def spark_auth_conf(self) -> dict[str, str]:
         """The Spark properties in `spark_auth_file` (blank and # lines skipped), or none when it is unset."""

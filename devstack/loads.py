@@ -66,14 +66,14 @@ def get_json(url: str, timeout: float = 5.0):
 class LoadProbe:
     """Callable: the LoadState of one load (`run` None: whichever run of lang/month is listed).
 
-    `bootstrap` adds RAW's end offsets and `driver_ui` (a URL, or a callable returning one) the Spark
-    driver's task count; a source that fails keeps its last value, so only real change counts.
+    `kafka` (kafka-python connection settings) adds RAW's end offsets and `driver_ui` (a URL, or a callable
+    returning one) the Spark driver's task count; a source that fails keeps its last value, so only real change counts.
     """
 
-    def __init__(self, api: str, lang: str, month: str, run: str | None = None, *, bootstrap: str | None = None,
+    def __init__(self, api: str, lang: str, month: str, run: str | None = None, *, kafka: dict | None = None,
                  driver_ui: str | Callable[[], str | None] | None = None, fetch=get_json):
         self.api, self.lang, self.month, self.run = api, lang, month, run
-        self.bootstrap, self.driver_ui, self.fetch = bootstrap, driver_ui, fetch
+        self.kafka, self.driver_ui, self.fetch = kafka, driver_ui, fetch
         self.last = LoadState()
         self._consumer = None
 
@@ -85,7 +85,7 @@ class LoadProbe:
             load = self.row(self.fetch(f"{self.api}/api/v1/ingestion")["loads"])
         except (OSError, ValueError, KeyError) as err:
             notes.append(f"ingestion API: {err}")
-        if self.bootstrap:
+        if self.kafka:
             try:
                 raw = self.raw_records()
             except Exception as err:  # noqa: BLE001 - a broker down mid-fault is expected; keep the last count
@@ -108,7 +108,7 @@ class LoadProbe:
         from kafka import KafkaConsumer, TopicPartition
 
         if self._consumer is None:
-            self._consumer = KafkaConsumer(bootstrap_servers=self.bootstrap.split(","), request_timeout_ms=10_000)
+            self._consumer = KafkaConsumer(**self.kafka, request_timeout_ms=10_000)
         partitions = [TopicPartition(topics.RAW, p) for p in self._consumer.partitions_for_topic(topics.RAW) or ()]
         return sum(self._consumer.end_offsets(partitions).values())
 

@@ -17,11 +17,15 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from contract import crashlog
+from contract import crashlog, kafka_auth
+from contract.settings import ENV
 from contract.status import FINISHED, LoadStatus
 from infra.membership import TEARDOWN_ENV
 from infra.naming import STACK_LABEL, Naming
@@ -97,6 +101,37 @@ def cassandra(outputs: dict, role: str, keyspace: str | None = None):
     return connect(cassandra_settings(outputs), keyspace, credentials=(login["user"], login["password"]))
 
 
+def kafka_login(outputs: dict, user: str) -> tuple[str, str] | None:
+    """(user, password) of one of the stack's Kafka principals; None for a stack whose Kafka takes no logins."""
+    login = outputs.get("kafkaCredentials", {}).get(user)
+    return (login["user"], login["password"]) if login else None
+
+
+def kafka(outputs: dict, user: str = kafka_auth.ADMIN) -> dict:
+    """kafka-python settings reaching the stack's Kafka from the host, logged in as `user`."""
+    return kafka_auth.python_client_config(outputs["kafkaBootstrap"], kafka_login(outputs, user))
+
+
+def kafka_env_in(folder: Path, outputs: dict, user: str = kafka_auth.PRODUCER) -> dict[str, str]:
+    """Environment variables for a host process (the producer CLI, Locust) logging in to the stack's Kafka as
+    `user`, with the password in a file (mode 0600) in `folder`: never on a command line."""
+    env = {ENV["kafka_bootstrap"]: outputs["kafkaBootstrap"]}
+    login = kafka_login(outputs, user)
+    if login is None:
+        return env
+    path = folder / f"kafka-{user}"
+    path.touch(mode=0o600)
+    path.write_text(login[1], encoding="utf-8")
+    return env | {ENV["kafka_user"]: login[0], ENV["kafka_password_file"]: str(path)}
+
+
+@contextmanager
+def kafka_env(outputs: dict, user: str = kafka_auth.PRODUCER) -> Iterator[dict[str, str]]:
+    """`kafka_env_in` a private temporary folder, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="clickstream-kafka-") as folder:  # mode 0700
+        yield kafka_env_in(Path(folder), outputs, user)
+
+
 def config(stack: str) -> dict:
     """The project's and the stack's `clickstream:` settings, merged, without the prefix."""
     import yaml
@@ -131,7 +166,7 @@ def remove_leftovers(stack: str, engine: str | None = None) -> None:
 
 def probe(stack: str, out: dict, lang: str, month: str, run: str | None = None) -> loads.LoadProbe:
     """Where a load of this stack stands: its ingestion row, RAW's offsets and the Spark driver's tasks."""
-    return loads.LoadProbe(out["webUrl"], lang, month, run, bootstrap=out.get("kafkaBootstrap"),
+    return loads.LoadProbe(out["webUrl"], lang, month, run, kafka=kafka(out) if "kafkaBootstrap" in out else None,
                            driver_ui=loads.driver_ui(Naming(PROJECT, stack).resource("streaming")))
 
 
@@ -147,9 +182,10 @@ def wait_for_load(stack: str, out: dict, lang: str, month: str, run: str,
     return state.load
 
 
-def produce(cmd: list[str]) -> int:
-    """Run the producer CLI, its output on this terminal; return its exit code."""
-    return subprocess.run(cmd, cwd=ROOT).returncode
+def produce(cmd: list[str], env: dict[str, str] | None = None) -> int:
+    """Run the producer CLI (with `env` added to its environment), its output on this terminal; return its exit
+    code."""
+    return subprocess.run(cmd, cwd=ROOT, env={**os.environ, **(env or {})}).returncode
 
 
 def check_disk(stack: str, file: Path) -> None:
@@ -186,8 +222,9 @@ def load(stack: str, file: Path, lang: str | None, month: str | None, wait: bool
     out = outputs(stack)
     run = uuid.uuid4().hex
     cmd = [sys.executable, "-m", "producer", "load", str(file), "--lang", name.lang, "--month", name.month,
-           "--bootstrap", out["kafkaBootstrap"], "--run-id", run]
-    code = produce(cmd)
+           "--run-id", run]
+    with kafka_env(out) as env:
+        code = produce(cmd, env)
     if code != 0:
         raise SystemExit(code)  # the producer has printed its error line; keep its code
     if wait:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from contract import schema
+from contract import kafka_auth, schema
 from contract.settings import Settings, cache_root
 from infra.apps import Apps, AppsArgs
 from infra.cassandra import CassandraCluster, CassandraClusterArgs
@@ -46,12 +46,14 @@ bases = {h.name: BaseImages(h.resource_name("base", place), BaseImagesArgs(
     bulkload=(cache / "artifacts" / "bulkload" / "current").resolve(),
 ), opts=pulumi.ResourceOptions(providers=[h.provider] if h.provider else None)) for h in place.hosts}
 jre = {host: b.jre for host, b in bases.items()}
+# One generated password per Kafka principal (contract.kafka_auth), kept encrypted in the stack state only.
+kafka_passwords = {user: Password(f"kafka-{user}").value for user in kafka_auth.PRINCIPALS}
 kafka = KafkaCluster("kafka", KafkaClusterArgs(
     naming=naming, network=network.name, base_image=jre, version=versions["kafkaVersion"],
     artifacts=cache / "artifacts" / f"kafka-{versions['kafkaVersion']}",
     brokers=kafka_cfg["brokers"], heap=kafka_cfg["heap"], replication_factor=kafka_cfg["replicationFactor"],
     min_insync_replicas=kafka_cfg["minInsyncReplicas"], external_port_base=kafka_cfg["externalPortBase"],
-    controllers=kafka_cfg["controllers"], placement=place,
+    controllers=kafka_cfg["controllers"], passwords=kafka_passwords, placement=place,
 ))
 cassandra = CassandraCluster("cassandra", CassandraClusterArgs(
     naming=naming, network=network.name, base_image=jre, version=versions["cassandraVersion"],
@@ -84,6 +86,7 @@ settings = Settings(
 apps = Apps("apps", AppsArgs(
     naming=naming, network=network.name, python_image=base.python, wheels_image=base.wheels,
     spark_image=spark.image, settings=settings, cassandra_passwords=cassandra_passwords, spark_secret=spark_secret,
+    kafka_passwords=kafka_passwords,
     partitions=kafka_cfg["partitions"],
     replication_factor=kafka.replication_factor, min_insync_replicas=kafka.min_insync_replicas,
     webui_port=webui_cfg["port"], webui_workers=webui_cfg["workers"],
@@ -108,3 +111,6 @@ pulumi.export("cassandraCredentials", pulumi.Output.secret({
     role: {"user": schema.role_name(Settings.keyspace, role), "password": password}
     for role, password in cassandra_passwords.items()}))
 pulumi.export("sparkSecret", pulumi.Output.secret(spark_secret))
+# `pulumi stack output --show-secrets kafkaCredentials`: `make load` logs in as the producer, operators as the admin.
+pulumi.export("kafkaCredentials", pulumi.Output.secret({
+    user: {"user": user, "password": password} for user, password in kafka_passwords.items()}))

@@ -11,8 +11,8 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_docker as docker
 
-from contract import schema
-from contract.settings import SPARK_AUTH_PATH, Settings, password_path
+from contract import kafka_auth, schema
+from contract.settings import SPARK_AUTH_PATH, Settings, kafka_password_path, password_path
 from infra.front import FrontServer, FrontServerArgs
 from infra.images import IMAGES_DIR, REPO_ROOT, image_ref, local_image
 from infra.naming import Naming
@@ -40,6 +40,8 @@ class SetupStepsArgs:
     producer_image: docker.Image
     #: Password of each Cassandra role (contract.schema ADMIN, WRITER, READER); Pulumi secrets.
     cassandra_passwords: dict[str, pulumi.Output[str]]
+    #: The Kafka admin's password (a Pulumi secret): the topics step creates the topics and the ACLs.
+    kafka_admin_password: pulumi.Output[str]
     partitions: int
     replication_factor: int
     min_insync_replicas: int
@@ -63,12 +65,14 @@ class SetupSteps(AppComponent):
             uploads=[_password_file(role, password) for role, password in args.cassandra_passwords.items()],
             must_run=False, attach=True, logs=True, depends_on=args.depends_on,
         )
-        # One-shot: create the topics and return once every partition has a full ISR.
+        # One-shot, as the Kafka admin: create the topics and the ACLs, and return once every partition has a
+        # full ISR.
         self.topics = self.add_container(
             "topics", "producer-topics", image_ref(args.producer_image),
             command=["producer.topics", f"--partitions={args.partitions}",
                      f"--replication={args.replication_factor}", f"--min-insync={args.min_insync_replicas}"],
-            must_run=False, attach=True, logs=True, envs=_env(args.settings), depends_on=args.depends_on,
+            must_run=False, attach=True, logs=True, envs=_env(args.settings, kafka_user=kafka_auth.ADMIN),
+            uploads=[_kafka_password_file(kafka_auth.ADMIN, args.kafka_admin_password)], depends_on=args.depends_on,
         )
         self.topics_done = _succeeded(self.topics, "creating the Kafka topics").apply(
             lambda c: f"CLICKSTREAM_TOPICS_EXIT={c}")
@@ -81,6 +85,8 @@ class SetupSteps(AppComponent):
 class ProducerArgs(AppArgs):
     #: SetupSteps.topics_done.
     topics_done: pulumi.Output[str]
+    #: The Kafka producer principal's password (a Pulumi secret).
+    kafka_password: pulumi.Output[str]
 
 
 class Producer(AppComponent):
@@ -93,16 +99,19 @@ class Producer(AppComponent):
         self.container = self.add_container(
             "producer", "producer", image_ref(args.image), command=["producer", "watch"], restart="unless-stopped",
             volumes=[docker.ContainerVolumeArgs(volume_name=cache.name, container_path="/var/lib/clickstream")],
-            envs=pulumi.Output.all(*_env(args.settings), args.topics_done),
+            envs=pulumi.Output.all(*_env(args.settings, kafka_user=kafka_auth.PRODUCER), args.topics_done),
+            uploads=[_kafka_password_file(kafka_auth.PRODUCER, args.kafka_password)],
         )
         self.register_outputs({"container": self.container.name})
 
 
 @dataclass
 class StreamingJobArgs(AppArgs):
-    #: The writer role's password and the Spark cluster's secret (Pulumi secrets).
+    #: The writer role's password, the Spark cluster's secret and the Kafka streaming principal's password
+    #: (Pulumi secrets).
     writer_password: pulumi.Output[str]
     spark_secret: pulumi.Output[str]
+    kafka_password: pulumi.Output[str]
     #: SetupSteps.topics, topics_done and schema_done.
     topics: docker.Container
     topics_done: pulumi.Output[str]
@@ -138,9 +147,10 @@ class StreamingJob(AppComponent):
             command=submit, restart="unless-stopped", wait=True, wait_timeout=240,
             volumes=[docker.ContainerVolumeArgs(volume_name=checkpoints.name,
                                                 container_path=args.settings.checkpoint_dir)],
-            envs=pulumi.Output.all(*_env(replace(args.settings, spark_auth_file=SPARK_AUTH_PATH), schema.WRITER),
-                                   args.topics_done, args.schema_done),
-            uploads=[_password_file(schema.WRITER, args.writer_password), auth_file(args.spark_secret)],
+            envs=pulumi.Output.all(*_env(replace(args.settings, spark_auth_file=SPARK_AUTH_PATH), schema.WRITER,
+                                         kafka_auth.STREAMING), args.topics_done, args.schema_done),
+            uploads=[_password_file(schema.WRITER, args.writer_password), auth_file(args.spark_secret),
+                     _kafka_password_file(kafka_auth.STREAMING, args.kafka_password)],
             depends_on=[args.topics],
         )
         self.register_outputs({"container": self.container.name})
@@ -202,6 +212,8 @@ class AppsArgs:
     cassandra_passwords: dict[str, pulumi.Output[str]]
     #: The Spark cluster's RPC secret, for the streaming job's driver (a Pulumi secret).
     spark_secret: pulumi.Output[str]
+    #: Password of each Kafka principal (contract.kafka_auth); Pulumi secrets.
+    kafka_passwords: dict[str, pulumi.Output[str]]
     partitions: int
     replication_factor: int
     min_insync_replicas: int
@@ -236,13 +248,15 @@ class Apps(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.setup = SetupSteps(name, SetupStepsArgs(
             place=place, settings=settings, jobs_image=jobs, producer_image=producer, cassandra_passwords=passwords,
-            partitions=args.partitions, replication_factor=args.replication_factor,
-            min_insync_replicas=args.min_insync_replicas, depends_on=args.depends_on), child)
+            kafka_admin_password=args.kafka_passwords[kafka_auth.ADMIN], partitions=args.partitions,
+            replication_factor=args.replication_factor, min_insync_replicas=args.min_insync_replicas,
+            depends_on=args.depends_on), child)
         self.producer = Producer(name, ProducerArgs(
-            place=place, settings=settings, image=producer, topics_done=self.setup.topics_done), child)
+            place=place, settings=settings, image=producer, topics_done=self.setup.topics_done,
+            kafka_password=args.kafka_passwords[kafka_auth.PRODUCER]), child)
         self.streaming = StreamingJob(name, StreamingJobArgs(
             place=place, settings=settings, image=jobs, writer_password=passwords[schema.WRITER],
-            spark_secret=args.spark_secret,
+            spark_secret=args.spark_secret, kafka_password=args.kafka_passwords[kafka_auth.STREAMING],
             topics=self.setup.topics, topics_done=self.setup.topics_done, schema_done=self.setup.schema_done,
             driver_memory=args.driver_memory, executor_memory=args.executor_memory,
             executor_cores=args.executor_cores, driver_address=args.driver_address), child)
@@ -267,12 +281,21 @@ class Apps(pulumi.ComponentResource):
                            IMAGES_DIR / dockerfile / "Dockerfile", self, bases=bases, args=build_args)
 
 
-def _env(settings: Settings, role: str | None = None) -> list[str]:
-    """The settings as container env; with a role, logging in to Cassandra as that role."""
+def _env(settings: Settings, role: str | None = None, kafka_user: str | None = None) -> list[str]:
+    """The settings as container env; with a role, logging in to Cassandra as that role, and with a Kafka user,
+    to Kafka as that principal."""
     if role:
         settings = replace(settings, cassandra_user=schema.role_name(settings.keyspace, role),
                            cassandra_password_file=password_path(role))
+    if kafka_user:
+        settings = replace(settings, kafka_user=kafka_user, kafka_password_file=kafka_password_path(kafka_user))
     return [f"{k}={v}" for k, v in settings.as_env().items()]
+
+
+def _kafka_password_file(user: str, password: pulumi.Output[str]) -> docker.ContainerUploadArgs:
+    """A Kafka principal's password as a file in the container, as `_password_file` does for Cassandra."""
+    return docker.ContainerUploadArgs(file=kafka_password_path(user), content=pulumi.Output.secret(password),
+                                      permissions="0444")
 
 
 def _password_file(role: str, password: pulumi.Output[str]) -> docker.ContainerUploadArgs:

@@ -19,7 +19,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
 from infra.dynamic import pickled_by_value
-from infra.rebalance import (docker, docker_exec, drain_plan, parse_partitions, plan_json, reassign,
+from infra.rebalance import (docker, docker_exec, drain_plan, login, parse_partitions, plan_json, reassign,
                              reassignment_finished, spread_plan)
 
 TEARDOWN_ENV = "CLICKSTREAM_TEARDOWN"
@@ -36,10 +36,12 @@ class KafkaMembershipArgs:
     tool_container: str
     tool_bootstrap: str
     topics: list[str]
+    #: The admin's login for the tools, a Java properties file in the tool container; empty: Kafka takes no logins.
     #: Brokers the project's partitions spread over once this one has joined: it and every one before it.
     spread_over: list[int]
     #: Brokers that take this one's replicas when it leaves: every one before it.
     drain_to: list[int]
+    tool_config: str = ""
     timeout: int = 1800
 
 
@@ -107,12 +109,13 @@ class _KafkaMembershipProvider(_MembershipProvider):
         # A stopped KRaft broker stays registered (fenced) until it is unregistered.
         self.run(docker(props["docker_host"], "stop", props["container"]))
         self.tool(props, "kafka-tool", "org.apache.kafka.tools.ClusterTool", "unregister",
-                  "--bootstrap-server", props["tool_bootstrap"], "--id", str(int(props["broker_id"])))
+                  "--bootstrap-server", props["tool_bootstrap"], "--id", str(int(props["broker_id"])),
+                  *login("--config", props.get("tool_config")))
 
     def partitions(self, props):
         """Every topic's replica lists, internal ones included: a leaving broker must hand over all of them."""
         return parse_partitions(self.tool(props, "kafka-topics", "--bootstrap-server", props["tool_bootstrap"],
-                                          "--describe"))
+                                          "--describe", *login("--command-config", props.get("tool_config"))))
 
     def move(self, props, plan):
         import time
@@ -121,9 +124,11 @@ class _KafkaMembershipProvider(_MembershipProvider):
             return
         self.run(docker_exec(props["tool_docker_host"], props["tool_container"], "sh", "-c", 'cat > "$0"',
                              PLAN_FILE, stdin=True), stdin=plan_json(plan))
-        self.tool(props, *reassign(props["tool_bootstrap"], PLAN_FILE, "execute"))
+        config = props.get("tool_config")
+        self.tool(props, *reassign(props["tool_bootstrap"], PLAN_FILE, "execute", config))
         deadline = time.monotonic() + float(props["timeout"])
-        while not reassignment_finished(self.tool(props, *reassign(props["tool_bootstrap"], PLAN_FILE, "verify"))):
+        while not reassignment_finished(self.tool(props, *reassign(props["tool_bootstrap"], PLAN_FILE, "verify",
+                                                                   config))):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"partition reassignment not finished after {props['timeout']} s")
             time.sleep(5)

@@ -130,7 +130,14 @@ def docker_exec(docker_host: str, container: str, *command: str, stdin: bool = F
 
 
 @pickled_by_value
-def reassign(bootstrap: str, plan_file: str, mode: str) -> list[str]:
-    """kafka-reassign-partitions in `mode` (execute or verify) for the plan in `plan_file`."""
+def reassign(bootstrap: str, plan_file: str, mode: str, config: str | None = None) -> list[str]:
+    """kafka-reassign-partitions in `mode` (execute or verify) for the plan in `plan_file`, logged in with the
+    client properties file `config` if there is one."""
     return ["kafka-reassign-partitions", "--bootstrap-server", bootstrap, "--reassignment-json-file", plan_file,
-            f"--{mode}"]
+            f"--{mode}", *login("--command-config", config)]
+
+
+@pickled_by_value
+def login(flag: str, config: str | None) -> list[str]:
+    """A Kafka tool's option naming its client properties file (the flag's name varies by tool), or none."""
+    return [flag, config] if config else []

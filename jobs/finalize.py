@@ -49,7 +49,7 @@ def load_rows(spark: SparkSession, settings: Settings, load: PendingLoad) -> Dat
     end = {str(p): o for p, o in load.end_offsets.items()}
     kafka = (
         spark.read.format("kafka")
-        .option("kafka.bootstrap.servers", settings.kafka_bootstrap)
+        .options(**settings.kafka_spark_options())
         .option("subscribe", topics.RAW)
         .option("startingOffsets", json.dumps({topics.RAW: start}))
         .option("endingOffsets", json.dumps({topics.RAW: end}))

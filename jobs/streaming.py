@@ -67,7 +67,7 @@ def build_session(settings: Settings) -> SparkSession:
 def read_source(spark: SparkSession, settings: Settings, topic: str) -> DataFrame:
     return (
         spark.readStream.format("kafka")
-        .option("kafka.bootstrap.servers", settings.kafka_bootstrap)
+        .options(**settings.kafka_spark_options())
         .option("subscribe", topic)
         .option("startingOffsets", "earliest")
         .option("maxOffsetsPerTrigger", RECORDS_PER_BATCH)
@@ -93,7 +93,7 @@ def write_rows(settings: Settings, counts: dict[int, tuple[int, int]], table: In
             rejected = transforms.rejected_rows(parsed.drop(*transforms.RECORD_COLUMNS))
             if by_verdict[False]:
                 letters = rejected.select(F.to_json(F.struct(F.lit("spark").alias("file"), "*")).alias("value"))
-                letters.write.format("kafka").option("kafka.bootstrap.servers", settings.kafka_bootstrap) \
+                letters.write.format("kafka").options(**settings.kafka_spark_options()) \
                     .option("topic", topics.DEAD_LETTER).save()
         finally:
             parsed.unpersist()

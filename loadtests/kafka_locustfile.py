@@ -18,16 +18,18 @@ record is sent. It imports loadtests.*, contract.* and producer.* (the checkout 
 from __future__ import annotations
 
 import logging
-import os
 import time
 
 import gevent
 from locust import User, between, constant, events, tag, task
 from locust.exception import StopUser
 
+from contract.settings import Settings
 from loadtests import target, titles
 
-BOOTSTRAP = os.environ.get("CLICKSTREAM_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+#: The servers and the login (CLICKSTREAM_KAFKA_USER and _PASSWORD_FILE, which `make loadtest` sets to the admin's).
+CONNECTION = Settings.from_env().kafka_client_config()
+BOOTSTRAP = ",".join(CONNECTION["bootstrap_servers"])
 TOPIC = "loadtest.produce"
 PARTITIONS = 3
 RETENTION_MS = 10 * 60 * 1000  # scratch data: gone soon even if the delete at test stop never runs
@@ -42,7 +44,7 @@ ready = False  # set once the topic exists and the brokers are checked; users re
 def _admin():
     from kafka import KafkaAdminClient
 
-    return KafkaAdminClient(bootstrap_servers=BOOTSTRAP.split(","), client_id="clickstream-loadtest")
+    return KafkaAdminClient(**CONNECTION, client_id="clickstream-loadtest")
 
 
 @events.test_start.add_listener
@@ -97,7 +99,7 @@ class KafkaClient:
     def __init__(self, environment, **config):
         from kafka import KafkaProducer
 
-        self._producer = KafkaProducer(bootstrap_servers=BOOTSTRAP.split(","), **config)
+        self._producer = KafkaProducer(**CONNECTION | config)
         self._events = environment.events
 
     def _report(self, name: str, started: float, size: int, exception: Exception | None) -> None:
@@ -180,9 +182,7 @@ class KafkaBulkUser(_KafkaUser):
     def make_client(self) -> KafkaClient:
         from producer.publish import producer_config
 
-        config = producer_config(BOOTSTRAP, "clickstream-loadtest")
-        config.pop("bootstrap_servers")
-        return KafkaClient(self.environment, **config)
+        return KafkaClient(self.environment, **producer_config(CONNECTION, "clickstream-loadtest"))
 
     @tag("bulk")
     @task

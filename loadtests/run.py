@@ -21,6 +21,8 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from contract.settings import cache_root
@@ -36,8 +38,9 @@ STOP_TIMEOUT_S = 10  # users finish their task (a typed search, a watched page) 
 GRACE_S = 120  # past the run time: Locust's start, the users' stop timeout and the reports
 
 
-def targets(args) -> tuple[str, str]:
-    """(web URL, Kafka bootstrap): the flags, else the stack's outputs, else the environment, else 127.0.0.1."""
+def targets(args) -> tuple[str, str, dict]:
+    """(web URL, Kafka bootstrap, the stack's outputs or {}): the flags, else the stack's outputs, else the
+    environment, else 127.0.0.1."""
     outputs = {}
     if args.stack and not (args.host and args.kafka):
         from devstack.stack import outputs as stack_outputs
@@ -46,7 +49,21 @@ def targets(args) -> tuple[str, str]:
     web = args.host or outputs.get("webUrl") or os.environ.get("CLICKSTREAM_WEB_URL") or DEFAULT_WEB
     kafka = (args.kafka or outputs.get("kafkaBootstrap") or os.environ.get("CLICKSTREAM_KAFKA_BOOTSTRAP")
              or DEFAULT_KAFKA)
-    return web, kafka
+    return web, kafka, outputs
+
+
+@contextmanager
+def kafka_login(outputs: dict) -> Iterator[dict[str, str]]:
+    """The Kafka users' login as the stack's admin (their scratch topic is no project principal's), as
+    environment variables; none without a stack (the environment's own, if any)."""
+    if "kafkaBootstrap" not in outputs:
+        yield {}
+        return
+    from contract import kafka_auth
+    from devstack.stack import kafka_env
+
+    with kafka_env(outputs, kafka_auth.ADMIN) as env:
+        yield env
 
 
 def command(scenario: Scenario, host: str, out: Path, taskset: str | None) -> list[str]:
@@ -123,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_csv:
         out = args.from_csv
     else:
-        web, kafka = targets(args)
+        web, kafka, outputs = targets(args)
         refused = target.check([web, *kafka.split(",")])
         if refused:
             print(f"refusing {', '.join(refused)}: load tests send traffic to 127.0.0.1/localhost only",
@@ -133,9 +150,11 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or cache_root() / "loadtests" / f"{stamp}-{scenario.name}"
         out.mkdir(parents=True, exist_ok=True)
         cmd = command(scenario, web, out, args.taskset)
-        env = {**os.environ, **scenario.env, "CLICKSTREAM_WEB_URL": web, "CLICKSTREAM_KAFKA_BOOTSTRAP": kafka}
         print(f"scenario {scenario.name}: {scenario.description}\n$ {' '.join(cmd)}\nresults: {out}", flush=True)
-        returncode = run_locust(cmd, env, out / "locust.log", run_seconds(scenario.run_time) + GRACE_S)
+        with kafka_login(outputs) as login:
+            env = {**os.environ, **scenario.env, **login, "CLICKSTREAM_WEB_URL": web,
+                   "CLICKSTREAM_KAFKA_BOOTSTRAP": kafka}
+            returncode = run_locust(cmd, env, out / "locust.log", run_seconds(scenario.run_time) + GRACE_S)
     if not (out / f"{PREFIX}_stats.csv").exists():
         print(f"no {PREFIX}_stats.csv in {out}: Locust did not finish (see {out / 'locust.log'})", file=sys.stderr)
         return 2

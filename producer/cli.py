@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -148,7 +149,7 @@ def load(
         name = name_of(file, lang, month)
     except DumpError as err:
         raise _fail(str(err), 2) from None
-    publisher = _connect(bootstrap or Settings.from_env().kafka_bootstrap)
+    publisher = _connect(_kafka(bootstrap))
     try:
         with bars.loading(f"{name.lang} {name.month}", file.stat().st_size) as (check, progress):
             summary = load_file(file, name, publisher, progress, run=run_id, check_progress=check)
@@ -162,13 +163,19 @@ def load(
         raise _fail(f"load failed: {summary.error}")
 
 
-def _connect(bootstrap: str) -> KafkaPublisher:
+def _kafka(bootstrap: str | None) -> Settings:
+    """The environment's Kafka settings (servers, login), with `--bootstrap` for the servers when it is given."""
+    settings = Settings.from_env()
+    return replace(settings, kafka_bootstrap=bootstrap) if bootstrap else settings
+
+
+def _connect(kafka: Settings) -> KafkaPublisher:
     from kafka.errors import KafkaError
 
     try:
-        return KafkaPublisher(bootstrap)
+        return KafkaPublisher(kafka.kafka_client_config())
     except KafkaError as err:
-        raise _fail(f"Kafka at {bootstrap} cannot be reached: {err!r}") from None
+        raise _fail(f"Kafka at {kafka.kafka_bootstrap} cannot be reached: {err!r}") from None
 
 
 def _print_summary(summary: LoadSummary) -> None:
@@ -220,7 +227,7 @@ def watch(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGTERM, _interrupt)  # `docker stop` ends a load the way Ctrl-C does
     base, directory = config.dumps_url(base_url), config.dumps_dir(dest)
-    kafka = bootstrap or Settings.from_env().kafka_bootstrap
+    kafka = _kafka(bootstrap).kafka_client_config()
     since = config.watch_since(since)
     if since:
         try:

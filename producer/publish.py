@@ -34,7 +34,7 @@ def compression() -> str:
     return chosen
 
 
-def producer_config(bootstrap: str, client_id: str) -> dict:
+def producer_config(connection: dict, client_id: str) -> dict:
     """KafkaProducer settings for bulk loads that lose nothing and write nothing twice.
 
     Idempotence (a producer id and per-partition sequence numbers) lets the broker drop a batch
@@ -42,9 +42,9 @@ def producer_config(bootstrap: str, client_id: str) -> dict:
     at most 5 requests in flight. acks=all with the topics' min.insync.replicas=2 means a write
     survives one broker loss; when too few replicas are in sync, sends are retried until the
     delivery timeout instead of being dropped. Records go in batches of up to 1 MiB, compressed.
+    `connection`: the servers and the login (`Settings.kafka_client_config`).
     """
-    return dict(
-        bootstrap_servers=bootstrap.split(","),
+    return connection | dict(
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
@@ -60,13 +60,14 @@ def producer_config(bootstrap: str, client_id: str) -> dict:
 class KafkaPublisher:
     """kafka-python producer tuned for bulk loads (see `producer_config`), plus an offsets reader."""
 
-    def __init__(self, bootstrap: str, client_id: str = "clickstream-producer", overrides: dict | None = None):
-        """`overrides` replace producer settings; only the reliability anti-test weakens them."""
+    def __init__(self, connection: dict, client_id: str = "clickstream-producer", overrides: dict | None = None):
+        """`connection`: the servers and the login (`Settings.kafka_client_config`); `overrides` replace producer
+        settings, and only the reliability anti-test weakens them."""
         from kafka import KafkaConsumer, KafkaProducer
 
-        self._producer = KafkaProducer(**producer_config(bootstrap, client_id) | (overrides or {}))
+        self._producer = KafkaProducer(**producer_config(connection, client_id) | (overrides or {}))
         try:
-            self._consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), client_id=f"{client_id}-offsets")
+            self._consumer = KafkaConsumer(**connection, client_id=f"{client_id}-offsets")
         except Exception:
             self._producer.close()
             raise

@@ -10,18 +10,19 @@ import argparse
 import sys
 import time
 
-from contract import topics
+from contract import kafka_auth, topics
 from contract.settings import Settings
 
 #: Raw rows are kept so that any load can be replayed or re-aggregated from Kafka.
 RETENTION = {topics.RAW: "-1", topics.DEAD_LETTER: "-1", topics.LOADS: "-1"}
 
 
-def ensure_topics(bootstrap: str, partitions: int, replication: int, min_insync: int, timeout: float) -> None:
+def ensure_topics(kafka: Settings, partitions: int, replication: int, min_insync: int, timeout: float) -> None:
+    """The topics, with their ACLs when Kafka takes logins (`kafka` logs in as the admin)."""
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    admin = _connect(bootstrap, timeout)
+    admin = _connect(kafka, timeout)
     try:
         existing = set(admin.list_topics())
         wanted = [
@@ -35,22 +36,46 @@ def ensure_topics(bootstrap: str, partitions: int, replication: int, min_insync:
                 admin.create_topics(wanted)
             except TopicAlreadyExistsError:
                 pass
+        if kafka.kafka_login():
+            grant(admin)
         _wait_for_full_isr(admin, replication, timeout)
     finally:
         admin.close()
 
 
-def _connect(bootstrap: str, timeout: float):
+def acls() -> list:
+    """contract.kafka_auth.GRANTS as kafka-python ACLs, one per operation."""
+    from kafka.admin import ACL, ACLOperation, ACLPermissionType, ACLResourcePatternType, ResourcePattern, ResourceType
+
+    return [
+        ACL(kafka_auth.principal(g.principal), "*", ACLOperation[operation], ACLPermissionType.ALLOW,
+            ResourcePattern(ResourceType[g.resource], g.name,
+                            ACLResourcePatternType.PREFIXED if g.prefixed else ACLResourcePatternType.LITERAL))
+        for g in kafka_auth.GRANTS for operation in g.operations
+    ]
+
+
+def grant(admin) -> None:
+    """Create the ACLs (creating one that exists changes nothing); fail naming any the brokers refused."""
+    wanted = acls()
+    result = admin.create_acls(wanted)
+    if result["failed"]:
+        raise SystemExit("Kafka refused ACLs: " + "; ".join(f"{acl}: {err!r}" for acl, err in result["failed"]))
+    users = sorted({g.principal for g in kafka_auth.GRANTS})
+    print(f"{len(wanted)} ACLs granted to {', '.join(users)}")
+
+
+def _connect(kafka: Settings, timeout: float):
     from kafka.admin import KafkaAdminClient
     from kafka.errors import KafkaError
 
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="clickstream-topics")
+            return KafkaAdminClient(**kafka.kafka_client_config(), client_id="clickstream-topics")
         except KafkaError as err:
             if time.monotonic() > deadline:
-                raise SystemExit(f"Kafka at {bootstrap} did not answer within {timeout:.0f} s: {err}")
+                raise SystemExit(f"Kafka at {kafka.kafka_bootstrap} did not answer within {timeout:.0f} s: {err}")
             time.sleep(2)
 
 
@@ -80,7 +105,7 @@ def main() -> None:
     parser.add_argument("--min-insync", type=int, required=True)
     parser.add_argument("--timeout", type=float, default=180)
     args = parser.parse_args()
-    ensure_topics(Settings.from_env().kafka_bootstrap, args.partitions, args.replication, args.min_insync, args.timeout)
+    ensure_topics(Settings.from_env(), args.partitions, args.replication, args.min_insync, args.timeout)
 
 
 if __name__ == "__main__":

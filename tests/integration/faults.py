@@ -97,7 +97,7 @@ def raw_leaders(outputs) -> dict[int, str]:
     """Partition of the RAW topic -> the container of the broker that leads it now."""
     from kafka import KafkaAdminClient
 
-    admin = KafkaAdminClient(bootstrap_servers=outputs["kafkaBootstrap"].split(","), request_timeout_ms=15_000)
+    admin = KafkaAdminClient(**stack_tool.kafka(outputs), request_timeout_ms=15_000)
     try:
         (described,) = admin.describe_topics([topics.RAW])
     finally:

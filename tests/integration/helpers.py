@@ -45,11 +45,11 @@ def synthetic(folder, lang: str, month: str, rows: int, seed: int):
     return path
 
 
-def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    """Partition -> end offset of `topic`, read with a throwaway consumer."""
+def end_offsets(kafka: dict, topic: str) -> dict[int, int]:
+    """Partition -> end offset of `topic`, read with a throwaway consumer (`kafka`: devstack.stack.kafka)."""
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","))
+    consumer = KafkaConsumer(**kafka)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
         return {tp.partition: o for tp, o in consumer.end_offsets(partitions).items()}

@@ -19,7 +19,8 @@ import uuid
 
 import pytest
 
-from contract import topics
+from contract import kafka_auth, topics
+from contract.settings import KAFKA_TOOLS_CONFIG
 from contract.status import ACTIVE, LoadStatus
 from producer.files import name_of
 from producer.loader import load_file
@@ -39,8 +40,9 @@ ROWS = 120_000
 def produce(outputs, path, run: str) -> subprocess.Popen:
     """The producer CLI on `path`, its output in a file beside it (a pipe nobody reads could block it)."""
     log = path.with_suffix(".log").open("w")
-    return subprocess.Popen([sys.executable, "-m", "producer", "load", str(path), "--bootstrap",
-                             outputs["kafkaBootstrap"], "--run-id", run], stdout=log, stderr=subprocess.STDOUT)
+    env = {**os.environ, **stack_tool.kafka_env_in(path.parent, outputs)}
+    return subprocess.Popen([sys.executable, "-m", "producer", "load", str(path), "--run-id", run],
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
 
 
 def sending_started(outputs, before: int) -> None:
@@ -67,7 +69,7 @@ def exact(outputs, scenario: str, injected: str, lang: str, month: str, path) ->
 
 
 def raw_end_offsets(outputs) -> dict[int, int]:
-    return end_offsets(outputs["kafkaBootstrap"], topics.RAW)
+    return end_offsets(stack_tool.kafka(outputs), topics.RAW)
 
 
 def raw_records(outputs) -> int | None:
@@ -194,12 +196,13 @@ def test_anti_test_unsafe_settings_lose_rows_and_the_checker_says_so(outputs, tm
     leader = faults.busiest_leader(outputs)
     followers = [f"kafka-{i}" for i in range(3) if f"kafka-{i}" != leader]
     alter = ["docker", "exec", faults.container(followers[0]), "kafka-configs", "--bootstrap-server",
-             "localhost:9092", "--alter", "--entity-type", "topics", "--entity-name", topics.RAW]
+             "localhost:9092", "--command-config", KAFKA_TOOLS_CONFIG, "--alter", "--entity-type", "topics",
+             "--entity-name", topics.RAW]
     subprocess.run([*alter, "--add-config", "unclean.leader.election.enable=true,min.insync.replicas=1"],
                    check=True, capture_output=True)
     run = uuid.uuid4().hex
     try:
-        publisher = Throttled(KafkaPublisher(outputs["kafkaBootstrap"], client_id="anti-test",
+        publisher = Throttled(KafkaPublisher(stack_tool.kafka(outputs, kafka_auth.PRODUCER), client_id="anti-test",
                                              overrides={"acks": 1, "enable_idempotence": False}))
         sender = threading.Thread(target=load_file, args=(path, name_of(path, None, None), publisher),
                                   kwargs={"run": run}, daemon=True)

@@ -85,7 +85,7 @@ def racks_of_replicas(outputs) -> list[set[str]]:
     """For each partition of the project's topics: the racks of its replicas."""
     from kafka import KafkaAdminClient
 
-    admin = KafkaAdminClient(bootstrap_servers=outputs["kafkaBootstrap"].split(","), request_timeout_ms=15_000)
+    admin = KafkaAdminClient(**stack_tool.kafka(outputs), request_timeout_ms=15_000)
     try:
         rack = {b["broker_id"]: b["rack"] for b in admin.describe_cluster()["brokers"]}
         described = admin.describe_topics(list(topics.ALL))

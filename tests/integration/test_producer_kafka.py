@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -39,9 +40,9 @@ BAD_LINES = {
 }
 
 
-def consume(bootstrap: str, topic: str, start: dict[int, int], end: dict[int, int]) -> list:
+def consume(kafka: dict, topic: str, start: dict[int, int], end: dict[int, int]) -> list:
     """Every record of `topic` in [start, end) per partition; bounded by a deadline."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), enable_auto_commit=False,
+    consumer = KafkaConsumer(**kafka, enable_auto_commit=False,
                              consumer_timeout_ms=20_000, max_partition_fetch_bytes=4 << 20)
     wanted = {p: o for p, o in end.items() if o > start.get(p, 0)}
     if not wanted:
@@ -66,20 +67,22 @@ def driver_state() -> list[str]:
                          faults.container("streaming")).split()
 
 
-def load_cli(path, bootstrap: str, run: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "producer", "load", str(path), "--bootstrap", bootstrap,
-                           "--run-id", run], capture_output=True, text=True, timeout=600)
+def load_cli(path, outputs: dict, run: str) -> subprocess.CompletedProcess:
+    """The producer CLI as `make load` runs it: logged in as the producer principal."""
+    env = {**os.environ, **stack_tool.kafka_env_in(path.parent, outputs)}
+    return subprocess.run([sys.executable, "-m", "producer", "load", str(path), "--run-id", run],
+                          capture_output=True, text=True, timeout=600, env=env)
 
 
-def produced_event(bootstrap: str, run: str) -> topics.LoadEvent:
+def produced_event(kafka: dict, run: str) -> topics.LoadEvent:
     events = [topics.LoadEvent.from_json(m.value)
-              for m in consume(bootstrap, topics.LOADS, {}, end_offsets(bootstrap, topics.LOADS))]
+              for m in consume(kafka, topics.LOADS, {}, end_offsets(kafka, topics.LOADS))]
     (event,) = [e for e in events if e.run == run and e.status == "produced"]
     return event
 
 
 def test_every_line_is_in_kafka_exactly_once_good_rows_in_raw_bad_ones_dead_lettered(outputs, tmp_path):
-    bootstrap = outputs["kafkaBootstrap"]
+    kafka = stack_tool.kafka(outputs)
     good = SAMPLE.read_bytes().splitlines()
     lines = list(good)
     # Spread through the file; after all inserts, bad line i sits at 1-based line 2 + i * 98.
@@ -88,18 +91,18 @@ def test_every_line_is_in_kafka_exactly_once_good_rows_in_raw_bad_ones_dead_lett
     bad_at = {2 + i * 98: reason for i, reason in enumerate(BAD_LINES)}
     path = tmp_path / "clickstream-zzwiki-2019-01.tsv"
     path.write_bytes(b"\n".join(lines) + b"\n")
-    letters_before = end_offsets(bootstrap, topics.DEAD_LETTER)
+    letters_before = end_offsets(kafka, topics.DEAD_LETTER)
     run = uuid.uuid4().hex
     driver_before = driver_state()
 
-    done = load_cli(path, bootstrap, run)
+    done = load_cli(path, outputs, run)
     assert done.returncode == 0, done.stdout + done.stderr
 
-    event = produced_event(bootstrap, run)
+    event = produced_event(kafka, run)
     assert event.rows_accepted == len(good) and event.rows_rejected == len(BAD_LINES)
     assert event.rejected_by_reason == {reason: 1 for reason in BAD_LINES}
-    raw = consume(bootstrap, topics.RAW, event.start_offsets, event.end_offsets)
-    partitions = len(end_offsets(bootstrap, topics.RAW))
+    raw = consume(kafka, topics.RAW, event.start_offsets, event.end_offsets)
+    partitions = len(end_offsets(kafka, topics.RAW))
     rows = [(m.partition, value) for m in raw for value in records.unpack(m.value)]
     assert all(value.startswith(b"zz\t2019-01\t") for _, value in rows), "a foreign row in this load's range"
     sent = Counter((p, records.decode(value)[2]) for p, value in rows)
@@ -108,8 +111,8 @@ def test_every_line_is_in_kafka_exactly_once_good_rows_in_raw_bad_ones_dead_lett
         expected[(records.partition_of(f"zz\t{curr}".encode(), partitions), records.Row(prev, curr, type_, n))] += 1
     assert sent == expected  # every good row once, in its (lang, curr) partition, nothing else
 
-    letters = [json.loads(m.value) for m in consume(bootstrap, topics.DEAD_LETTER, letters_before,
-                                                      end_offsets(bootstrap, topics.DEAD_LETTER))]
+    letters = [json.loads(m.value) for m in consume(kafka, topics.DEAD_LETTER, letters_before,
+                                                      end_offsets(kafka, topics.DEAD_LETTER))]
     mine = {(letter["line"], letter["reason"]) for letter in letters if letter["file"] == path.name}
     assert mine == {(number, reason) for number, reason in bad_at.items()}
     assert len([letter for letter in letters if letter["file"] == path.name]) == len(BAD_LINES)
@@ -161,13 +164,13 @@ def _unknown_language(tmp_path):
 
 @pytest.mark.parametrize("make", [_empty, _truncated_gzip, _wrong_md5, _impossible_month, _unknown_language])
 def test_a_file_the_producer_must_refuse_sends_nothing(outputs, tmp_path, make):
-    bootstrap = outputs["kafkaBootstrap"]
+    kafka = stack_tool.kafka(outputs)
     path, message = make(tmp_path)
-    raw_before, letters_before = end_offsets(bootstrap, topics.RAW), end_offsets(bootstrap, topics.DEAD_LETTER)
-    done = load_cli(path, bootstrap, uuid.uuid4().hex)
+    raw_before, letters_before = end_offsets(kafka, topics.RAW), end_offsets(kafka, topics.DEAD_LETTER)
+    done = load_cli(path, outputs, uuid.uuid4().hex)
     assert done.returncode != 0
     assert message in (done.stdout + done.stderr).lower()
-    assert end_offsets(bootstrap, topics.RAW) == raw_before
+    assert end_offsets(kafka, topics.RAW) == raw_before
     # The stream may dead-letter rows of earlier loads meanwhile; none may come from this file.
-    letters = consume(bootstrap, topics.DEAD_LETTER, letters_before, end_offsets(bootstrap, topics.DEAD_LETTER))
+    letters = consume(kafka, topics.DEAD_LETTER, letters_before, end_offsets(kafka, topics.DEAD_LETTER))
     assert not [m for m in letters if json.loads(m.value).get("file") == path.name]

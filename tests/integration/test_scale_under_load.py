@@ -51,7 +51,7 @@ def brokers_and_replicas(outputs) -> tuple[int, set[int]]:
     """(brokers registered, broker ids holding a replica of the project's topics)."""
     from kafka import KafkaAdminClient
 
-    admin = KafkaAdminClient(bootstrap_servers=outputs["kafkaBootstrap"].split(","), request_timeout_ms=15_000)
+    admin = KafkaAdminClient(**stack_tool.kafka(outputs), request_timeout_ms=15_000)
     try:
         registered = len(admin.describe_cluster()["brokers"])
         described = admin.describe_topics(list(topics.ALL))

@@ -1,5 +1,6 @@
-"""Security of the running stack: Cassandra logins and least-privilege roles, where the generated
-passwords may and may not appear, what is published on the host, and the web UI's limits.
+"""Security of the running stack: Cassandra logins and least-privilege roles, Kafka's SASL logins and ACLs,
+Spark's shared secret, where the generated passwords may and may not appear, what is published on the host,
+and the web UI's limits.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 from cassandra import Unauthorized
 from cassandra.cluster import NoHostAvailable
 
-from contract import schema
+from contract import kafka_auth, schema, topics
 from contract.db import connect
 from contract.settings import Settings, spark_auth_properties
 from infra.naming import STACK_LABEL
@@ -33,8 +34,10 @@ RESTARTED_NODE = "cassandra-2"
 
 
 def passwords(outputs) -> list[str]:
-    """Every generated secret of the stack: the Cassandra roles' passwords and the Spark cluster's secret."""
-    return [login["password"] for login in outputs["cassandraCredentials"].values()] + [outputs["sparkSecret"]]
+    """Every generated secret of the stack: the Cassandra roles' and Kafka principals' passwords, and the Spark
+    cluster's secret."""
+    logins = [*outputs["cassandraCredentials"].values(), *outputs["kafkaCredentials"].values()]
+    return [login["password"] for login in logins] + [outputs["sparkSecret"]]
 
 
 def stack_containers() -> list[dict]:
@@ -60,7 +63,10 @@ def as_role(outputs):
 def test_each_role_is_generated_distinct_and_strong(outputs):
     logins = outputs["cassandraCredentials"]
     assert set(logins) == {schema.ADMIN, schema.WRITER, schema.READER}
-    assert len(set(passwords(outputs))) == 4 and all(len(p) >= 24 for p in passwords(outputs))  # and Spark's
+    assert set(outputs["kafkaCredentials"]) == set(kafka_auth.PRINCIPALS)
+    secrets = passwords(outputs)  # and Kafka's and Spark's
+    assert len(set(secrets)) == len(secrets) == 3 + len(kafka_auth.PRINCIPALS) + 1
+    assert all(len(p) >= 24 for p in secrets)
 
 
 @pytest.mark.parametrize("credentials", [None, schema.DEFAULT_SUPERUSER, ("clickstream_reader", "wrong")],
@@ -143,10 +149,14 @@ def test_only_the_containers_that_log_in_hold_a_password_file(outputs):
         found = subprocess.run(["docker", "exec", name, "ls", "/run/secrets"], capture_output=True, text=True)
         if container["State"]["Running"] and found.returncode == 0:
             holders[name] = sorted(found.stdout.split())
-    daemons = ["master"] + [f"worker-{i}" for i in range(stack_tool.config(STACK)["spark"]["workers"])]
+    config = stack_tool.config(STACK)
+    daemons = ["master"] + [f"worker-{i}" for i in range(config["spark"]["workers"])]
     spark = {f"clickstream-{STACK}-spark-{d}": ["spark-auth.conf"] for d in daemons}
-    assert holders == {f"clickstream-{STACK}-streaming": ["cassandra-writer", "spark-auth.conf"],
-                       f"clickstream-{STACK}-webui": ["cassandra-reader"], **spark}
+    brokers = {f"clickstream-{STACK}-kafka-{i}": ["kafka-scram-credentials", "kafka-server.properties",
+                                                  "kafka-tools.properties"] for i in range(config["kafka"]["brokers"])}
+    assert holders == {f"clickstream-{STACK}-streaming": ["cassandra-writer", "kafka-streaming", "spark-auth.conf"],
+                       f"clickstream-{STACK}-producer": ["kafka-producer"],
+                       f"clickstream-{STACK}-webui": ["cassandra-reader"], **spark, **brokers}
 
 
 def test_passwords_are_encrypted_in_the_state_and_absent_from_the_repo(outputs):
@@ -159,6 +169,74 @@ def test_passwords_are_encrypted_in_the_state_and_absent_from_the_repo(outputs):
     for p in passwords(outputs):
         assert p not in state  # ...and holds the passwords only as ciphertext
         assert p not in repo
+
+
+def kafka_as(outputs, login: tuple[str, str] | None) -> dict:
+    """kafka-python settings for the stack's published listeners, logged in as `login` (None: no login)."""
+    return kafka_auth.python_client_config(outputs["kafkaBootstrap"], login) | {
+        "request_timeout_ms": 10_000, "reconnect_backoff_max_ms": 1_000}
+
+
+def login_of(outputs, user: str) -> tuple[str, str]:
+    login = outputs["kafkaCredentials"][user]
+    return login["user"], login["password"]
+
+
+@pytest.mark.parametrize("who", ["no-login", "wrong-password", "unknown-user"])
+def test_kafka_refuses_a_client_without_a_valid_login(outputs, who):
+    from kafka import KafkaConsumer
+    from kafka.errors import KafkaTimeoutError
+
+    login = {"no-login": None, "wrong-password": (kafka_auth.ADMIN, "wrong"),
+             "unknown-user": ("intruder", login_of(outputs, kafka_auth.ADMIN)[1])}[who]
+    # Every broker drops the connection at the login, so the client never gets its first metadata.
+    with pytest.raises(KafkaTimeoutError):
+        consumer = KafkaConsumer(**kafka_as(outputs, login), bootstrap_timeout_ms=10_000)
+        try:
+            consumer.topics()  # a metadata request: what any read, write or admin call starts with
+        finally:
+            consumer.close()
+    # The admin's own login is taken on the same listeners: the refusal was the login, nothing else.
+    consumer = KafkaConsumer(**kafka_as(outputs, login_of(outputs, kafka_auth.ADMIN)))
+    try:
+        assert set(topics.ALL) <= consumer.topics()
+    finally:
+        consumer.close()
+
+
+def test_the_producer_principal_cannot_read_rows_nor_delete_a_topic(outputs):
+    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+    from kafka.errors import TopicAuthorizationFailedError
+
+    producer = kafka_as(outputs, login_of(outputs, kafka_auth.PRODUCER))
+    consumer = KafkaConsumer(**producer, enable_auto_commit=False)
+    try:
+        consumer.assign([TopicPartition(topics.RAW, 0)])
+        consumer.seek_to_beginning()
+        with pytest.raises(TopicAuthorizationFailedError):
+            for _ in range(10):  # bounded: the refusal comes with the first fetch
+                consumer.poll(timeout_ms=2_000)
+    finally:
+        consumer.close()
+    admin = KafkaAdminClient(**producer)
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            admin.delete_topics([topics.RAW])
+    finally:
+        admin.close()
+    assert topics.RAW in KafkaAdminClient(**kafka_as(outputs, login_of(outputs, kafka_auth.ADMIN))).list_topics()
+
+
+def test_the_streaming_principal_cannot_write_rows(outputs):
+    from kafka import KafkaProducer
+    from kafka.errors import TopicAuthorizationFailedError
+
+    producer = KafkaProducer(**kafka_as(outputs, login_of(outputs, kafka_auth.STREAMING)), max_block_ms=10_000)
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            producer.send(topics.RAW, b"forged").get(timeout=30)
+    finally:
+        producer.close(timeout=5)
 
 
 #: A driver that asks the stack's Spark master for an application and prints whether it got one. With a third

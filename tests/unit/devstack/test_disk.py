@@ -58,7 +58,7 @@ def month(tmp_path, monkeypatch):
     monkeypatch.setattr(disk, "docker_root", lambda: str(tmp_path))
     produced = []
     monkeypatch.setattr(stack, "outputs", lambda stack_name: {"kafkaBootstrap": "127.0.0.1:1"})
-    monkeypatch.setattr(stack, "produce", lambda cmd: produced.append(cmd) or 0)
+    monkeypatch.setattr(stack, "produce", lambda cmd, env=None: produced.append(cmd) or 0)
     return path, produced
 
 

@@ -65,7 +65,7 @@ def test_a_failed_producer_keeps_its_own_line_and_exit_code(monkeypatch, capfd):
 
 def test_a_failed_load_says_why_in_one_line(monkeypatch, capfd):
     monkeypatch.setattr(stack, "outputs", lambda stack_name: {"kafkaBootstrap": "127.0.0.1:1"})
-    monkeypatch.setattr(stack, "produce", lambda cmd: 0)
+    monkeypatch.setattr(stack, "produce", lambda cmd, env=None: 0)
     monkeypatch.setattr(stack, "wait_for_load", lambda *a: {"status": "failed", "rows_accepted": 10,
                                                             "error": "Kafka did not acknowledge 3 records"})
     code = stack.run(["load", "--file", "clickstream-enwiki-2024-11.tsv", "--wait"])

@@ -26,6 +26,12 @@ def _base():
                         build=docker.DockerBuildArgs(context="."))
 
 
+def _kafka_passwords() -> dict:
+    from contract import kafka_auth
+
+    return {user: pulumi.Output.secret(f"kpw-{user}") for user in kafka_auth.PRINCIPALS}
+
+
 def _env(container) -> pulumi.Output[dict]:
     return container.envs.apply(lambda envs: dict(e.split("=", 1) for e in envs))
 
@@ -34,7 +40,8 @@ def _env(container) -> pulumi.Output[dict]:
 def test_kafka_brokers_are_durable_and_published_on_loopback_only(tmp_path: Path):
     kafka = KafkaCluster("kafka", KafkaClusterArgs(
         naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path,
-        brokers=3, heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=19092))
+        brokers=3, heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=19092,
+        passwords=_kafka_passwords()))
     assert kafka.bootstrap == "kafka-0:9092,kafka-1:9092,kafka-2:9092"
 
     def check(args):
@@ -50,10 +57,45 @@ def test_kafka_brokers_are_durable_and_published_on_loopback_only(tmp_path: Path
 
 
 @pulumi.runtime.test
+def test_every_kafka_listener_takes_only_sasl_logins_and_the_secrets_come_as_files(tmp_path: Path):
+    from contract import kafka_auth
+    from contract.settings import KAFKA_TOOLS_CONFIG
+
+    kafka = KafkaCluster("kafka-sasl", KafkaClusterArgs(
+        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path,
+        brokers=3, heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=19092,
+        passwords=_kafka_passwords()))
+
+    def check(args):
+        env, uploads = args
+        assert env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"] == (
+            "INTERNAL:SASL_PLAINTEXT,EXTERNAL:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT")
+        assert env["KAFKA_LISTENERS"].split(",") == ["INTERNAL://:9092", "CONTROLLER://:9093", "EXTERNAL://:9094"]
+        assert env["KAFKA_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+        assert env["KAFKA_SASL_MECHANISM_CONTROLLER_PROTOCOL"] == "PLAIN"
+        assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+        assert env["KAFKA_SUPER_USERS"] == "User:broker;User:controller;User:admin"
+        assert not any("kpw-" in value for value in env.values())  # passwords only in files
+        files = {u["file"]: u["content"] for u in uploads}
+        assert set(files) == {env["CLICKSTREAM_KAFKA_SERVER_SECRETS"], env["CLICKSTREAM_KAFKA_SCRAM_CREDENTIALS"],
+                              KAFKA_TOOLS_CONFIG}
+        server = files[env["CLICKSTREAM_KAFKA_SERVER_SECRETS"]]
+        assert 'username="broker" password="kpw-broker"' in server
+        assert 'user_controller="kpw-controller"' in server and "kpw-admin" not in server
+        assert files[env["CLICKSTREAM_KAFKA_SCRAM_CREDENTIALS"]].splitlines() == [
+            f"SCRAM-SHA-512=[name={user},password=kpw-{user}]" for user in kafka_auth.SCRAM_USERS]
+        assert 'username="admin" password="kpw-admin"' in files[KAFKA_TOOLS_CONFIG]
+
+    first = kafka.containers[0]
+    return pulumi.Output.all(_env(first), first.uploads).apply(check)
+
+
+@pulumi.runtime.test
 def test_single_broker_stack_lowers_replication_to_fit(tmp_path: Path):
     kafka = KafkaCluster("kafka1", KafkaClusterArgs(
         naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path,
-        brokers=1, heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=29092))
+        brokers=1, heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=29092,
+        passwords=_kafka_passwords()))
 
     def check(env):
         assert (env["KAFKA_DEFAULT_REPLICATION_FACTOR"], env["KAFKA_MIN_INSYNC_REPLICAS"]) == ("1", "1")
@@ -83,7 +125,7 @@ def test_missing_artifacts_say_how_to_fix(tmp_path: Path):
         KafkaCluster("kafka-missing", KafkaClusterArgs(
             naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"],
             artifacts=tmp_path / "nope", brokers=1, heap="384m", replication_factor=1, min_insync_replicas=1,
-            external_port_base=39092))
+            external_port_base=39092, passwords=_kafka_passwords()))
 
 
 def _apps(**changes):
@@ -97,7 +139,8 @@ def _apps(**changes):
         "replication_factor": 3, "min_insync_replicas": 2, "webui_port": 8050, "webui_workers": 2,
         "webui_threads": 4, "webui_cpu_shares": 4096, "front_cache_size": "256m", "front_connections_per_client": 256,
         "front_connections_total": 512, "driver_memory": "768m", "executor_memory": "768m",
-        "executor_cores": 1, "depends_on": [], "spark_secret": pulumi.Output.secret("spark-pw"), **changes}))
+        "executor_cores": 1, "depends_on": [], "spark_secret": pulumi.Output.secret("spark-pw"),
+        "kafka_passwords": _kafka_passwords(), **changes}))
 
 
 @pulumi.runtime.test
@@ -106,7 +149,7 @@ def test_apps_hand_each_container_only_its_own_role_and_password_as_a_file():
     setup, streaming, webui = apps.setup, apps.streaming.container, apps.webui.container
 
     def check(args):
-        (schema_env, schema_up, stream_env, stream_up, web_env, web_up, topics_env) = args
+        (schema_env, schema_up, stream_env, stream_up, web_env, web_up, topics_env, topics_up) = args
         assert schema_env["CLICKSTREAM_CASSANDRA_USER"] == "clickstream_admin"
         assert stream_env["CLICKSTREAM_CASSANDRA_USER"] == "clickstream_writer"
         assert web_env["CLICKSTREAM_CASSANDRA_USER"] == "clickstream_reader"
@@ -115,15 +158,20 @@ def test_apps_hand_each_container_only_its_own_role_and_password_as_a_file():
                                                         for r in ("admin", "reader", "writer")]
         assert [(u["file"], u["content"]) for u in stream_up] == [
             ("/run/secrets/cassandra-writer", "pw-writer"),
-            ("/run/secrets/spark-auth.conf", "spark.authenticate true\nspark.authenticate.secret spark-pw\n")]
+            ("/run/secrets/spark-auth.conf", "spark.authenticate true\nspark.authenticate.secret spark-pw\n"),
+            ("/run/secrets/kafka-streaming", "kpw-streaming")]
         assert stream_env["CLICKSTREAM_SPARK_AUTH_FILE"] == "/run/secrets/spark-auth.conf"
         assert [(u["file"], u["content"]) for u in web_up] == [("/run/secrets/cassandra-reader", "pw-reader")]
         assert not schema_env.get("CLICKSTREAM_SPARK_AUTH_FILE") and not web_env.get("CLICKSTREAM_SPARK_AUTH_FILE")
+        # Kafka: the topics step as the admin, the streaming job as its own principal; the web UI not at all.
+        assert (topics_env["CLICKSTREAM_KAFKA_USER"], stream_env["CLICKSTREAM_KAFKA_USER"]) == ("admin", "streaming")
+        assert not web_env.get("CLICKSTREAM_KAFKA_USER") and not schema_env.get("CLICKSTREAM_KAFKA_USER")
+        assert [(u["file"], u["content"]) for u in topics_up] == [("/run/secrets/kafka-admin", "kpw-admin")]
         for env in (schema_env, stream_env, web_env, topics_env):
-            assert not any(v.startswith("pw-") or "spark-pw" in v for v in env.values())
+            assert not any(v.startswith(("pw-", "kpw-")) or "spark-pw" in v for v in env.values())
 
     return pulumi.Output.all(_env(setup.schema), setup.schema.uploads, _env(streaming), streaming.uploads,
-                             _env(webui), webui.uploads, _env(setup.topics)).apply(check)
+                             _env(webui), webui.uploads, _env(setup.topics), setup.topics.uploads).apply(check)
 
 
 @pulumi.runtime.test

@@ -139,6 +139,17 @@ def test_kafka_leave_drains_every_topic_then_stops_and_unregisters_the_broker():
     assert commands[-1][-5:] == ["unregister", "--bootstrap-server", "localhost:9092", "--id", "4"]
 
 
+def test_every_kafka_tool_logs_in_with_the_admins_config_when_there_is_one():
+    provider = _KafkaMembershipProvider()
+    calls = _recording(provider, [("--describe", DESCRIBE), ("--verify", "is completed.")])
+    provider.delete("id", KAFKA_PROPS | {"tool_config": "/run/secrets/kafka-tools.properties"})
+    tools = [argv for argv, _ in calls if "clickstream-test-kafka-0" in argv and "sh" not in argv]
+    assert len(tools) == 4  # describe, execute, verify, unregister
+    for argv in tools[:-1]:
+        assert argv[-2:] == ["--command-config", "/run/secrets/kafka-tools.properties"]
+    assert tools[-1][-2:] == ["--config", "/run/secrets/kafka-tools.properties"]  # ClusterTool's name for it
+
+
 def test_whole_stack_teardown_skips_the_leaving_steps(monkeypatch):
     monkeypatch.setenv(TEARDOWN_ENV, "1")
     provider = _KafkaMembershipProvider()
@@ -186,12 +197,12 @@ def test_the_pickled_provider_runs_where_this_repository_cannot_be_imported(tmp_
         "'\\tTopic: t\\tPartition: 0\\tLeader: 1\\tReplicas: 1,2,3' if '--describe' in argv else 'is completed.')[1]\n"
         "provider.delete('id', json.loads(sys.argv[1]))\n"
         "print(json.dumps(calls))\n")
-    props = KAFKA_PROPS | {"broker_id": 3.0, "drain_to": [1.0, 2.0, 4.0]}
+    props = KAFKA_PROPS | {"broker_id": 3.0, "drain_to": [1.0, 2.0, 4.0], "tool_config": "/run/tools.properties"}
     result = subprocess.run([sys.executable, "-I", "-c", script, json.dumps(props)], cwd=tmp_path, text=True,
                             input=serialize_provider(_KafkaMembershipProvider()), capture_output=True)
     assert result.returncode == 0, result.stderr
     calls = json.loads(result.stdout)
-    assert calls[-1][-1] == "3" and "--execute" in calls[2]
+    assert calls[-1][-3:] == ["3", "--config", "/run/tools.properties"] and "--execute" in calls[2]
 
 
 # --- Components under mocks ---------------------------------------------------------------------
@@ -199,6 +210,12 @@ def test_the_pickled_provider_runs_where_this_repository_cannot_be_imported(tmp_
 def _base():
     return docker.Image("jre", image_name="clickstream/jre:17", skip_push=True,
                         build=docker.DockerBuildArgs(context="."))
+
+
+def _kafka_passwords() -> dict:
+    from contract import kafka_auth
+
+    return {user: pulumi.Output.secret(f"kpw-{user}") for user in kafka_auth.PRINCIPALS}
 
 
 def _env(container) -> pulumi.Output[dict]:
@@ -209,7 +226,7 @@ def _kafka(name, tmp_path, brokers, place=None, base=None):
     return KafkaCluster(name, KafkaClusterArgs(
         naming=NAMING, network="net", base_image=base or _base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path,
         brokers=brokers, heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=19092,
-        controllers=3, **({"placement": place} if place else {})))
+        controllers=3, passwords=_kafka_passwords(), **({"placement": place} if place else {})))
 
 
 @pulumi.runtime.test
@@ -224,7 +241,7 @@ def test_a_fourth_broker_is_broker_only_and_leaves_every_controllers_settings_al
         assert after[3]["KAFKA_PROCESS_ROLES"] == "broker"
         assert after[3]["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka-0:9093,2@kafka-1:9093,3@kafka-2:9093"
         assert "CONTROLLER" not in after[3]["KAFKA_LISTENERS"]
-        assert after[3]["KAFKA_ADVERTISED_LISTENERS"] == "PLAINTEXT://kafka-3:9092,EXTERNAL://127.0.0.1:19095"
+        assert after[3]["KAFKA_ADVERTISED_LISTENERS"] == "INTERNAL://kafka-3:9092,EXTERNAL://127.0.0.1:19095"
 
     return pulumi.Output.all(*[_env(c) for c in three.containers + four.containers]).apply(check)
 
@@ -279,8 +296,8 @@ def test_two_hosts_get_a_provider_each_and_members_alternate_with_racks_and_host
         k, c, w = args[:4], args[4:8], args[8:]
         assert [e["KAFKA_BROKER_RACK"] for e in k] == ["a", "b", "a", "b"]
         assert [e["KAFKA_ADVERTISED_LISTENERS"] for e in k] == [
-            "PLAINTEXT://10.9.0.1:19092,CONTROLLER://10.9.0.1:19192", "PLAINTEXT://10.9.0.2:19092,CONTROLLER://10.9.0.2:19192",
-            "PLAINTEXT://10.9.0.1:19093,CONTROLLER://10.9.0.1:19193", "PLAINTEXT://10.9.0.2:19093"]  # 3 controllers
+            "INTERNAL://10.9.0.1:19092,CONTROLLER://10.9.0.1:19192", "INTERNAL://10.9.0.2:19092,CONTROLLER://10.9.0.2:19192",
+            "INTERNAL://10.9.0.1:19093,CONTROLLER://10.9.0.1:19193", "INTERNAL://10.9.0.2:19093"]  # 3 controllers
         assert k[0]["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@10.9.0.1:19192,2@10.9.0.2:19192,3@10.9.0.1:19193"
         assert [e["CASSANDRA_RACK"] for e in c] == ["a", "b", "a", "b"]
         assert [(e["CASSANDRA_BROADCAST_ADDRESS"], e["CASSANDRA_YAML_storage_port"], e["JMX_PORT"]) for e in c] == [

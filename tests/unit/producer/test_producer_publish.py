@@ -7,13 +7,16 @@ import logging
 import pytest
 from kafka import KafkaProducer, codec
 
+from contract import kafka_auth
 from producer import publish
 
 
 def test_settings_are_idempotent_and_durable():
-    config = publish.producer_config("k1:9092,k2:9092", "loader")
+    login = ("producer", "secret")
+    config = publish.producer_config(kafka_auth.python_client_config("k1:9092,k2:9092", login), "loader")
     assert set(config) <= set(KafkaProducer.DEFAULT_CONFIG)  # every key is one kafka-python knows
     assert config["bootstrap_servers"] == ["k1:9092", "k2:9092"]
+    assert config["sasl_mechanism"] == "SCRAM-SHA-512" and config["sasl_plain_username"] == "producer"
     assert config["enable_idempotence"] is True and config["acks"] == "all"
     assert 1 <= config["max_in_flight_requests_per_connection"] <= 5  # idempotence's limit
     assert "retries" not in config  # kafka-python's default (infinite) is what idempotence wants
@@ -32,10 +35,24 @@ def test_compression_prefers_lz4_then_zstd_then_gzip(monkeypatch, caplog, lz4, z
 
 def test_kafka_python_accepts_the_settings_and_keeps_idempotence_on():
     """A real KafkaProducer validates the settings; nothing listens on 127.0.0.1:1, and nothing is sent."""
-    config = publish.producer_config("127.0.0.1:1", "test") | {"api_version": (4, 0), "max_block_ms": 100}
+    connection = kafka_auth.python_client_config("127.0.0.1:1", ("p", "s"))
+    config = publish.producer_config(connection, "test") | {"api_version": (4, 0), "max_block_ms": 100}
     producer = KafkaProducer(**config)
     try:
         assert producer.config["enable_idempotence"] is True and producer.config["acks"] == -1
         assert producer._transaction_manager is not None  # the idempotent producer's sequence numbers
     finally:
         producer.close(timeout=1)
+
+
+def test_the_topics_step_grants_one_kafka_acl_per_principal_resource_and_operation():
+    from kafka.admin import ACLOperation, ACLPermissionType, ACLResourcePatternType, ResourceType
+
+    from producer import topics as topics_step
+
+    acls = topics_step.acls()
+    assert len(acls) == sum(len(g.operations) for g in kafka_auth.GRANTS)
+    assert all(a.permission_type == ACLPermissionType.ALLOW and a.host == "*" for a in acls)
+    groups = [a for a in acls if a.resource_pattern.resource_type == ResourceType.GROUP]
+    assert [(a.principal, a.operation, a.resource_pattern.pattern_type) for a in groups] == [
+        ("User:streaming", ACLOperation.READ, ACLResourcePatternType.PREFIXED)]
