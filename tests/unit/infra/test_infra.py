@@ -32,16 +32,20 @@ def _kafka_passwords() -> dict:
     return {user: pulumi.Output.secret(f"kpw-{user}") for user in kafka_auth.PRINCIPALS}
 
 
+def _kafka(name: str, tmp_path: Path, brokers: int, external_port_base: int) -> KafkaCluster:
+    return KafkaCluster(name, KafkaClusterArgs(
+        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path,
+        brokers=brokers, heap="384m", replication_factor=3, min_insync_replicas=2,
+        external_port_base=external_port_base, passwords=_kafka_passwords()))
+
+
 def _env(container) -> pulumi.Output[dict]:
     return container.envs.apply(lambda envs: dict(e.split("=", 1) for e in envs))
 
 
 @pulumi.runtime.test
 def test_kafka_brokers_are_durable_and_published_on_loopback_only(tmp_path: Path):
-    kafka = KafkaCluster("kafka", KafkaClusterArgs(
-        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path,
-        brokers=3, heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=19092,
-        passwords=_kafka_passwords()))
+    kafka = _kafka("kafka", tmp_path, brokers=3, external_port_base=19092)
     assert kafka.bootstrap == "kafka-0:9092,kafka-1:9092,kafka-2:9092"
 
     def check(args):
@@ -61,10 +65,7 @@ def test_every_kafka_listener_takes_only_sasl_logins_and_the_secrets_come_as_fil
     from contract import kafka_auth
     from contract.settings import KAFKA_TOOLS_CONFIG
 
-    kafka = KafkaCluster("kafka-sasl", KafkaClusterArgs(
-        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path,
-        brokers=3, heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=19092,
-        passwords=_kafka_passwords()))
+    kafka = _kafka("kafka-sasl", tmp_path, brokers=3, external_port_base=19092)
 
     def check(args):
         env, uploads = args
@@ -92,10 +93,7 @@ def test_every_kafka_listener_takes_only_sasl_logins_and_the_secrets_come_as_fil
 
 @pulumi.runtime.test
 def test_single_broker_stack_lowers_replication_to_fit(tmp_path: Path):
-    kafka = KafkaCluster("kafka1", KafkaClusterArgs(
-        naming=NAMING, network="net", base_image=_base(), version=VERSIONS["kafkaVersion"], artifacts=tmp_path,
-        brokers=1, heap="384m", replication_factor=3, min_insync_replicas=2, external_port_base=29092,
-        passwords=_kafka_passwords()))
+    kafka = _kafka("kafka1", tmp_path, brokers=1, external_port_base=29092)
 
     def check(env):
         assert (env["KAFKA_DEFAULT_REPLICATION_FACTOR"], env["KAFKA_MIN_INSYNC_REPLICAS"]) == ("1", "1")
