@@ -15,7 +15,9 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -25,6 +27,7 @@ from contract.settings import Settings
 from jobs import sinks
 
 log = logging.getLogger("clickstream.bulk")
+T = TypeVar("T")
 
 #: Where the Spark image installs the loader (infra/images/spark/Dockerfile).
 BULKLOAD = "/opt/bulkload/bin/bulkload"
@@ -100,12 +103,17 @@ def tasks_for(rows: int) -> int:
     return max(1, math.ceil(rows / ROWS_PER_TASK))
 
 
-def bulk_write(df: DataFrame, settings: Settings, session, table: str, rows: int,
+def bulk_write(df: DataFrame, settings: Settings, session, table: str, rows: int | None = None,
                timestamp: int | None = None) -> int:
-    """Write every row of `df` into `table` (whose columns it has) as SSTables on every replica; returns the
-    rows written. `rows` is how many `df` holds (it sizes the tasks, and the loaders' counts must match it).
-    A table of at most BULK_MIN_ROWS rows is upserted from the driver's `session` instead."""
+    """Write every row of `df` (holding `table`'s columns) into `table` as SSTables on every replica; returns the
+    rows written. `rows` is how many `df` holds, if known (it sizes the tasks, and the loaders' counts must match
+    it). A table of at most BULK_MIN_ROWS rows is upserted from the driver's `session` instead: when `rows` is
+    not given, one Spark job takes up to that many and, if that is all, upserts them without counting."""
     timestamp = sinks.write_timestamp() if timestamp is None else timestamp
+    if rows is None:
+        if (small := sinks.small_table(df, table)) is not None:
+            return sinks.upsert_rows(small, settings, session, table, timestamp)
+        rows = df.count()
     if rows == 0:
         return 0
     if rows <= BULK_MIN_ROWS:
@@ -128,12 +136,10 @@ def bulk_write(df: DataFrame, settings: Settings, session, table: str, rows: int
     return written
 
 
-def bulk_write_all(writes: list[tuple[str, DataFrame, int]], settings: Settings, session) -> dict[str, int]:
-    """`bulk_write` each (table, df, rows) of `writes` at one write timestamp, side by side: Spark runs
-    jobs from several threads at once, so small tables share the cores instead of queueing (each
-    loader pays seconds of start-up and streaming set-up whatever its size). Returns rows by table."""
-    timestamp = sinks.write_timestamp()
-    with ThreadPoolExecutor(max_workers=len(writes), thread_name_prefix="bulk") as pool:
-        futures = {table: pool.submit(bulk_write, df, settings, session, table, rows, timestamp)
-                   for table, df, rows in writes}
-        return {table: future.result() for table, future in futures.items()}
+def side_by_side(calls: dict[str, Callable[[], T]]) -> dict[str, T]:
+    """Run each call on a thread of its own and return their results by name. Spark runs jobs from several
+    threads at once, so small jobs share the cores instead of queueing (each loader pays seconds of start-up
+    and streaming set-up whatever its size). The first failure is raised once every call has ended."""
+    with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="side") as pool:
+        futures = {name: pool.submit(call) for name, call in calls.items()}
+        return {name: future.result() for name, future in futures.items()}

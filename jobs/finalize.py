@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from functools import partial
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -25,11 +26,13 @@ log = logging.getLogger("clickstream.finalize")
 EARLIEST = -2
 
 #: A load's batch work (finalize, analytics) shuffles into one partition per this many rows, and never into
-#: fewer than MIN_SHUFFLE_PARTITIONS, the stream's own setting (its micro-batches are small): an English month
-#: (35M rows) in 8 would spill most of every aggregation to disk on the workers' 768 MiB executors. Adaptive
-#: execution merges the partitions a small load leaves nearly empty.
+#: fewer than MIN_SHUFFLE_PARTITIONS, which is also the stream's own setting (its micro-batches are small): an
+#: English month (35M rows) in 8 would spill most of every aggregation to disk on the workers' 768 MiB executors.
 ROWS_PER_SHUFFLE_PARTITION = 500_000
-MIN_SHUFFLE_PARTITIONS = 8
+#: The dev stack's executor cores. Every task costs ~0.1 s of scheduling and start-up on this machine whatever
+#: its size, and adaptive execution did not merge a small load's 8-way shuffles: the sample's finalize ran 230
+#: tasks of a few rows each.
+MIN_SHUFFLE_PARTITIONS = 2
 
 
 def sized_session(spark: SparkSession, load: PendingLoad) -> SparkSession:
@@ -78,18 +81,21 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session
         # Asked before this load stores its titles: with none stored, no earlier load of the month was
         # finalized, so a first load skips the read-back (its limit: docs/design.md).
         reloaded = month_stored(session, settings, load.lang, load.month)
-        count, titles = rows.count(), stats.count()
-        articles = monthly.month_articles(stats)
-        bulk.bulk_write_all([("edges_in", transforms.edges_in(rows), count),
-                             ("edges_out", transforms.edges_out(rows), count),
-                             ("month_articles", articles, titles),
-                             ("article_trend", monthly.article_trend(stats), titles),
-                             ("search_titles", monthly.search_titles(folded), folded.count()),
-                             ("search_top", search_top, search_top.count())], settings, session)
-        sinks.upsert(transforms.month_stats(rows), settings, session, "month_stats")
+        count, articles, timestamp = rows.count(), monthly.month_articles(stats), sinks.write_timestamp()
+        # Every table side by side, the small ones too: on a small load each is a few short Spark jobs and
+        # the driver's writes, which would otherwise wait for one another. Only the edges' size is known
+        # here; the others are sized (or, when small, taken whole) by their own write.
+        writes = [("edges_in", transforms.edges_in(rows), count), ("edges_out", transforms.edges_out(rows), count),
+                  ("month_articles", articles, None), ("article_trend", monthly.article_trend(stats), None),
+                  ("search_titles", monthly.search_titles(folded), None), ("search_top", search_top, None)]
         top = monthly.top_articles(stats, TOP_ARTICLES_LIMIT)
-        sinks.replace_ranked(top, settings, session, "top_articles", load.lang, load.month)
-        update_movers(spark, settings, session, load.lang, load.month, articles)
+        bulk.side_by_side({
+            **{table: partial(bulk.bulk_write, df, settings, session, table, n, timestamp) for table, df, n in writes},
+            "month_stats": partial(sinks.upsert, transforms.month_stats(rows), settings, session, "month_stats"),
+            "top_articles": partial(sinks.replace_ranked, top, settings, session, "top_articles", load.lang,
+                                    load.month),
+            "movers": partial(update_movers, spark, settings, session, load.lang, load.month, articles),
+        })
         if reloaded:
             remove_stale(spark, settings, session, load, rows, stats, search_top)
         return count

@@ -16,6 +16,11 @@ from contract.settings import Settings
 CASSANDRA_FORMAT = "org.apache.spark.sql.cassandra"
 #: Writes and deletes the driver keeps in flight: one at QUORUM takes ~20 ms on the dev stack.
 WRITES_IN_FLIGHT = 64
+#: Rows of one partition `upsert` sends as one unlogged batch, which Cassandra applies as one mutation: on the
+#: dev ring, 100-row single-partition batches 16 in flight landed 11.8x the rows/s of one row per request
+#: (../shared/notes/scale.md) and 400-row ones timed out; 25-row batches WRITES_IN_FLIGHT at a time keep the
+#: same 1,600 rows in flight.
+BATCH_ROWS = 25
 #: Keys taken from Spark per round of deletes, which bounds the driver's memory whatever the number of keys.
 DELETE_ROUND = 10_000
 #: The most rows `upsert` sends from the driver; a bigger table is bulk-written (jobs.bulk). Through the
@@ -38,15 +43,19 @@ def write_timestamp() -> int:
 
 
 def execute_all(session, statement, params: list) -> list:
-    """Execute the prepared `statement` once per item of `params`, WRITES_IN_FLIGHT at a time, and return
-    the results in order; what fails is sent again, ATTEMPTS rounds RETRY_SECONDS apart, and then the
-    last error is raised."""
-    from cassandra.concurrent import execute_concurrent_with_args
+    """Execute the prepared `statement` once per item of `params` (`execute_statements`); results in order."""
+    return execute_statements(session, [(statement, p) for p in params])
 
-    results, pending = [None] * len(params), list(range(len(params)))
+
+def execute_statements(session, statements: list[tuple]) -> list:
+    """Execute each (statement, parameters) of `statements`, WRITES_IN_FLIGHT at a time, and return the results
+    in order; what fails is sent again, ATTEMPTS rounds RETRY_SECONDS apart, and then the last error is raised."""
+    from cassandra.concurrent import execute_concurrent
+
+    results, pending = [None] * len(statements), list(range(len(statements)))
     for attempt in range(1, ATTEMPTS + 1):
-        answers = execute_concurrent_with_args(session, statement, [params[i] for i in pending],
-                                               concurrency=WRITES_IN_FLIGHT, raise_on_first_error=False)
+        answers = execute_concurrent(session, [statements[i] for i in pending], concurrency=WRITES_IN_FLIGHT,
+                                     raise_on_first_error=False)
         failed = []
         for i, (ok, answer) in zip(pending, answers):
             if ok:
@@ -68,12 +77,45 @@ def upsert(df: DataFrame, settings: Settings, session, table: str, timestamp: in
     """Upsert every row of `df` (its columns some of `table`'s, at most UPSERT_MAX_ROWS rows) through the
     driver's `session`, at `timestamp` (default: now); returns how many. Same key, same row: replays are
     harmless."""
-    names = [name for name, _ in schema.columns(table) if name in df.columns]
-    rows = [tuple(r) for r in df.select(*names).take(UPSERT_MAX_ROWS + 1)]
-    if len(rows) > UPSERT_MAX_ROWS:
+    rows = small_table(df, table)
+    if rows is None:
         raise ValueError(f"{table}: more than {UPSERT_MAX_ROWS} rows to upsert from the driver; bulk-write them")
+    return upsert_rows(rows, settings, session, table, timestamp)
+
+
+def small_table(df: DataFrame, table: str) -> list[dict] | None:
+    """The rows of `df` (as dicts of those of `table`'s columns it has), or None if it has more than
+    UPSERT_MAX_ROWS: one Spark job that stops reading once it has that many."""
+    names = [name for name, _ in schema.columns(table) if name in df.columns]
+    rows = [r.asDict() for r in df.select(*names).take(UPSERT_MAX_ROWS + 1)]
+    return None if len(rows) > UPSERT_MAX_ROWS else rows
+
+
+def upsert_rows(rows: list[dict], settings: Settings, session, table: str, timestamp: int | None = None) -> int:
+    """Upsert `rows` (dicts holding the same columns of `table`, its partition key among them) at `timestamp`
+    (default: now), BATCH_ROWS of one partition per request; returns how many."""
+    from cassandra.query import BatchStatement, BatchType
+
+    if not rows:
+        return 0
+    names = list(rows[0])
     cql = schema.insert(settings.keyspace, table, write_timestamp() if timestamp is None else timestamp, names)
-    execute_all(session, session.prepare(cql), rows)
+    insert = session.prepare(cql)
+    key, partitions = schema.partition_key(table), {}
+    for row in rows:
+        partitions.setdefault(tuple(row[c] for c in key), []).append(tuple(row.values()))
+    statements = []
+    for members in partitions.values():
+        for start in range(0, len(members), BATCH_ROWS):
+            chunk = members[start:start + BATCH_ROWS]
+            if len(chunk) == 1:
+                statements.append((insert, chunk[0]))
+                continue
+            batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+            for params in chunk:
+                batch.add(insert, params)
+            statements.append((batch, None))
+    execute_statements(session, statements)
     return len(rows)
 
 

@@ -44,7 +44,7 @@ CAUGHT_UP = "load %s %s caught up: aggregating"
 ROWS_PER_BATCH = 1_000_000
 #: Spark caps a micro-batch in Kafka records; RAW records hold ROWS_PER_RECORD rows each.
 RECORDS_PER_BATCH = ROWS_PER_BATCH // ROWS_PER_RECORD
-TRIGGER = "2 seconds"
+TRIGGER = "1 second"
 #: How often the driver's loop publishes progress and looks for caught-up loads: each look is two small
 #: reads of the ingestion table, and every second of it is a second more before a small load completes.
 LOOP_SECONDS = 1

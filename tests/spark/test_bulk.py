@@ -82,3 +82,39 @@ def test_a_small_table_is_upserted_from_the_driver_at_the_timestamp_given(spark,
     edges = transforms.edges_in(spark.createDataFrame(CLICKS, ROWS))
     assert bulk.bulk_write(edges, Settings(), "session", "edges_in", 3, timestamp=42) == 3
     assert written == [("session", "edges_in", 3, 42)]
+
+
+def test_a_table_of_unknown_size_is_taken_whole_when_small_and_counted_when_not(spark, tmp_path, monkeypatch):
+    upserted = []
+    monkeypatch.setattr(sinks, "upsert_rows", lambda rows, settings, session, table, timestamp: upserted.append(
+        (table, len(rows), timestamp)) or len(rows))
+    monkeypatch.setattr(bulk, "BULKLOAD", _loader(tmp_path, (
+        'wc -l | awk \'{print "{\\"rows\\": " $1 ", \\"sstables\\": 1, \\"attempts\\": 1}"}\'')))
+    edges = transforms.edges_in(spark.createDataFrame(CLICKS, ROWS))
+    assert bulk.bulk_write(edges, Settings(), "session", "edges_in", timestamp=42) == 3
+    assert upserted == [("edges_in", 3, 42)]
+    monkeypatch.setattr(sinks, "UPSERT_MAX_ROWS", 2)
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 2)
+    assert bulk.bulk_write(edges, Settings(), "session", "edges_in", timestamp=42) == 3
+    assert len(upserted) == 1  # the loader took them
+
+
+def test_side_by_side_returns_every_result_by_name_and_raises_a_failure_once_all_have_ended():
+    import threading
+    import time
+
+    ended = threading.Event()
+
+    def slow():
+        time.sleep(0.2)
+        ended.set()
+        return "slow"
+
+    def fails():
+        raise RuntimeError("boom")
+
+    assert bulk.side_by_side({"a": lambda: 1, "b": slow}) == {"a": 1, "b": "slow"}
+    ended.clear()
+    with pytest.raises(RuntimeError, match="boom"):
+        bulk.side_by_side({"fails": fails, "slow": slow})
+    assert ended.is_set()

@@ -1,5 +1,7 @@
 """jobs.sinks' deletes, against a session that completes every request at once."""
 
+import re
+
 import pytest
 
 from contract.settings import Settings
@@ -45,6 +47,41 @@ def test_upsert_sends_one_insert_per_row_in_the_tables_column_order_at_one_times
     monkeypatch.setattr(sinks, "UPSERT_MAX_ROWS", 1)
     with pytest.raises(ValueError, match="more than 1 rows"):
         sinks.upsert(stats, Settings(keyspace="ks"), session, "month_stats")
+
+
+class Formatting(FakeSession):
+    """Prepares a statement as a query with %s markers, which a batch fills in as the driver does for text."""
+
+    def prepare(self, cql):
+        return super().prepare(cql).replace("?", "%s")
+
+
+def test_rows_of_one_partition_go_as_unlogged_batches_of_batch_rows_and_a_lone_row_as_itself(monkeypatch):
+    from cassandra.query import BatchStatement, BatchType
+
+    monkeypatch.setattr(sinks, "BATCH_ROWS", 2)
+    rows = [{"lang": "en", "month": "2024-11", "bucket": 7, "title": f"T{i}", "incoming_total": i,
+             "outgoing_total": 0} for i in range(5)] + [
+            {"lang": "en", "month": "2024-11", "bucket": 8, "title": "U", "incoming_total": 1, "outgoing_total": 0}]
+    session = Formatting()
+    assert sinks.upsert_rows(rows, Settings(keyspace="ks"), session, "month_articles", timestamp=42) == 6
+    requests = []
+    for statement, params in session.sent:
+        if isinstance(statement, BatchStatement):
+            assert statement.batch_type == BatchType.UNLOGGED and params is None
+            queries = " ".join(query for _, query, _ in statement._statements_and_parameters)
+            requests.append(sorted(re.findall(r"'(T\d)'", queries)))
+        else:
+            requests.append(params[3])
+    assert sorted(map(str, requests)) == sorted(map(str, [["T0", "T1"], ["T2", "T3"], "T4", "U"]))
+
+
+def test_a_small_table_is_taken_whole_and_a_big_one_is_not(spark, monkeypatch):
+    stats = spark.createDataFrame([("en", "2024-11", 3, 7), ("de", "2024-11", 4, 9)],
+                                  "lang string, month string, rows long, total_clicks long")
+    assert sorted(r["lang"] for r in sinks.small_table(stats, "month_stats")) == ["de", "en"]
+    monkeypatch.setattr(sinks, "UPSERT_MAX_ROWS", 1)
+    assert sinks.small_table(stats, "month_stats") is None
 
 
 class Answers(FakeSession):
