@@ -73,19 +73,19 @@ class MemorySampler(threading.Thread):
         self._stop.set()
 
 
-def load_row(session, run: str):
-    """The ingestion row of the load `run`, or None while the stream has not recorded it."""
+def load_row(session, month: str, run: str):
+    """The ingestion row of the load `run` of `month`, or None while the stream has not recorded it."""
     load = session.execute("SELECT run, status, error, end_offsets, analyzed_at FROM ingestion "
-                           "WHERE scope=%s AND lang=%s AND month=%s", (INGESTION_SCOPE, LANG, MONTH)).one()
+                           "WHERE scope=%s AND lang=%s AND month=%s", (INGESTION_SCOPE, LANG, month)).one()
     return load if load and load.run == run else None
 
 
-def stream_passed(session, load) -> bool:
+def stream_passed(session, month: str, load) -> bool:
     """True once the rows query has processed every RAW offset of `load` (the driver's own test)."""
     progress = session.execute("SELECT end_offsets FROM stream_progress WHERE query=%s", (ROWS_QUERY,)).one()
     if not load.end_offsets or not progress:
         return False
-    return caught_up(PendingLoad(LANG, MONTH, {}, dict(load.end_offsets)), dict(progress.end_offsets or {}))
+    return caught_up(PendingLoad(LANG, month, {}, dict(load.end_offsets)), dict(progress.end_offsets or {}))
 
 
 def disk_used(stack: str) -> dict[str, int]:
@@ -102,7 +102,7 @@ def disk_used(stack: str) -> dict[str, int]:
     return used
 
 
-def end_to_end(stack: str, path: Path, rows: int, analytics: bool = True) -> dict:
+def end_to_end(stack: str, path: Path, rows: int, month: str, analytics: bool = True) -> dict:
     out = stack_tool.outputs(stack)
     run = uuid.uuid4().hex
     sampler = MemorySampler(stack)
@@ -117,7 +117,7 @@ def end_to_end(stack: str, path: Path, rows: int, analytics: bool = True) -> dic
 
     def probe() -> tuple:
         try:
-            now, load = time.monotonic(), load_row(session, run)
+            now, load = time.monotonic(), load_row(session, month, run)
         except (OperationTimedOut, ReadTimeout, Unavailable, NoHostAvailable):
             # A ring busy importing a month's SSTables may miss one poll; the next one asks again.
             return tuple(sorted(times))
@@ -125,7 +125,7 @@ def end_to_end(stack: str, path: Path, rows: int, analytics: bool = True) -> dic
             return tuple(sorted(times))
         if load.status == LoadStatus.FAILED:
             raise SystemExit(f"load failed: {load.error}")
-        if "caught_up" not in times and (load.status == LoadStatus.COMPLETE or stream_passed(session, load)):
+        if "caught_up" not in times and (load.status == LoadStatus.COMPLETE or stream_passed(session, month, load)):
             times["caught_up"] = now
         if load.status == LoadStatus.COMPLETE:
             times.setdefault("complete", now)
@@ -176,13 +176,15 @@ def main() -> None:
     parser.add_argument("--in-flight", type=int, default=128)
     parser.add_argument("--stress-threads", type=int, default=64)
     parser.add_argument("--stack", default="dev")
+    parser.add_argument("--month", default=MONTH, help="the month the generated file is named for; another than "
+                        "the last run's makes a first load of its month, not a reload")
     parser.add_argument("--skip-pipeline", action="store_true")
     parser.add_argument("--skip-analytics", action="store_true", help="stop timing at complete")
     parser.add_argument("--legacy-stress", action="store_true", help="also the old write path's anchors")
     args = parser.parse_args()
-    path = bench_file(args.rows, LANG, MONTH, seed=SEED)
+    path = bench_file(args.rows, LANG, args.month, seed=SEED)
     if not args.skip_pipeline:
-        pipeline = end_to_end(args.stack, path, args.rows, analytics=not args.skip_analytics)
+        pipeline = end_to_end(args.stack, path, args.rows, args.month, analytics=not args.skip_analytics)
         print(json.dumps(pipeline, indent=2), flush=True)
     settings = stack_tool.config(args.stack)
     ring = ring_best.run(args.stack, args.ring_rows, settings["cassandra"]["datacenter"],

@@ -26,13 +26,16 @@ log = logging.getLogger("clickstream.finalize")
 EARLIEST = -2
 
 #: A load's batch work (finalize, analytics) shuffles into one partition per this many rows, and never into
-#: fewer than MIN_SHUFFLE_PARTITIONS, which is also the stream's own setting (its micro-batches are small): an
-#: English month (35M rows) in 8 would spill most of every aggregation to disk on the workers' 768 MiB executors.
+#: fewer than MIN_SHUFFLE_PARTITIONS: an English month (35M rows) in 8 would spill most of every aggregation to
+#: disk on the workers' 768 MiB executors.
 ROWS_PER_SHUFFLE_PARTITION = 500_000
-#: The dev stack's executor cores. Every task costs ~0.1 s of scheduling and start-up on this machine whatever
-#: its size, and adaptive execution did not merge a small load's 8-way shuffles: the sample's finalize ran 230
-#: tasks of a few rows each.
-MIN_SHUFFLE_PARTITIONS = 2
+MIN_SHUFFLE_PARTITIONS = 8
+#: A load of at most SMALL_LOAD_ROWS shuffles into SMALL_SHUFFLE_PARTITIONS, the dev stack's executor cores, and
+#: so does the stream (its micro-batches' shuffles hold a few rows per RAW record). Every task costs ~0.1 s of
+#: scheduling and start-up on this machine whatever its size, and adaptive execution did not merge 8-way
+#: shuffles of a few rows: the sample's finalize ran 230 tasks, and 92 with 2-way ones.
+SMALL_LOAD_ROWS = 100_000
+SMALL_SHUFFLE_PARTITIONS = 2
 
 
 def sized_session(spark: SparkSession, load: PendingLoad) -> SparkSession:
@@ -41,9 +44,14 @@ def sized_session(spark: SparkSession, load: PendingLoad) -> SparkSession:
     rows = load.rows_processed or ROWS_PER_RECORD * sum(
         end - max(load.start_offsets.get(p, 0), 0) for p, end in load.end_offsets.items())
     own = spark.newSession()
-    own.conf.set("spark.sql.shuffle.partitions",
-                 str(max(MIN_SHUFFLE_PARTITIONS, math.ceil(rows / ROWS_PER_SHUFFLE_PARTITION))))
+    own.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions(rows)))
     return own
+
+
+def shuffle_partitions(rows: int) -> int:
+    if rows <= SMALL_LOAD_ROWS:
+        return SMALL_SHUFFLE_PARTITIONS
+    return max(MIN_SHUFFLE_PARTITIONS, math.ceil(rows / ROWS_PER_SHUFFLE_PARTITION))
 
 
 def load_rows(spark: SparkSession, settings: Settings, load: PendingLoad) -> DataFrame:
@@ -82,12 +90,17 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session
         # finalized, so a first load skips the read-back (its limit: docs/design.md).
         reloaded = month_stored(session, settings, load.lang, load.month)
         count, articles, timestamp = rows.count(), monthly.month_articles(stats), sinks.write_timestamp()
+        # A big load counts its per-title frames, which computes them before any loader starts: the order its
+        # 35M-row runs were measured in (docs/benchmarks.md). A small one leaves each table to its own write,
+        # which takes it whole in one Spark job when it is small.
+        titles, folded_titles, top_titles = ((stats.count(), folded.count(), search_top.count())
+                                             if count > bulk.BULK_MIN_ROWS else (None, None, None))
         # Every table side by side, the small ones too: on a small load each is a few short Spark jobs and
-        # the driver's writes, which would otherwise wait for one another. Only the edges' size is known
-        # here; the others are sized (or, when small, taken whole) by their own write.
+        # the driver's writes, which would otherwise wait for one another.
         writes = [("edges_in", transforms.edges_in(rows), count), ("edges_out", transforms.edges_out(rows), count),
-                  ("month_articles", articles, None), ("article_trend", monthly.article_trend(stats), None),
-                  ("search_titles", monthly.search_titles(folded), None), ("search_top", search_top, None)]
+                  ("month_articles", articles, titles), ("article_trend", monthly.article_trend(stats), titles),
+                  ("search_titles", monthly.search_titles(folded), folded_titles),
+                  ("search_top", search_top, top_titles)]
         top = monthly.top_articles(stats, TOP_ARTICLES_LIMIT)
         bulk.side_by_side({
             **{table: partial(bulk.bulk_write, df, settings, session, table, n, timestamp) for table, df, n in writes},

@@ -30,7 +30,7 @@ from contract.schema import LOADS_QUERY, ROWS_QUERY
 from contract.settings import Settings
 from contract.topics import LoadEvent
 from jobs import transforms
-from jobs.finalize import MIN_SHUFFLE_PARTITIONS, finalize, run_analytics
+from jobs.finalize import SMALL_SHUFFLE_PARTITIONS, finalize, run_analytics
 from jobs.ingestion import IngestionTable, RecordRows, partition_offsets, caught_up
 from jobs.sinks import spark_conf
 
@@ -60,7 +60,7 @@ def build_session(settings: Settings) -> SparkSession:
     builder = SparkSession.builder.appName("clickstream-streaming").master(settings.spark_master)
     for key, value in spark_conf(settings).items():
         builder = builder.config(key, value)
-    return (builder.config("spark.sql.shuffle.partitions", str(MIN_SHUFFLE_PARTITIONS))
+    return (builder.config("spark.sql.shuffle.partitions", str(SMALL_SHUFFLE_PARTITIONS))
             .config("spark.scheduler.mode", "FAIR").getOrCreate())
 
 

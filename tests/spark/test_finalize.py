@@ -118,7 +118,10 @@ def land(spark, monkeypatch):
     return run
 
 
-def test_movers_are_right_whichever_month_loads_first(spark, connect, monkeypatch):
+# A big load counts its per-title tables before writing them; a small one lets each write take its table whole.
+@pytest.mark.parametrize("bulk_min_rows", [bulk.BULK_MIN_ROWS, 0], ids=["small load", "big load"])
+def test_movers_are_right_whichever_month_loads_first(spark, connect, monkeypatch, bulk_min_rows):
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", bulk_min_rows)
     clicks = {
         "2024-10": [("other-search", "A", "external", 100), ("other-search", "B", "external", 40),
                     ("A", "B", "link", 10)],
@@ -198,7 +201,9 @@ def test_a_load_shuffles_into_partitions_sized_to_it_in_a_session_of_its_own(spa
     assert month.conf.get("spark.sql.shuffle.partitions") == "70"
     assert spark.conf.get("spark.sql.shuffle.partitions") == before  # the stream's session keeps its own
     sample = job.sized_session(spark, PendingLoad("en", "2024-11", {}, {0: 5}, rows_processed=1_039))
-    assert sample.conf.get("spark.sql.shuffle.partitions") == str(job.MIN_SHUFFLE_PARTITIONS)
+    assert sample.conf.get("spark.sql.shuffle.partitions") == str(job.SMALL_SHUFFLE_PARTITIONS)
+    million = job.sized_session(spark, PendingLoad("en", "2024-11", {}, {0: 5}, rows_processed=1_000_000))
+    assert million.conf.get("spark.sql.shuffle.partitions") == str(job.MIN_SHUFFLE_PARTITIONS)
     # Before the stream has counted any row, the load's records say how big it is at most.
     counted = job.sized_session(spark, PendingLoad("en", "2024-11", {0: 1_000}, {0: 101_000}))
     assert counted.conf.get("spark.sql.shuffle.partitions") == "52"  # 100,000 records of 256 rows
