@@ -28,10 +28,17 @@ PRODUCER = "producer"
 STREAMING = "streaming"
 
 SUPER_USERS = (BROKER, CONTROLLER, ADMIN)
-#: The principals with a SCRAM credential, made when the cluster's metadata log is formatted.
-SCRAM_USERS = (BROKER, ADMIN, PRODUCER, STREAMING)
+#: The SCRAM credentials made when the cluster's metadata log is formatted: the brokers' and the admin's, fixed
+#: from then on (the brokers need theirs before any client can set one).
+SCRAM_USERS = (BROKER, ADMIN)
+#: The apps' principals, whose SCRAM credentials the topics step (as the admin) sets on every `pulumi up`: a
+#: rotated password takes effect there, with no broker restart.
+APP_USERS = (PRODUCER, STREAMING)
 #: Every principal that gets a generated password.
-PRINCIPALS = (BROKER, CONTROLLER, ADMIN, PRODUCER, STREAMING)
+PRINCIPALS = (*SUPER_USERS, *APP_USERS)
+
+#: Iterations of the SCRAM credentials the topics step sets (Kafka's minimum and `kafka-storage`'s default).
+SCRAM_ITERATIONS = 4096
 
 #: The consumer groups Spark's Kafka source and batch reader name themselves with.
 SPARK_GROUP_PREFIX = "spark-kafka-"

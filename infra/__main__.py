@@ -14,7 +14,7 @@ from infra.hosts import HostPorts, placement
 from infra.images import BaseImages, BaseImagesArgs
 from infra.kafka import KafkaCluster, KafkaClusterArgs
 from infra.naming import Naming
-from infra.passwords import Password
+from infra.passwords import Password, generations
 from infra.spark import SparkCluster, SparkClusterArgs
 
 config = pulumi.Config("clickstream")
@@ -46,14 +46,24 @@ bases = {h.name: BaseImages(h.resource_name("base", place), BaseImagesArgs(
     bulkload=(cache / "artifacts" / "bulkload" / "current").resolve(),
 ), opts=pulumi.ResourceOptions(providers=[h.provider] if h.provider else None)) for h in place.hosts}
 jre = {host: b.jre for host, b in bases.items()}
+# Optional: {secret name: generation}; a new generation rotates that secret (docs/security.md).
+generation = generations(config.get_object("secretGenerations"))
+
+
+def generated(name: str) -> pulumi.Output[str]:
+    return Password(name, generation=generation.get(name, 0)).value
+
+
 # One generated password per Kafka principal (contract.kafka_auth), kept encrypted in the stack state only.
-kafka_passwords = {user: Password(f"kafka-{user}").value for user in kafka_auth.PRINCIPALS}
+kafka_passwords = {user: generated(f"kafka-{user}") for user in kafka_auth.PRINCIPALS}
 kafka = KafkaCluster("kafka", KafkaClusterArgs(
     naming=naming, network=network.name, base_image=jre, version=versions["kafkaVersion"],
     artifacts=cache / "artifacts" / f"kafka-{versions['kafkaVersion']}",
     brokers=kafka_cfg["brokers"], heap=kafka_cfg["heap"], replication_factor=kafka_cfg["replicationFactor"],
     min_insync_replicas=kafka_cfg["minInsyncReplicas"], external_port_base=kafka_cfg["externalPortBase"],
-    controllers=kafka_cfg["controllers"], passwords=kafka_passwords, placement=place,
+    controllers=kafka_cfg["controllers"], placement=place,
+    # The apps' logins are the topics step's to set: rotating one restarts no broker.
+    passwords={user: kafka_passwords[user] for user in kafka_auth.SUPER_USERS},
 ))
 cassandra = CassandraCluster("cassandra", CassandraClusterArgs(
     naming=naming, network=network.name, base_image=jre, version=versions["cassandraVersion"],
@@ -63,7 +73,7 @@ cassandra = CassandraCluster("cassandra", CassandraClusterArgs(
     placement=place,
 ))
 # The Spark cluster's RPC secret: without it the master takes no driver and the workers no master.
-spark_secret = Password("spark-auth").value
+spark_secret = generated("spark-auth")
 spark = SparkCluster("spark", SparkClusterArgs(
     naming=naming, network=network.name, base_image=jre, wheels_image={h: b.wheels for h, b in bases.items()},
     connectors_image={h: b.spark_connectors for h, b in bases.items()},
@@ -74,8 +84,7 @@ spark = SparkCluster("spark", SparkClusterArgs(
 ))
 base = bases[first.name]
 # One generated password per Cassandra role, kept encrypted in the stack state only.
-cassandra_passwords = {role: Password(f"cassandra-{role}").value
-                       for role in (schema.ADMIN, schema.WRITER, schema.READER)}
+cassandra_passwords = {role: generated(f"cassandra-{role}") for role in (schema.ADMIN, schema.WRITER, schema.READER)}
 settings = Settings(
     kafka_bootstrap=kafka.bootstrap, cassandra_hosts=cassandra.hosts, cassandra_port=cassandra.port,
     cassandra_datacenter=cassandra_cfg["datacenter"], keyspace=Settings.keyspace,

@@ -40,8 +40,9 @@ class SetupStepsArgs:
     producer_image: docker.Image
     #: Password of each Cassandra role (contract.schema ADMIN, WRITER, READER); Pulumi secrets.
     cassandra_passwords: dict[str, pulumi.Output[str]]
-    #: The Kafka admin's password (a Pulumi secret): the topics step creates the topics and the ACLs.
-    kafka_admin_password: pulumi.Output[str]
+    #: The Kafka admin's password and the apps' (contract.kafka_auth ADMIN and APP_USERS; Pulumi secrets): the
+    #: topics step logs in as the admin, creates the topics and the ACLs, and sets the apps' logins.
+    kafka_passwords: dict[str, pulumi.Output[str]]
     partitions: int
     replication_factor: int
     min_insync_replicas: int
@@ -65,14 +66,15 @@ class SetupSteps(AppComponent):
             uploads=[_password_file(role, password) for role, password in args.cassandra_passwords.items()],
             must_run=False, attach=True, logs=True, depends_on=args.depends_on,
         )
-        # One-shot, as the Kafka admin: create the topics and the ACLs, and return once every partition has a
-        # full ISR.
+        # One-shot, as the Kafka admin: create the topics, the ACLs and the apps' logins, and return once every
+        # partition has a full ISR.
         self.topics = self.add_container(
             "topics", "producer-topics", image_ref(args.producer_image),
             command=["producer.topics", f"--partitions={args.partitions}",
                      f"--replication={args.replication_factor}", f"--min-insync={args.min_insync_replicas}"],
             must_run=False, attach=True, logs=True, envs=_env(args.settings, kafka_user=kafka_auth.ADMIN),
-            uploads=[_kafka_password_file(kafka_auth.ADMIN, args.kafka_admin_password)], depends_on=args.depends_on,
+            uploads=[_kafka_password_file(user, args.kafka_passwords[user])
+                     for user in (kafka_auth.ADMIN, *kafka_auth.APP_USERS)], depends_on=args.depends_on,
         )
         self.topics_done = _succeeded(self.topics, "creating the Kafka topics").apply(
             lambda c: f"CLICKSTREAM_TOPICS_EXIT={c}")
@@ -248,7 +250,7 @@ class Apps(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.setup = SetupSteps(name, SetupStepsArgs(
             place=place, settings=settings, jobs_image=jobs, producer_image=producer, cassandra_passwords=passwords,
-            kafka_admin_password=args.kafka_passwords[kafka_auth.ADMIN], partitions=args.partitions,
+            kafka_passwords=args.kafka_passwords, partitions=args.partitions,
             replication_factor=args.replication_factor, min_insync_replicas=args.min_insync_replicas,
             depends_on=args.depends_on), child)
         self.producer = Producer(name, ProducerArgs(

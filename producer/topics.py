@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from contract import kafka_auth, topics
-from contract.settings import Settings
+from contract.settings import Settings, kafka_password_path
 
 #: Raw rows are kept so that any load can be replayed or re-aggregated from Kafka.
 RETENTION = {topics.RAW: "-1", topics.DEAD_LETTER: "-1", topics.LOADS: "-1"}
@@ -37,10 +38,31 @@ def ensure_topics(kafka: Settings, partitions: int, replication: int, min_insync
             except TopicAlreadyExistsError:
                 pass
         if kafka.kafka_login():
+            set_app_logins(admin, app_passwords())
             grant(admin)
         _wait_for_full_isr(admin, replication, timeout)
     finally:
         admin.close()
+
+
+def app_passwords() -> dict[str, str]:
+    """The apps' Kafka passwords (contract.kafka_auth.APP_USERS), from the files the topics step is given."""
+    return {user: Path(kafka_password_path(user)).read_text().strip() for user in kafka_auth.APP_USERS}
+
+
+def set_app_logins(admin, passwords: dict[str, str]) -> None:
+    """Give each app principal its SCRAM credential for `passwords[user]`: made on a new cluster, replaced by a
+    rotated password (docs/security.md); fail naming any the brokers refused."""
+    from kafka.admin import ScramMechanism, UserScramCredentialUpsertion
+
+    mechanism = ScramMechanism[kafka_auth.MECHANISM.replace("-", "_")]
+    errors = admin.alter_user_scram_credentials(
+        [UserScramCredentialUpsertion(user, mechanism, password, iterations=kafka_auth.SCRAM_ITERATIONS)
+         for user, password in sorted(passwords.items())])
+    refused = {user: error for user, error in errors.items() if error}
+    if refused:
+        raise SystemExit("Kafka refused the apps' logins: " + "; ".join(f"{u}: {e}" for u, e in refused.items()))
+    print(f"Kafka logins set for {', '.join(sorted(passwords))}")
 
 
 def acls() -> list:

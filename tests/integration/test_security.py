@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 from cassandra import Unauthorized
 from cassandra.cluster import NoHostAvailable
 
@@ -24,6 +25,7 @@ from contract.settings import Settings, spark_auth_properties
 from infra.naming import STACK_LABEL
 from devstack import stack as stack_tool
 from tests.integration import faults
+from tests.conftest import SAMPLE
 from tests.integration.helpers import STACK
 
 pytestmark = pytest.mark.stack
@@ -31,6 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 KEYSPACE = Settings.keyspace
 CASSANDRA_NODES = ("cassandra-0", "cassandra-1", "cassandra-2")
 RESTARTED_NODE = "cassandra-2"
+
+
+STACK_FILE = Path(stack_tool.ROOT) / f"Pulumi.{STACK}.yaml"
 
 
 def passwords(outputs) -> list[str]:
@@ -237,6 +242,40 @@ def test_the_streaming_principal_cannot_write_rows(outputs):
             producer.send(topics.RAW, b"forged").get(timeout=30)
     finally:
         producer.close(timeout=5)
+
+
+def test_a_new_generation_in_config_rotates_the_producers_kafka_login_and_loads_go_on(outputs, tmp_path):
+    """What an operator does (docs/security.md, "Rotating a secret"): a new generation in the stack config, then
+    `pulumi up`. The old password is refused from then on, the new one is taken, and a load completes with it."""
+    from kafka import KafkaConsumer
+    from kafka.errors import KafkaTimeoutError
+
+    config = yaml.safe_load(STACK_FILE.read_text())
+    config["config"]["clickstream:secretGenerations"] = {"kafka-producer": 1}
+    rotated_file = tmp_path / f"Pulumi.{STACK}.yaml"
+    rotated_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    old = login_of(outputs, kafka_auth.PRODUCER)
+    try:
+        rotated = stack_tool.up(STACK, rotated_file)
+        new = login_of(rotated, kafka_auth.PRODUCER)
+        assert new[0] == old[0] and new[1] != old[1]
+        with pytest.raises(KafkaTimeoutError):
+            consumer = KafkaConsumer(**kafka_as(outputs, old), bootstrap_timeout_ms=10_000)
+            try:
+                consumer.topics()
+            finally:
+                consumer.close()
+        consumer = KafkaConsumer(**kafka_as(rotated, new))
+        try:
+            assert topics.RAW in consumer.topics()
+        finally:
+            consumer.close()
+        stack_tool.load(STACK, SAMPLE, None, "2001-11", wait=True)  # `make load` reads the new login itself
+    finally:
+        # Back to the committed config: generation 0 again, so yet another password, which every later test
+        # reads from the session's outputs.
+        outputs.update(stack_tool.up(STACK))
+    assert login_of(outputs, kafka_auth.PRODUCER)[1] not in (old[1], new[1])
 
 
 #: A driver that asks the stack's Spark master for an application and prints whether it got one. With a third

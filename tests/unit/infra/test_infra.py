@@ -164,7 +164,9 @@ def test_apps_hand_each_container_only_its_own_role_and_password_as_a_file():
         # Kafka: the topics step as the admin, the streaming job as its own principal; the web UI not at all.
         assert (topics_env["CLICKSTREAM_KAFKA_USER"], stream_env["CLICKSTREAM_KAFKA_USER"]) == ("admin", "streaming")
         assert not web_env.get("CLICKSTREAM_KAFKA_USER") and not schema_env.get("CLICKSTREAM_KAFKA_USER")
-        assert [(u["file"], u["content"]) for u in topics_up] == [("/run/secrets/kafka-admin", "kpw-admin")]
+        # The admin's login, and the apps' passwords whose SCRAM credentials the step sets.
+        assert [(u["file"], u["content"]) for u in topics_up] == [
+            (f"/run/secrets/kafka-{user}", f"kpw-{user}") for user in ("admin", "producer", "streaming")]
         for env in (schema_env, stream_env, web_env, topics_env):
             assert not any(v.startswith(("pw-", "kpw-")) or "spark-pw" in v for v in env.values())
 
@@ -269,7 +271,7 @@ def test_the_front_image_is_debians_nginx_run_unprivileged():
     assert all(f"{name}=" in dockerfile for name in placeholders)
 
 
-def test_generated_passwords_are_random_and_only_length_replaces_them():
+def test_generated_passwords_are_random_and_only_length_or_a_new_generation_replaces_them():
     from infra.passwords import _PasswordProvider
 
     provider = _PasswordProvider()
@@ -277,6 +279,10 @@ def test_generated_passwords_are_random_and_only_length_replaces_them():
     assert first.outs["value"] != second.outs["value"] and len(first.outs["value"]) >= 32
     assert not provider.diff("id", {"length": 24}, {"length": 24}).changes
     assert provider.diff("id", {"length": 24}, {"length": 32}).replaces == ["length"]
+    # A password made before generations existed is generation 0: the first `pulumi up` after keeps it.
+    assert not provider.diff("id", {"length": 24}, {"length": 24, "generation": 0}).changes
+    assert provider.diff("id", {"length": 24, "generation": 1}, {"length": 24, "generation": 2}).replaces == [
+        "generation"]
 
 
 @pulumi.runtime.test

@@ -18,7 +18,8 @@ config, seen = json.loads(sys.argv[1]), []
 
 class Mocks(pulumi.runtime.Mocks):
     def new_resource(self, args):
-        kept = {k: args.inputs.get(k) for k in ("envs", "ports")} if args.typ.endswith("container:Container") else {}
+        kept = ({k: args.inputs.get(k) for k in ("envs", "ports")} if args.typ.endswith("container:Container") else
+                {"generation": args.inputs.get("generation")} if args.typ.startswith("pulumi-python:dynamic") else {})
         seen.append([args.typ, args.name, args.provider or "", kept])
         return f"{args.name}-id", dict(args.inputs) | ({"repoDigest": "sha256:" + args.name}
                                                         if args.typ == "docker:index/image:Image" else {})
@@ -33,7 +34,7 @@ print(json.dumps(seen))
 """
 
 
-def _resources(tmp_path: Path, stack_file: str, **changes) -> list[list[str]]:
+def _run(tmp_path: Path, stack_file: str, **changes) -> subprocess.CompletedProcess:
     config = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     config |= yaml.safe_load((ROOT / stack_file).read_text())["config"]
     for key, value in changes.items():
@@ -44,8 +45,12 @@ def _resources(tmp_path: Path, stack_file: str, **changes) -> list[list[str]]:
                    f"artifacts/spark-connectors-{v['sparkVersion']}-scc{v['sparkCassandraConnectorVersion']}",
                    "artifacts/bulkload/current"):
         (tmp_path / folder).mkdir(parents=True, exist_ok=True)
-    result = subprocess.run([sys.executable, "-c", RUN, json.dumps(config)], cwd=ROOT, text=True,
-                            capture_output=True, env={"CLICKSTREAM_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    return subprocess.run([sys.executable, "-c", RUN, json.dumps(config)], cwd=ROOT, text=True,
+                          capture_output=True, env={"CLICKSTREAM_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"})
+
+
+def _resources(tmp_path: Path, stack_file: str, **changes) -> list[list[str]]:
+    result = _run(tmp_path, stack_file, **changes)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.splitlines()[-1])
 
@@ -88,3 +93,14 @@ def test_each_stack_publishes_its_web_ui_port_through_the_front_server_on_the_fi
             knobs["cacheSize"], str(knobs["connectionsPerClient"]), str(knobs["connectionsTotal"])), stack_file
         # With several hosts, the web UI and its front server share the first host (and its stack network).
         assert front[2] == webui[2] and ("::docker-a::" in front[2]) == ("clickstream:hosts" in config), stack_file
+
+
+def test_a_new_generation_in_config_rotates_that_secret_alone_and_an_admins_login_cannot_be_rotated(tmp_path: Path):
+    passwords = {r[1]: r[3]["generation"] for r in _resources(tmp_path, "Pulumi.dev.yaml",
+                                                               secretGenerations={"kafka-producer": 2})
+                 if r[0].startswith("pulumi-python:dynamic")}
+    assert passwords["kafka-producer"] == 2
+    assert {name for name, generation in passwords.items() if generation} == {"kafka-producer"}
+    assert {"kafka-admin", "kafka-streaming", "cassandra-writer", "spark-auth"} <= set(passwords)
+    refused = _run(tmp_path, "Pulumi.dev.yaml", secretGenerations={"kafka-admin": 1})
+    assert refused.returncode != 0 and "kafka-admin cannot be rotated by pulumi up" in refused.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 import pytest
@@ -56,3 +57,25 @@ def test_the_topics_step_grants_one_kafka_acl_per_principal_resource_and_operati
     groups = [a for a in acls if a.resource_pattern.resource_type == ResourceType.GROUP]
     assert [(a.principal, a.operation, a.resource_pattern.pattern_type) for a in groups] == [
         ("User:streaming", ACLOperation.READ, ACLResourcePatternType.PREFIXED)]
+
+
+def test_the_topics_step_sets_each_app_principals_scram_credential_and_fails_naming_a_refusal():
+    from producer import topics as topics_step
+
+    class Admin:
+        def __init__(self, errors):
+            self.errors, self.sent = errors, []
+
+        def alter_user_scram_credentials(self, alterations):
+            self.sent = alterations
+            return {a.user: self.errors.get(a.user) for a in alterations}
+
+    admin = Admin({})
+    topics_step.set_app_logins(admin, {"streaming": "s3cret", "producer": "p4ss"})
+    assert [(a.user, a.mechanism.name, a.iterations) for a in admin.sent] == [
+        ("producer", "SCRAM_SHA_512", 4096), ("streaming", "SCRAM_SHA_512", 4096)]
+    # Salted here: the password itself never goes to the brokers.
+    for alteration, password in zip(admin.sent, ("p4ss", "s3cret")):
+        assert alteration.salted_password == hashlib.pbkdf2_hmac("sha512", password.encode(), alteration.salt, 4096)
+    with pytest.raises(SystemExit, match="producer: not allowed"):
+        topics_step.set_app_logins(Admin({"producer": "not allowed"}), {"producer": "p4ss"})
