@@ -18,8 +18,11 @@ class _PasswordProvider(ResourceProvider):
     def create(self, props):
         import secrets  # imported here: the provider runs pickled in Pulumi's provider process
 
+        # The outputs are what the next diff compares with: they carry the generation, or a rotation could not
+        # be undone (a stack test found it: going back to generation 0 changed nothing).
         return CreateResult(id_=secrets.token_hex(8),
-                            outs={"length": props["length"], "value": secrets.token_urlsafe(int(props["length"]))})
+                            outs={"length": props["length"], "generation": props.get("generation", 0),
+                                  "value": secrets.token_urlsafe(int(props["length"]))})
 
     def diff(self, _id, olds, news):
         # A password made before generations existed is generation 0.

@@ -283,6 +283,9 @@ def test_generated_passwords_are_random_and_only_length_or_a_new_generation_repl
     assert not provider.diff("id", {"length": 24}, {"length": 24, "generation": 0}).changes
     assert provider.diff("id", {"length": 24, "generation": 1}, {"length": 24, "generation": 2}).replaces == [
         "generation"]
+    # The next diff sees the outputs of create: a rotation to 1 and back to 0 replaces the password both times.
+    rotated = provider.create({"length": 24.0, "generation": 1}).outs
+    assert provider.diff("id", rotated, {"length": 24, "generation": 0}).replaces == ["generation"]
 
 
 @pulumi.runtime.test
