@@ -14,7 +14,7 @@ from infra.hosts import HostPorts, placement
 from infra.images import BaseImages, BaseImagesArgs
 from infra.kafka import KafkaCluster, KafkaClusterArgs
 from infra.naming import Naming
-from infra.passwords import Password, generations
+from infra.passwords import Password, cassandra_secret, generations, kafka_secret
 from infra.spark import SparkCluster, SparkClusterArgs
 
 config = pulumi.Config("clickstream")
@@ -55,7 +55,7 @@ def generated(name: str) -> pulumi.Output[str]:
 
 
 # One generated password per Kafka principal (contract.kafka_auth), kept encrypted in the stack state only.
-kafka_passwords = {user: generated(f"kafka-{user}") for user in kafka_auth.PRINCIPALS}
+kafka_passwords = {user: generated(kafka_secret(user)) for user in kafka_auth.PRINCIPALS}
 kafka = KafkaCluster("kafka", KafkaClusterArgs(
     naming=naming, network=network.name, base_image=jre, version=versions["kafkaVersion"],
     artifacts=cache / "artifacts" / f"kafka-{versions['kafkaVersion']}",
@@ -84,7 +84,7 @@ spark = SparkCluster("spark", SparkClusterArgs(
 ))
 base = bases[first.name]
 # One generated password per Cassandra role, kept encrypted in the stack state only.
-cassandra_passwords = {role: generated(f"cassandra-{role}") for role in (schema.ADMIN, schema.WRITER, schema.READER)}
+cassandra_passwords = {role: generated(cassandra_secret(role)) for role in (schema.ADMIN, schema.WRITER, schema.READER)}
 settings = Settings(
     kafka_bootstrap=kafka.bootstrap, cassandra_hosts=cassandra.hosts, cassandra_port=cassandra.port,
     cassandra_datacenter=cassandra_cfg["datacenter"], keyspace=Settings.keyspace,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider
 
+from contract import kafka_auth, schema
 from infra.dynamic import pickled_by_value
 
 
@@ -41,11 +42,22 @@ class Password(Resource):
         super().__init__(_PasswordProvider(), name, {"length": length, "generation": generation, "value": None}, opts)
 
 
+def kafka_secret(user: str) -> str:
+    """The generated password's name of a Kafka principal (contract.kafka_auth)."""
+    return f"kafka-{user}"
+
+
+def cassandra_secret(role: str) -> str:
+    """The generated password's name of a Cassandra role (contract.schema ADMIN, WRITER, READER)."""
+    return f"cassandra-{role}"
+
+
 #: The secrets a new generation may rotate: those whose every holder follows a change on `pulumi up`. Cassandra's
 #: app roles (the schema step sets each role's password to the current secret) and Kafka's app principals (the
 #: topics step sets their SCRAM credentials). Not the admins' logins, which the set-up steps log in with, nor
 #: the brokers' and the Spark cluster's, which every node must change at once.
-ROTATABLE = ("cassandra-writer", "cassandra-reader", "kafka-producer", "kafka-streaming")
+ROTATABLE = (*(cassandra_secret(role) for role in (schema.WRITER, schema.READER)),
+             *(kafka_secret(user) for user in kafka_auth.APP_USERS))
 
 
 def generations(config: dict | None) -> dict[str, int]:

@@ -93,14 +93,14 @@ def finalize(spark: SparkSession, settings: Settings, load: PendingLoad, session
         # A big load counts its per-title frames, which computes them before any loader starts: the order its
         # 35M-row runs were measured in (docs/benchmarks.md). A small one leaves each table to its own write,
         # which takes it whole in one Spark job when it is small.
-        titles, folded_titles, top_titles = ((stats.count(), folded.count(), search_top.count())
-                                             if count > bulk.BULK_MIN_ROWS else (None, None, None))
+        titles, folded_rows, top_rows = ((stats.count(), folded.count(), search_top.count())
+                                         if count > bulk.BULK_MIN_ROWS else (None, None, None))
         # Every table side by side, the small ones too: on a small load each is a few short Spark jobs and
         # the driver's writes, which would otherwise wait for one another.
         writes = [("edges_in", transforms.edges_in(rows), count), ("edges_out", transforms.edges_out(rows), count),
                   ("month_articles", articles, titles), ("article_trend", monthly.article_trend(stats), titles),
-                  ("search_titles", monthly.search_titles(folded), folded_titles),
-                  ("search_top", search_top, top_titles)]
+                  ("search_titles", monthly.search_titles(folded), folded_rows),
+                  ("search_top", search_top, top_rows)]
         top = monthly.top_articles(stats, TOP_ARTICLES_LIMIT)
         bulk.side_by_side({
             **{table: partial(bulk.bulk_write, df, settings, session, table, n, timestamp) for table, df, n in writes},

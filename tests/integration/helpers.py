@@ -9,9 +9,25 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 STACK = "dev"
+STACK_FILE = Path(__file__).resolve().parents[2] / f"Pulumi.{STACK}.yaml"
+
+
+def stack_file_with(folder: Path, name: str, changes: dict) -> Path:
+    """A copy of the stack's config file, named `name` in `folder`, with `changes` ({config key: value}; a dict
+    value is merged into the key's mapping): what a user edits before `pulumi up`."""
+    config = yaml.safe_load(STACK_FILE.read_text())
+    for key, value in changes.items():
+        old = config["config"].get(key)
+        config["config"][key] = old | value if isinstance(old, dict) and isinstance(value, dict) else value
+    path = folder / name
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
 
 
 #: Longer than the web UI's own bound on a request (a few Cassandra queries of 10 s each), so a

@@ -24,7 +24,7 @@ import yaml
 from contract import topics
 from devstack import stack as stack_tool
 from tests.integration import faults
-from tests.integration.helpers import STACK, synthetic
+from tests.integration.helpers import STACK, STACK_FILE, stack_file_with, synthetic
 
 pytestmark = [
     pytest.mark.stack,
@@ -33,18 +33,13 @@ pytestmark = [
 LANG = "en"
 #: Four to five minutes of streaming at the dev stack's pace: the load outlasts the start of each change.
 ROWS = 300_000
-STACK_FILE = Path(stack_tool.ROOT) / f"Pulumi.{STACK}.yaml"
 
 
 def resized(folder: Path, brokers: int, nodes: int, workers: int) -> Path:
     """A copy of the stack's config with new member counts: what a user edits before `pulumi up`."""
-    config = yaml.safe_load(STACK_FILE.read_text())
-    config["config"]["clickstream:kafka"]["brokers"] = brokers
-    config["config"]["clickstream:cassandra"]["nodes"] = nodes
-    config["config"]["clickstream:spark"]["workers"] = workers
-    path = folder / f"Pulumi.{STACK}-{brokers}-{nodes}-{workers}.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return path
+    return stack_file_with(folder, f"Pulumi.{STACK}-{brokers}-{nodes}-{workers}.yaml", {
+        "clickstream:kafka": {"brokers": brokers}, "clickstream:cassandra": {"nodes": nodes},
+        "clickstream:spark": {"workers": workers}})
 
 
 def brokers_and_replicas(outputs) -> tuple[int, set[int]]:

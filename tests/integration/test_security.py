@@ -15,7 +15,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import yaml
 from cassandra import Unauthorized
 from cassandra.cluster import NoHostAvailable
 
@@ -23,19 +22,17 @@ from contract import kafka_auth, schema, topics
 from contract.db import connect
 from contract.settings import Settings, spark_auth_properties
 from infra.naming import STACK_LABEL
+from infra.passwords import kafka_secret
 from devstack import stack as stack_tool
 from tests.integration import faults
 from tests.conftest import SAMPLE
-from tests.integration.helpers import STACK
+from tests.integration.helpers import STACK, stack_file_with
 
 pytestmark = pytest.mark.stack
 ROOT = Path(__file__).resolve().parents[2]
 KEYSPACE = Settings.keyspace
 CASSANDRA_NODES = ("cassandra-0", "cassandra-1", "cassandra-2")
 RESTARTED_NODE = "cassandra-2"
-
-
-STACK_FILE = Path(stack_tool.ROOT) / f"Pulumi.{STACK}.yaml"
 
 
 def passwords(outputs) -> list[str]:
@@ -250,10 +247,8 @@ def test_a_new_generation_in_config_rotates_the_producers_kafka_login_and_loads_
     from kafka import KafkaConsumer
     from kafka.errors import KafkaTimeoutError
 
-    config = yaml.safe_load(STACK_FILE.read_text())
-    config["config"]["clickstream:secretGenerations"] = {"kafka-producer": 1}
-    rotated_file = tmp_path / f"Pulumi.{STACK}.yaml"
-    rotated_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    rotated_file = stack_file_with(tmp_path, f"Pulumi.{STACK}.yaml",
+                                   {"clickstream:secretGenerations": {kafka_secret(kafka_auth.PRODUCER): 1}})
     old = login_of(outputs, kafka_auth.PRODUCER)
     try:
         rotated = stack_tool.up(STACK, rotated_file)
